@@ -1,0 +1,153 @@
+//! Exploration: run one (variant, scenario, strategy) under shuttle until the first violation
+//! or the budget, and replay recorded schedules.
+
+use crate::engine::shuttle::{
+    Decision, Recorder, RecorderShared, ReplayScheduler, ShuttlePlatform, Strategy,
+};
+use crate::oracle::OracleSet;
+use crate::run::{Outcome, execute};
+use crate::scenario::Scenario;
+use crate::variant::Variant;
+use shuttle::scheduler::Scheduler;
+use shuttle::{Config, MaxSteps, Runner};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What to explore.
+#[derive(Clone, Debug)]
+pub struct Hunt {
+    pub variant: Variant,
+    pub scenario: Scenario,
+    pub strategy: Strategy,
+    pub oracles: OracleSet,
+    /// Executions at most.
+    pub executions: usize,
+    /// Wall time at most (checked between executions).
+    pub time: Option<Duration>,
+    pub seed: u64,
+}
+
+/// A violating execution, with what it takes to replay it.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// 1-based index of the violating execution.
+    pub execution: usize,
+    pub outcome: Outcome,
+    pub decisions: Vec<Decision>,
+    /// shuttle's own schedule string (replayable with `shuttle::replay` for the seeded
+    /// schedulers).
+    pub shuttle_schedule: String,
+}
+
+/// The result of a hunt.
+#[derive(Clone, Debug)]
+pub struct HuntResult {
+    pub executions: usize,
+    pub elapsed: Duration,
+    pub found: Option<Found>,
+}
+
+/// Threads a scenario creates (for the platform's id table).
+fn thread_count(s: &Scenario, v: Variant) -> usize {
+    crate::run::build_world(s, v, OracleSet::all()).tasks.len()
+}
+
+fn config(scenario: &Scenario, time: Option<Duration>) -> Config {
+    let mut c = Config::new();
+    c.failure_persistence = shuttle::FailurePersistence::None;
+    c.silence_warnings = true;
+    c.max_time = time;
+    // The model bounds its own steps (I7); this is a backstop against a runaway engine.
+    c.max_steps = MaxSteps::FailAfter((scenario.max_steps as usize) * 8 + 10_000);
+    c
+}
+
+/// Run `f` under `scheduler` with a recorder; stop at the first violation.
+fn run_recorded(
+    scheduler: Box<dyn Scheduler + Send>,
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    time: Option<Duration>,
+) -> (usize, Option<Found>) {
+    let shared = Arc::new(Mutex::new(RecorderShared::default()));
+    let found: Arc<Mutex<Option<(usize, Outcome)>>> = Arc::new(Mutex::new(None));
+    let runner = Runner::new(
+        Recorder::new(scheduler, Arc::clone(&shared)),
+        config(scenario, time),
+    );
+    let threads = thread_count(scenario, variant);
+    let (sc, sh, fd) = (scenario.clone(), Arc::clone(&shared), Arc::clone(&found));
+    let n = runner.run(move || {
+        let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        if outcome.violation.is_some() {
+            let mut s = sh.lock().unwrap();
+            if !s.stop {
+                s.stop = true;
+                *fd.lock().unwrap() = Some((s.executions, outcome));
+            }
+        }
+    });
+    let found = found.lock().unwrap().take().map(|(execution, outcome)| {
+        let s = shared.lock().unwrap();
+        Found {
+            execution,
+            outcome,
+            decisions: s.decisions.clone(),
+            shuttle_schedule: shuttle_engine::scheduler::serialization::serialize_schedule(
+                &s.schedule,
+            ),
+        }
+    });
+    (n, found)
+}
+
+/// Explore until the first violation or the budget.
+pub fn hunt(h: &Hunt) -> HuntResult {
+    let start = Instant::now();
+    let scheduler = h.strategy.scheduler(h.seed, h.executions);
+    let (executions, found) = run_recorded(scheduler, &h.scenario, h.variant, h.oracles, h.time);
+    HuntResult {
+        executions,
+        elapsed: start.elapsed(),
+        found,
+    }
+}
+
+/// Result of a replay.
+#[derive(Clone, Debug)]
+pub struct Replayed {
+    pub outcome: Outcome,
+    /// Why the recorded decisions did not fit this model, if they did not.
+    pub diverged: Option<String>,
+}
+
+/// Replay recorded decisions exactly once.
+pub fn replay(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    decisions: &[Decision],
+) -> Replayed {
+    let sched = ReplayScheduler::new(decisions.to_vec());
+    let diverged = Arc::clone(&sched.diverged);
+    let out: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
+    let runner = Runner::new(sched, config(scenario, None));
+    let threads = thread_count(scenario, variant);
+    let (sc, o2) = (scenario.clone(), Arc::clone(&out));
+    runner.run(move || {
+        let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        *o2.lock().unwrap() = Some(outcome);
+    });
+    let outcome = out.lock().unwrap().take().unwrap_or_else(|| Outcome {
+        violation: None,
+        trace: vec![],
+        names: vec![],
+        completions: vec![],
+        steps: 0,
+        preemptions: 0,
+        wti_sleeps: 0,
+    });
+    let diverged = diverged.lock().unwrap().clone();
+    Replayed { outcome, diverged }
+}

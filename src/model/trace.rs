@@ -1,0 +1,227 @@
+//! The event trace: one entry per thing a model step read or wrote, in step order
+//! (spec e: "a violation carries the event trace").
+
+use super::world::{CompId, CpuId, LockId, Tid, flag_name, state_name};
+use crate::oracle::Oracle;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// What one model step did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum What {
+    /// A step with nothing else to say.
+    Note {
+        text: Cow<'static, str>,
+    },
+    StateRead {
+        task: Tid,
+        value: u32,
+    },
+    StateWrite {
+        task: Tid,
+        old: u32,
+        new: u32,
+    },
+    OnRq {
+        task: Tid,
+        old: u8,
+        new: u8,
+    },
+    OnCpu {
+        task: Tid,
+        new: bool,
+    },
+    OnCpuRead {
+        task: Tid,
+        value: bool,
+    },
+    OnRqRead {
+        task: Tid,
+        value: u8,
+    },
+    Lock {
+        lock: LockKey,
+    },
+    LockBusy {
+        lock: LockKey,
+    },
+    Unlock {
+        lock: LockKey,
+    },
+    FlagSet {
+        bit: u32,
+    },
+    FlagClear {
+        bit: u32,
+    },
+    FlagTest {
+        bit: u32,
+        value: bool,
+    },
+    FlagTestAndSet {
+        bit: u32,
+        old: bool,
+    },
+    FlagTestAndClear {
+        bit: u32,
+        old: bool,
+    },
+    Done {
+        comp: CompId,
+        old: u32,
+        new: u32,
+    },
+    DoneRead {
+        comp: CompId,
+        value: u32,
+    },
+    Switch {
+        from: Tid,
+        to: Tid,
+        preempt: bool,
+    },
+    Preempt {
+        tick: bool,
+    },
+    NeedResched {
+        task: Tid,
+    },
+    SetCpu {
+        task: Tid,
+        cpu: CpuId,
+    },
+    Affinity {
+        task: Tid,
+        mask: u64,
+    },
+    Return {
+        value: i64,
+    },
+    Violation {
+        oracle: Oracle,
+    },
+}
+
+/// A serialisable lock name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockKey {
+    Pi(Tid),
+    Rq(CpuId),
+    Wq(CompId),
+}
+
+impl From<LockId> for LockKey {
+    fn from(l: LockId) -> Self {
+        match l {
+            LockId::Pi(t) => LockKey::Pi(t),
+            LockId::Rq(c) => LockKey::Rq(c),
+            LockId::Wq(c) => LockKey::Wq(c),
+        }
+    }
+}
+
+/// One trace entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The model step this event belongs to (steps are numbered from 1).
+    pub step: u64,
+    /// The model thread that executed the step.
+    pub task: Tid,
+    /// The CPU it executed on (`None` for agents).
+    pub cpu: Option<CpuId>,
+    /// The kernel function the step belongs to.
+    pub func: Cow<'static, str>,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+impl Event {
+    pub fn violation(step: u64, task: Tid, oracle: Oracle) -> Self {
+        Event {
+            step,
+            task,
+            cpu: None,
+            func: Cow::Borrowed("oracle"),
+            what: What::Violation { oracle },
+        }
+    }
+}
+
+/// Human-readable rendering of an event's action, with task names resolved.
+pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
+    let n = |t: &Tid| names.get(*t).cloned().unwrap_or_else(|| format!("t{t}"));
+    let c = |x: &CompId| comps.get(*x).cloned().unwrap_or_else(|| format!("c{x}"));
+    let lk = |l: &LockKey| match l {
+        LockKey::Pi(t) => format!("pi_lock({})", n(t)),
+        LockKey::Rq(cpu) => format!("rq{cpu}->lock"),
+        LockKey::Wq(x) => format!("{}.wait.lock", c(x)),
+    };
+    match what {
+        What::Note { text } => text.to_string(),
+        What::StateRead { task, value } => {
+            format!("reads {}.state == {}", n(task), state_name(*value))
+        }
+        What::StateWrite { task, old, new } => {
+            format!(
+                "{}.state := {} (was {})",
+                n(task),
+                state_name(*new),
+                state_name(*old)
+            )
+        }
+        What::OnRq { task, old, new } => format!("{}.on_rq := {new} (was {old})", n(task)),
+        What::OnCpu { task, new } => format!("{}.on_cpu := {}", n(task), *new as u8),
+        What::OnCpuRead { task, value } => format!("reads {}.on_cpu == {}", n(task), *value as u8),
+        What::OnRqRead { task, value } => format!("reads {}.on_rq == {value}", n(task)),
+        What::Lock { lock } => format!("lock {}", lk(lock)),
+        What::LockBusy { lock } => format!("{} busy, spins", lk(lock)),
+        What::Unlock { lock } => format!("unlock {}", lk(lock)),
+        What::FlagSet { bit } => format!("set {}", flag_name(*bit)),
+        What::FlagClear { bit } => format!("clear {}", flag_name(*bit)),
+        What::FlagTest { bit, value } => format!("test {} == {}", flag_name(*bit), *value as u8),
+        What::FlagTestAndSet { bit, old } => {
+            format!("test_and_set {} (was {})", flag_name(*bit), *old as u8)
+        }
+        What::FlagTestAndClear { bit, old } => {
+            format!("test_and_clear {} (was {})", flag_name(*bit), *old as u8)
+        }
+        What::Done { comp, old, new } => {
+            let s = |v: u32| {
+                if v == u32::MAX {
+                    "MAX".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            format!("{}.done := {} (was {})", c(comp), s(*new), s(*old))
+        }
+        What::DoneRead { comp, value } => {
+            let v = if *value == u32::MAX {
+                "MAX".to_string()
+            } else {
+                value.to_string()
+            };
+            format!("reads {}.done == {v}", c(comp))
+        }
+        What::Switch { from, to, preempt } => format!(
+            "switch {} -> {}{}",
+            n(from),
+            n(to),
+            if *preempt { " (preempted)" } else { "" }
+        ),
+        What::Preempt { tick } => {
+            if *tick {
+                "tick: need_resched, preempt_schedule_irq".into()
+            } else {
+                "preempt_schedule (need_resched)".into()
+            }
+        }
+        What::NeedResched { task } => format!("set need_resched on {}", n(task)),
+        What::SetCpu { task, cpu } => format!("set_task_cpu({}, {cpu})", n(task)),
+        What::Affinity { task, mask } => format!("{}.cpus_allowed := {mask:#x}", n(task)),
+        What::Return { value } => format!("returns {value}"),
+        What::Violation { oracle } => format!("VIOLATION {oracle}"),
+    }
+}

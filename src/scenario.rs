@@ -1,0 +1,368 @@
+//! Scenarios: who runs where and what the controller does (spec section f), as data.
+//!
+//! The kthread K is an smpboot per-cpu thread (spec b.10) bound to `kthread_cpu`; the controller C
+//! runs `ops` in order on `controller_cpu` (park/unpark/stop calls on one kthread are serialised
+//! by their caller, spec c). Optional parties: a third-party waker W (softirq-raise style
+//! `wake_up_process`, in interrupt context), an extra task X sharing K's CPU, the CPU stopper for
+//! hotplug.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One controller operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// `kthread_park(K)`.
+    Park,
+    /// `kthread_unpark(K)`.
+    Unpark,
+    /// `kthread_stop(K)`.
+    Stop,
+    /// `kthread_create_on_cpu` completion wait + `kthread_bind` (K starts fresh, spec b.9).
+    Create,
+    /// `takedown_cpu(K's CPU)` step 3: stop_machine(take_cpu_down) with task migration (b.12).
+    Takedown,
+    /// Bring K's CPU back online, then `kthread_unpark(K)` (smpboot_unpark_threads).
+    Online,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Park => "park",
+            Op::Unpark => "unpark",
+            Op::Stop => "stop",
+            Op::Create => "create",
+            Op::Takedown => "takedown",
+            Op::Online => "online",
+        })
+    }
+}
+
+/// Where K starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KStart {
+    /// Created, bound, set up (status ACTIVE): at the top of `smpboot_thread_fn`'s loop.
+    Loop,
+    /// Never run: starts at `kthread()` entry, queued on the controller's CPU (spec b.9, h.10).
+    Fresh,
+}
+
+/// A complete scenario description.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    /// The spec row or section the scenario reproduces.
+    pub about: String,
+    pub cpus: usize,
+    pub controller_cpu: usize,
+    pub kthread_cpu: usize,
+    pub kthread_start: KStart,
+    pub ops: Vec<Op>,
+    /// A third-party waker W: raises work for K and calls `wake_up_process(K)` once.
+    pub waker: bool,
+    /// An extra task X runnable on K's CPU (it does `extra_work` steps, then exits).
+    pub extra: bool,
+    /// CONFIG_PREEMPT: involuntary preemption at preemptible points.
+    pub preempt: bool,
+    /// How many preemptions (ticks, wakeup preemptions) may be injected.
+    pub budget: u32,
+    /// IRQ-return preemption inside schedule_preempt_disabled's gap (spec h.5). Off by default.
+    pub irq_gap: bool,
+    /// Step bound: more model steps than this in one execution is a livelock (I7).
+    pub max_steps: u64,
+}
+
+/// Step work of the extra task X.
+pub const EXTRA_WORK: u32 = 3;
+
+/// Default step bound.
+pub const DEFAULT_MAX_STEPS: u64 = 4000;
+
+impl Scenario {
+    fn base(name: &str, about: &str, cpus: usize, ops: &[Op]) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            about: about.to_string(),
+            cpus,
+            controller_cpu: 0,
+            kthread_cpu: cpus - 1,
+            kthread_start: KStart::Loop,
+            ops: ops.to_vec(),
+            waker: false,
+            extra: false,
+            preempt: false,
+            budget: 0,
+            irq_gap: false,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+
+    fn preempting(mut self, budget: u32) -> Scenario {
+        self.preempt = true;
+        self.budget = budget;
+        self
+    }
+
+    /// The named scenarios, one per row of spec (f) plus d.8 and the fresh-thread path (h.10).
+    pub fn named() -> Vec<Scenario> {
+        use Op::*;
+        let mut v = vec![
+            Scenario::base(
+                "park",
+                "f row 1: V0/V1 early return (benign), 2 CPUs",
+                2,
+                &[Park],
+            ),
+            Scenario::base(
+                "park-unpark",
+                "f rows 2-3, d.1/d.2: the seed's race (park; unpark), 2 CPUs",
+                2,
+                &[Park, Unpark],
+            ),
+            Scenario {
+                waker: true,
+                ..Scenario::base(
+                    "third-party-waker",
+                    "f row 4: park + a third-party wake_up_process (d.2 variant)",
+                    2,
+                    &[Park],
+                )
+            },
+            Scenario {
+                extra: true,
+                ..Scenario::base(
+                    "preempt-parked",
+                    "f row 5, d.3: Oleg's preemption early completion; K and X share CPU1",
+                    2,
+                    &[Park],
+                )
+                .preempting(2)
+            },
+            Scenario::base(
+                "stale-completion",
+                "f row 6, d.4: park; unpark; park on one CPU",
+                1,
+                &[Park, Unpark, Park],
+            )
+            .preempting(3),
+            Scenario::base(
+                "wti-latency",
+                "f row 7, d.5: wakeup preemption -> one-tick sleep in park",
+                1,
+                &[Park],
+            )
+            .preempting(2),
+            Scenario::base(
+                "stop-unparked",
+                "f row 8, d.6: kthread_stop of a never-parked per-cpu thread",
+                1,
+                &[Stop],
+            ),
+            Scenario::base(
+                "hotplug",
+                "f row 9, b.12: park; takedown_cpu; online (unpark)",
+                2,
+                &[Park, Takedown, Online],
+            ),
+            Scenario::base(
+                "park-unpark-park",
+                "d.8: double complete / stale completion, 2 CPUs, no preemption",
+                2,
+                &[Park, Unpark, Park],
+            ),
+            Scenario {
+                kthread_start: KStart::Fresh,
+                ..Scenario::base(
+                    "create-park",
+                    "b.9/b.11, h.10: create, kthread_bind, park a never-started thread, unpark",
+                    1,
+                    &[Create, Park, Unpark],
+                )
+                .preempting(2)
+            },
+        ];
+        for s in &mut v {
+            s.kthread_cpu = s.cpus - 1;
+        }
+        v
+    }
+
+    /// A named scenario, or `random-SEED` for a generated one.
+    pub fn by_name(name: &str) -> Result<Scenario, String> {
+        if let Some(seed) = name.strip_prefix("random-") {
+            let seed: u64 = seed
+                .parse()
+                .map_err(|_| format!("bad random scenario seed in '{name}'"))?;
+            return Ok(Scenario::random(seed));
+        }
+        Scenario::named()
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| {
+                let names: Vec<String> = Scenario::named().into_iter().map(|s| s.name).collect();
+                format!(
+                    "unknown scenario '{name}' (expected one of {} or random-SEED)",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// A random scenario from a seed: a legal operation sequence for one controller (the caller
+    /// contract of spec c: park and unpark alternate, stop last), an optional third-party waker,
+    /// an optional extra task on K's CPU, preemption on or off with a budget.
+    pub fn random(seed: u64) -> Scenario {
+        let mut r = SplitMix(seed ^ 0x5eed_5eed_5eed_5eed);
+        let cpus = 1 + r.below(2) as usize;
+        let fresh = r.below(4) == 0;
+        let mut ops = Vec::new();
+        if fresh {
+            ops.push(Op::Create);
+        }
+        let n = 1 + r.below(4);
+        let mut parked = false;
+        for _ in 0..n {
+            ops.push(if parked { Op::Unpark } else { Op::Park });
+            parked = !parked;
+        }
+        if r.below(4) == 0 {
+            ops.push(Op::Stop);
+        }
+        let preempt = r.below(2) == 0;
+        let mut s = Scenario {
+            name: format!("random-{seed}"),
+            about: "generated".into(),
+            cpus,
+            controller_cpu: 0,
+            kthread_cpu: cpus - 1,
+            kthread_start: if fresh { KStart::Fresh } else { KStart::Loop },
+            ops,
+            waker: r.below(3) == 0,
+            extra: r.below(3) == 0,
+            preempt,
+            budget: if preempt { 1 + r.below(3) as u32 } else { 0 },
+            irq_gap: false,
+            max_steps: DEFAULT_MAX_STEPS,
+        };
+        if s.extra && s.cpus == 1 && !s.preempt {
+            s.extra = r.below(2) == 0;
+        }
+        s
+    }
+
+    /// A one-line description: CPUs, parties, operations, preemption.
+    pub fn describe(&self) -> String {
+        let ops: Vec<String> = self.ops.iter().map(|o| o.to_string()).collect();
+        let mut parts = vec![format!(
+            "{} CPU{}",
+            self.cpus,
+            if self.cpus > 1 { "s" } else { "" }
+        )];
+        parts.push(format!("C@{} K@{}", self.controller_cpu, self.kthread_cpu));
+        if self.kthread_start == KStart::Fresh {
+            parts.push("K fresh".into());
+        }
+        if self.waker {
+            parts.push("W".into());
+        }
+        if self.extra {
+            parts.push(format!("X@{}", self.kthread_cpu));
+        }
+        parts.push(format!("C: {}", ops.join("; ")));
+        parts.push(if self.preempt {
+            format!(
+                "PREEMPT budget {}{}",
+                self.budget,
+                if self.irq_gap { " +irq-gap" } else { "" }
+            )
+        } else {
+            "no preemption".into()
+        });
+        parts.join(", ")
+    }
+
+    /// Check that the scenario is one the model can run (used on repro files and CLI input).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.cpus == 0 || self.cpus > 4 {
+            return Err(format!("scenario {}: cpus must be 1 to 4", self.name));
+        }
+        if self.controller_cpu >= self.cpus || self.kthread_cpu >= self.cpus {
+            return Err(format!("scenario {}: CPU out of range", self.name));
+        }
+        if self.ops.is_empty() || self.ops.len() > 16 {
+            return Err(format!("scenario {}: 1 to 16 operations", self.name));
+        }
+        if (self.kthread_start == KStart::Fresh) != (self.ops[0] == Op::Create)
+            || self.ops[1..].contains(&Op::Create)
+        {
+            return Err(format!(
+                "scenario {}: create comes first, exactly when K starts fresh",
+                self.name
+            ));
+        }
+        if let Some(i) = self.ops.iter().position(|o| *o == Op::Stop)
+            && i + 1 != self.ops.len()
+        {
+            return Err(format!(
+                "scenario {}: stop must be the last operation",
+                self.name
+            ));
+        }
+        if (self.ops.contains(&Op::Takedown) || self.ops.contains(&Op::Online))
+            && (self.cpus < 2 || self.kthread_cpu == self.controller_cpu)
+        {
+            return Err(format!(
+                "scenario {}: hotplug needs K on a CPU of its own",
+                self.name
+            ));
+        }
+        if self.max_steps == 0 {
+            return Err(format!(
+                "scenario {}: max_steps must be positive",
+                self.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A tiny deterministic generator for scenario generation (not used for schedules).
+pub(crate) struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_and_random_scenarios_are_valid() {
+        for s in Scenario::named() {
+            s.validate().unwrap();
+        }
+        for seed in 0..500 {
+            let s = Scenario::random(seed);
+            s.validate().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(Scenario::by_name(&s.name).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        assert!(Scenario::by_name("nope").is_err());
+        assert!(Scenario::by_name("random-x").is_err());
+    }
+}
