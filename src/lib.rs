@@ -30,10 +30,14 @@
 //! assert!(r.found.is_some());
 //! ```
 
+pub mod cli;
 pub mod engine;
 pub mod explore;
+pub mod history;
 pub mod model;
 pub mod oracle;
+pub mod render;
+pub mod repro;
 pub mod run;
 pub mod scenario;
 pub mod variant;

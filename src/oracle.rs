@@ -105,9 +105,24 @@ impl FromStr for Oracle {
     }
 }
 
-/// A set of enabled oracles (the self-checks are always enabled).
+/// A set of enabled oracles (the self-checks are always enabled). Serialised as its
+/// comma-separated names, or "all".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct OracleSet(u16);
+
+impl From<OracleSet> for String {
+    fn from(s: OracleSet) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for OracleSet {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
 
 impl OracleSet {
     pub fn all() -> Self {

@@ -128,6 +128,7 @@ pub struct Event {
     /// The model step this event belongs to (steps are numbered from 1).
     pub step: u64,
     /// The model thread that executed the step.
+    #[serde(rename = "thread")]
     pub task: Tid,
     /// The CPU it executed on (`None` for agents).
     pub cpu: Option<CpuId>,

@@ -1,0 +1,506 @@
+//! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`.
+
+use crate::engine::shuttle::Strategy;
+use crate::explore::{Hunt, HuntResult, hunt, replay};
+use crate::history;
+use crate::oracle::{Oracle, OracleSet};
+use crate::render;
+use crate::repro::Repro;
+use crate::scenario::Scenario;
+use crate::variant::{Preset, SWITCHES, Variant};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Exit status: success (hunt: every verdict agrees with kernel history or history says
+/// nothing; replay: the recorded violation reproduced).
+pub const EXIT_OK: i32 = 0;
+/// Exit status: hunt: a verdict disagrees with kernel history, or a model self-check failed;
+/// replay: the recorded violation did not reproduce.
+pub const EXIT_FINDING: i32 = 1;
+/// Exit status: bad arguments, or an unreadable or invalid repro file.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: an I/O error while writing results.
+pub const EXIT_IO: i32 = 3;
+
+const EXIT_HELP: &str = "Exit status:
+  0  hunt: every verdict agrees with kernel history (or history says nothing about it);
+     replay: the recorded violation reproduced
+  1  hunt: some verdict disagrees with kernel history, or a model self-check failed;
+     replay: the recorded violation did not reproduce
+  2  bad arguments, or an unreadable or invalid repro file
+  3  an I/O error while writing repro files";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "parkrace",
+    version,
+    about = "Hunts races in the Linux kthread park protocol by searching the schedules of a kernel model",
+    long_about = "Hunts races in the Linux kthread park protocol (kthread_park, __kthread_parkme, \
+kthread_unpark) by modelling it with the scheduler pieces it leans on and searching its \
+thread schedules under shuttle. With no subcommand, runs `hunt` over every preset and named \
+scenario and checks each verdict against kernel history.",
+    after_help = EXIT_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Search schedules of (variant x scenario x strategy) for oracle violations.
+    #[command(after_help = EXIT_HELP)]
+    Hunt(HuntArgs),
+    /// List the variant presets, their kernel commits and the fix switches.
+    Variants,
+    /// List the named scenarios (and how to ask for a generated one).
+    Scenarios,
+    /// Replay a repro file deterministically and print its race as a per-task table.
+    #[command(after_help = EXIT_HELP)]
+    Replay {
+        /// The repro file.
+        file: PathBuf,
+        /// Leave out lock bookkeeping and plain reads in the table.
+        #[arg(long)]
+        brief: bool,
+    },
+}
+
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct HuntArgs {
+    /// Variant: a preset (V0 V1 V2 V3 V3b V4 V5), a preset with overrides (V3:park_wti=off) or
+    /// a switch list (parkme_store=special,...). Repeatable; default: every preset.
+    #[arg(long = "variant", short = 'v')]
+    pub variants: Vec<String>,
+    /// Scenario name (see `parkrace scenarios`) or random-SEED. Repeatable; default: every
+    /// named scenario.
+    #[arg(long = "scenario", short = 's')]
+    pub scenarios: Vec<String>,
+    /// Strategy: random, pct, pct:DEPTH, urw, dfs. Repeatable; default: random and pct:4.
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
+    /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8) or "all".
+    #[arg(long, default_value = "all")]
+    pub oracles: String,
+    /// Executions per (variant, scenario, strategy) at most.
+    #[arg(long, default_value_t = 10_000)]
+    pub executions: usize,
+    /// Wall time per (variant, scenario, strategy) at most, e.g. 500ms, 30s, 5m.
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Seed of the schedulers (the same for every cell, so runs repeat).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder for repro files of the violations found.
+    #[arg(long, default_value = "repros")]
+    pub out: PathBuf,
+    /// Print JSON Lines (one object per cell) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+/// Parse `500ms`, `30s`, `5m`, `2h` or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mult_ms) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60_000.0)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3_600_000.0)
+    } else {
+        (s, 1000.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad duration '{s}' (expected e.g. 500ms, 30s, 5m, 2h)"))?;
+    if !v.is_finite() || v <= 0.0 {
+        return Err(format!("duration must be positive, got '{s}'"));
+    }
+    Ok(Duration::from_millis((v * mult_ms).round().max(1.0) as u64))
+}
+
+/// One cell of a hunt: what was asked.
+#[derive(Clone)]
+struct Cell {
+    variant: Variant,
+    scenario: Scenario,
+    strategy: Strategy,
+}
+
+fn usage(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("parkrace: {msg}");
+    EXIT_USAGE
+}
+
+/// Run `parkrace` with parsed arguments; returns the exit status.
+pub fn main_with(cli: Cli) -> i32 {
+    match cli.command.unwrap_or(Command::Hunt(HuntArgs {
+        executions: 10_000,
+        seed: 1,
+        out: PathBuf::from("repros"),
+        oracles: "all".into(),
+        ..Default::default()
+    })) {
+        Command::Hunt(a) => cmd_hunt(a),
+        Command::Variants => cmd_variants(),
+        Command::Scenarios => cmd_scenarios(),
+        Command::Replay { file, brief } => cmd_replay(file, brief),
+    }
+}
+
+fn cmd_variants() -> i32 {
+    println!("Presets (spec section c):");
+    for p in Preset::ALL {
+        println!("  {:<4} {:<30} {}", p.name(), p.commit(), p.title());
+        println!("       {}", p.variant().switch_string());
+    }
+    println!(
+        "\nSwitches (any combination runs; --variant V3:park_wti=off or a full name=value list):"
+    );
+    for (name, about) in SWITCHES {
+        println!("  {name:<26} {about}");
+    }
+    EXIT_OK
+}
+
+fn cmd_scenarios() -> i32 {
+    println!("Named scenarios (spec section f):");
+    for s in Scenario::named() {
+        println!("  {:<18} {}", s.name, s.about);
+        println!("  {:<18} {}", "", s.describe());
+    }
+    println!(
+        "\nrandom-SEED: a generated scenario (operation sequence, waker, extra task, preemption)."
+    );
+    EXIT_OK
+}
+
+fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
+    let r = match Repro::load(&file) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    let decisions = match r.decisions() {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    println!(
+        "variant   {} ({})",
+        r.variant.label(),
+        r.variant.switch_string()
+    );
+    println!("scenario  {}: {}", r.scenario.name, r.scenario.describe());
+    println!(
+        "recorded  {} (found by {} seed {} at execution {})",
+        r.violation, r.strategy, r.seed, r.execution
+    );
+    let rep = replay(&r.scenario, r.variant, r.oracles, &decisions);
+    let o = &rep.outcome;
+    println!();
+    print!(
+        "{}",
+        render::table(&o.trace, &o.names, &o.completions, brief)
+    );
+    println!();
+    if let Some(d) = &rep.diverged {
+        println!(
+            "replay diverged: {d} (the schedule was recorded by parkrace {})",
+            r.parkrace
+        );
+    }
+    match &o.violation {
+        Some(v) if v.oracle == r.violation.oracle => {
+            println!("reproduced: {v}");
+            println!("  {} {}", v.oracle, v.oracle.summary());
+            EXIT_OK
+        }
+        Some(v) => {
+            println!(
+                "NOT reproduced: replay found {v}, the file records {}",
+                r.violation.oracle
+            );
+            EXIT_FINDING
+        }
+        None => {
+            println!("NOT reproduced: the replay ran clean");
+            EXIT_FINDING
+        }
+    }
+}
+
+fn cmd_hunt(a: HuntArgs) -> i32 {
+    let variants: Vec<Variant> = if a.variants.is_empty() {
+        Preset::ALL.iter().map(|p| p.variant()).collect()
+    } else {
+        match a
+            .variants
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+        {
+            Ok(v) => v,
+            Err(e) => return usage(e),
+        }
+    };
+    let scenarios: Vec<Scenario> = if a.scenarios.is_empty() {
+        Scenario::named()
+    } else {
+        match a
+            .scenarios
+            .iter()
+            .map(|s| Scenario::by_name(s))
+            .collect::<Result<_, _>>()
+        {
+            Ok(v) => v,
+            Err(e) => return usage(e),
+        }
+    };
+    let strategies: Vec<Strategy> = if a.strategies.is_empty() {
+        vec![Strategy::Random, Strategy::Pct(4)]
+    } else {
+        match a
+            .strategies
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+        {
+            Ok(v) => v,
+            Err(e) => return usage(e),
+        }
+    };
+    let oracles: OracleSet = match a.oracles.parse() {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    let time = match a.time.as_deref().map(parse_duration).transpose() {
+        Ok(t) => t,
+        Err(e) => return usage(e),
+    };
+    if a.executions == 0 {
+        return usage("--executions must be at least 1");
+    }
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+
+    let mut cells = Vec::new();
+    for v in &variants {
+        for s in &scenarios {
+            for st in &strategies {
+                cells.push(Cell {
+                    variant: *v,
+                    scenario: s.clone(),
+                    strategy: *st,
+                });
+            }
+        }
+    }
+    let total = cells.len();
+    let cells = Arc::new(cells);
+    let next = Arc::new(AtomicUsize::new(0));
+    let results: Arc<Mutex<Vec<Option<HuntResult>>>> = Arc::new(Mutex::new(vec![None; total]));
+    let done_tx = Arc::new(Mutex::new(()));
+    let (tx, rx) = std::sync::mpsc::channel::<usize>();
+    let mut workers = Vec::new();
+    for _ in 0..jobs.min(total) {
+        let (cells, next, results, tx) = (
+            Arc::clone(&cells),
+            Arc::clone(&next),
+            Arc::clone(&results),
+            tx.clone(),
+        );
+        let (executions, seed) = (a.executions, a.seed);
+        workers.push(std::thread::spawn(move || {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= cells.len() {
+                    break;
+                }
+                let c = &cells[i];
+                let r = hunt(&Hunt {
+                    variant: c.variant,
+                    scenario: c.scenario.clone(),
+                    strategy: c.strategy,
+                    oracles,
+                    executions,
+                    time,
+                    seed,
+                });
+                results.lock().unwrap()[i] = Some(r);
+                let _ = tx.send(i);
+            }
+        }));
+    }
+    drop(tx);
+    drop(done_tx);
+
+    let progress = !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut out = std::io::stdout().lock();
+    if !a.json {
+        let _ = writeln!(
+            out,
+            "{:<5} {:<30} {:<18} {:<7} {:>22}  {:<6} history",
+            "var", "commit", "scenario", "strategy", "executions", "oracle"
+        );
+    }
+    let mut printed = 0;
+    let mut saved = 0;
+    let mut status = EXIT_OK;
+    let mut summary: Vec<(String, usize, usize, usize)> = Vec::new();
+    let mut received = vec![false; total];
+    for i in rx {
+        received[i] = true;
+        if progress {
+            eprint!(
+                "\r[{}/{}] cells done",
+                received.iter().filter(|x| **x).count(),
+                total
+            );
+        }
+        while printed < total && received[printed] {
+            let c = &cells[printed];
+            let r = results.lock().unwrap()[printed].take().expect("result");
+            let preset = c.variant.preset();
+            let oracle = r
+                .found
+                .as_ref()
+                .and_then(|f| f.outcome.violation.as_ref().map(|v| v.oracle));
+            let agrees = history::agrees(preset, &c.scenario.name, oracle);
+            if agrees == Some(false) || oracle == Some(Oracle::Model) {
+                status = EXIT_FINDING;
+            }
+            let mut repro_path = None;
+            if let Some(f) = &r.found {
+                let rep = Repro::new(
+                    c.variant,
+                    &c.scenario,
+                    oracles,
+                    &c.strategy.to_string(),
+                    a.seed,
+                    f,
+                );
+                match rep.save(&a.out) {
+                    Ok(p) => {
+                        saved += 1;
+                        repro_path = Some(p.display().to_string())
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "\nparkrace: cannot write repro into {}: {e}",
+                            a.out.display()
+                        );
+                        return EXIT_IO;
+                    }
+                }
+            }
+            let label = c.variant.label();
+            if let Some(p) = preset {
+                let e = summary
+                    .iter()
+                    .position(|s| s.0 == label)
+                    .unwrap_or_else(|| {
+                        summary.push((label.clone(), 0, 0, 0));
+                        summary.len() - 1
+                    });
+                summary[e].1 += 1;
+                if oracle.is_some() {
+                    summary[e].2 += 1;
+                }
+                if agrees == Some(false) {
+                    summary[e].3 += 1;
+                }
+                let _ = p;
+            }
+            if a.json {
+                let v = json!({
+                    "variant": label,
+                    "switches": c.variant.switch_string(),
+                    "commit": preset.map(|p| p.commit()),
+                    "scenario": c.scenario.name,
+                    "strategy": c.strategy.to_string(),
+                    "oracles": oracles.to_string(),
+                    "seed": a.seed,
+                    "executions": r.executions,
+                    "elapsed_ms": r.elapsed.as_millis() as u64,
+                    "violation": r.found.as_ref().map(|f| {
+                        let v = f.outcome.violation.as_ref().unwrap();
+                        json!({"oracle": v.oracle.name(), "detail": v.detail, "task": v.task, "step": v.step, "execution": f.execution})
+                    }),
+                    "repro": repro_path,
+                    "agrees_with_history": agrees,
+                });
+                let _ = writeln!(out, "{v}");
+            } else {
+                let (execs, oname) = match &r.found {
+                    Some(f) => (
+                        format!("violation at {}", f.execution),
+                        f.outcome.violation.as_ref().unwrap().oracle.to_string(),
+                    ),
+                    None => (format!("clean after {}", r.executions), "-".to_string()),
+                };
+                let hist = match agrees {
+                    Some(true) => "agrees",
+                    Some(false) => "DISAGREES",
+                    None => "-",
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<5} {:<30} {:<18} {:<7} {:>22}  {:<6} {}",
+                    label.chars().take(5).collect::<String>(),
+                    preset.map(|p| p.commit()).unwrap_or("(custom switches)"),
+                    c.scenario.name,
+                    c.strategy.to_string(),
+                    execs,
+                    oname,
+                    hist
+                );
+            }
+            let _ = out.flush();
+            printed += 1;
+        }
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    if progress {
+        eprint!("\r{:40}\r", "");
+    }
+    if !a.json {
+        let _ = writeln!(
+            out,
+            "\nKernel history (spec e): V0-V2 are caught; V3 and V3b only by I8 (latency) and I3s; V4 only by I3s; V5 clean."
+        );
+        for (label, cells_n, caught, disagree) in &summary {
+            let _ = writeln!(
+                out,
+                "  {label:<4} violations in {caught:>2} of {cells_n:>2} cells; {}",
+                if *disagree == 0 {
+                    "agrees with history".to_string()
+                } else {
+                    format!("{disagree} cell(s) DISAGREE with history")
+                }
+            );
+        }
+        if saved > 0 {
+            let _ = writeln!(out, "Repro files of the violations: {}/", a.out.display());
+        }
+    }
+    status
+}

@@ -1,0 +1,184 @@
+//! Repro files: a failing execution as a small JSON file that replays deterministically.
+//!
+//! The file holds everything needed to regenerate the failure (format version, variant switches
+//! and preset name, the full scenario, oracles, strategy and seed) plus the recorded schedule
+//! decisions that `parkrace replay` feeds back, shuttle's own schedule string, the violation
+//! and the event trace. Files are written atomically: temporary name, fsync, rename.
+
+use crate::engine::shuttle::{Decision, decode_decisions, encode_decisions};
+use crate::explore::Found;
+use crate::model::trace::Event;
+use crate::oracle::{OracleSet, Violation};
+use crate::scenario::Scenario;
+use crate::variant::Variant;
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The `format` field of every repro file.
+pub const FORMAT: &str = "parkrace-repro";
+/// The current format version.
+pub const VERSION: u32 = 1;
+
+/// A repro file's contents.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Repro {
+    pub format: String,
+    pub version: u32,
+    /// The parkrace version that wrote it (a schedule fits only the model that produced it).
+    pub parkrace: String,
+    /// Preset name, or null for a switch set that is no preset.
+    pub preset: Option<String>,
+    pub variant: Variant,
+    pub scenario: Scenario,
+    pub oracles: OracleSet,
+    pub strategy: String,
+    pub seed: u64,
+    /// 1-based index of the failing execution in its hunt.
+    pub execution: usize,
+    /// The decisions `parkrace replay` feeds back (`tN` task choices, `vN` random values).
+    pub decisions: String,
+    /// shuttle's serialized schedule (for `shuttle::replay` with the seeded schedulers).
+    pub shuttle_schedule: String,
+    pub violation: Violation,
+    pub steps: u64,
+    pub preemptions: u32,
+    pub names: Vec<String>,
+    pub completions: Vec<String>,
+    pub trace: Vec<Event>,
+}
+
+/// Why a repro file cannot be used.
+#[derive(Debug)]
+pub struct ReproError(pub String);
+
+impl std::fmt::Display for ReproError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Repro {
+    /// Build a repro from a hunt's finding.
+    pub fn new(
+        variant: Variant,
+        scenario: &Scenario,
+        oracles: OracleSet,
+        strategy: &str,
+        seed: u64,
+        f: &Found,
+    ) -> Repro {
+        Repro {
+            format: FORMAT.into(),
+            version: VERSION,
+            parkrace: env!("CARGO_PKG_VERSION").into(),
+            preset: variant.preset().map(|p| p.name().to_string()),
+            variant,
+            scenario: scenario.clone(),
+            oracles,
+            strategy: strategy.to_string(),
+            seed,
+            execution: f.execution,
+            decisions: encode_decisions(&f.decisions),
+            shuttle_schedule: f.shuttle_schedule.clone(),
+            violation: f
+                .outcome
+                .violation
+                .clone()
+                .expect("a finding has a violation"),
+            steps: f.outcome.steps,
+            preemptions: f.outcome.preemptions,
+            names: f.outcome.names.clone(),
+            completions: f.outcome.completions.clone(),
+            trace: f.outcome.trace.clone(),
+        }
+    }
+
+    /// The decoded schedule decisions.
+    pub fn decisions(&self) -> Result<Vec<Decision>, ReproError> {
+        decode_decisions(&self.decisions).map_err(ReproError)
+    }
+
+    /// Read and validate a repro file.
+    pub fn load(path: &Path) -> Result<Repro, ReproError> {
+        let text =
+            fs::read_to_string(path).map_err(|e| ReproError(format!("{}: {e}", path.display())))?;
+        let r: Repro = serde_json::from_str(&text).map_err(|e| {
+            ReproError(format!(
+                "{}: not a parkrace repro file: {e}",
+                path.display()
+            ))
+        })?;
+        if r.format != FORMAT {
+            return Err(ReproError(format!(
+                "{}: format is '{}', expected '{FORMAT}'",
+                path.display(),
+                r.format
+            )));
+        }
+        if r.version != VERSION {
+            return Err(ReproError(format!(
+                "{}: format version {} is not supported (expected {VERSION})",
+                path.display(),
+                r.version
+            )));
+        }
+        r.scenario
+            .validate()
+            .map_err(|e| ReproError(format!("{}: {e}", path.display())))?;
+        r.decisions()
+            .map_err(|e| ReproError(format!("{}: {e}", path.display())))?;
+        Ok(r)
+    }
+
+    /// A file name for this repro: `VARIANT-SCENARIO-STRATEGY-sSEED-ORACLE.json`.
+    pub fn file_name(&self) -> String {
+        let v = self.preset.clone().unwrap_or_else(|| "custom".into());
+        let raw = format!(
+            "{v}-{}-{}-s{}-{}",
+            self.scenario.name, self.strategy, self.seed, self.violation.oracle
+        );
+        let clean: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{clean}.json")
+    }
+
+    /// Write atomically into `dir` (created if missing). Returns the path.
+    pub fn save(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        fs::create_dir_all(dir)?;
+        let path = dir.join(self.file_name());
+        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        write_atomic(&path, json.as_bytes())?;
+        Ok(path)
+    }
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename,
+/// fsync of the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
