@@ -242,6 +242,11 @@ impl<P: Platform> Kernel<P> {
                 return Ok(());
             }
             w.tasks[me].wait = Some(cond);
+            // Blocking may be what a quiescence-triggered waiter (the hrtimer) waits for.
+            self.wake_waiters(&mut w);
+            if w.tasks[me].wait.is_none() {
+                continue;
+            }
             if w.runnable_threads() == 0 {
                 w.tasks[me].wait = None;
                 let who: Vec<String> = w

@@ -348,7 +348,17 @@ impl World {
             WaitFor::OnCpuClear(p) => !self.tasks[p].on_cpu,
             WaitFor::InactiveOrState(p, st) => !self.tasks[p].on_cpu || self.tasks[p].state != st,
             WaitFor::NeedResched => self.tasks[me].need_resched,
-            WaitFor::TimerArmed => self.tasks.iter().any(|t| t.timer_armed),
+            // A tick is long against every race window of the model: the timer fires once
+            // every other thread has quiesced (blocked or finished), so a CPU that still has
+            // work never starves behind a one-tick poll loop.
+            WaitFor::TimerArmed => {
+                self.tasks.iter().any(|t| t.timer_armed)
+                    && self
+                        .tasks
+                        .iter()
+                        .enumerate()
+                        .all(|(i, t)| i == me || t.finished || t.wait.is_some())
+            }
             WaitFor::WakerGo => self.waker_go,
             WaitFor::ScenarioEnd => self.scenario_end(),
             WaitFor::Finished(t) => self.tasks[t].finished,

@@ -1,0 +1,25 @@
+#![allow(dead_code)]
+use parkrace::engine::shuttle::Strategy;
+use parkrace::explore::{Hunt, HuntResult, hunt};
+use parkrace::oracle::OracleSet;
+use parkrace::scenario::Scenario;
+use parkrace::variant::Variant;
+
+pub fn run(
+    variant: Variant,
+    scenario: &str,
+    strategy: Strategy,
+    oracles: OracleSet,
+    executions: usize,
+    seed: u64,
+) -> HuntResult {
+    hunt(&Hunt {
+        variant,
+        scenario: Scenario::by_name(scenario).unwrap(),
+        strategy,
+        oracles,
+        executions,
+        time: None,
+        seed,
+    })
+}
