@@ -1,1 +1,54 @@
-fn main() {}
+//! Executions per second of the shuttle engine, per strategy, on the seed's scenario
+//! (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
+//! every execution runs to its end (a hunt would stop at V2's first violation).
+//!
+//! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`
+//! executions and the throughput in executions/s.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use parkrace::engine::shuttle::Strategy;
+use parkrace::explore::{hunt, Hunt};
+use parkrace::oracle::OracleSet;
+use parkrace::scenario::Scenario;
+use parkrace::variant::Preset;
+use std::time::{Duration, Instant};
+
+const BATCH: u64 = 2_000;
+
+fn throughput(c: &mut Criterion) {
+    let scenario = Scenario::by_name("park-unpark").unwrap();
+    let mut g = c.benchmark_group("executions");
+    g.throughput(Throughput::Elements(BATCH));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    for preset in [Preset::V2, Preset::V3] {
+        for strategy in [Strategy::Random, Strategy::Pct(3), Strategy::Urw, Strategy::Dfs] {
+            let id = BenchmarkId::new(preset.name(), strategy.to_string());
+            g.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for i in 0..iters {
+                        let h = Hunt {
+                            variant: preset.variant(),
+                            scenario: scenario.clone(),
+                            strategy,
+                            oracles: OracleSet::of(&[]),
+                            executions: BATCH as usize,
+                            time: None,
+                            seed: i + 1,
+                        };
+                        let t = Instant::now();
+                        let r = hunt(&h);
+                        total += t.elapsed();
+                        assert_eq!(r.executions, BATCH as usize);
+                    }
+                    total
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput);
+criterion_main!(benches);
