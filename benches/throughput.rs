@@ -5,9 +5,9 @@
 //! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`
 //! executions and the throughput in executions/s.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use parkrace::engine::shuttle::Strategy;
-use parkrace::explore::{hunt, Hunt};
+use parkrace::explore::{Hunt, hunt};
 use parkrace::oracle::OracleSet;
 use parkrace::scenario::Scenario;
 use parkrace::variant::Preset;
@@ -22,7 +22,12 @@ fn throughput(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(4));
     for preset in [Preset::V2, Preset::V3] {
-        for strategy in [Strategy::Random, Strategy::Pct(3), Strategy::Urw, Strategy::Dfs] {
+        for strategy in [
+            Strategy::Random,
+            Strategy::Pct(3),
+            Strategy::Urw,
+            Strategy::Dfs,
+        ] {
             let id = BenchmarkId::new(preset.name(), strategy.to_string());
             g.bench_function(id, |b| {
                 b.iter_custom(|iters| {

@@ -113,10 +113,9 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             nr_switches: 0,
         });
     }
-    for (c, rq) in rqs.iter().enumerate() {
-        let idle = &mut tasks[rq.idle];
-        idle.preempt_count = 1;
-        let _ = c;
+    // Idle runs with a preempt count of 1 (its __schedule needs count >= 1).
+    for rq in &rqs {
+        tasks[rq.idle].preempt_count = 1;
     }
     for t in 0..tasks.len() {
         if !tasks[t].is_task() {
@@ -303,10 +302,10 @@ pub fn execute<P: Platform>(
     let k = Arc::new(Kernel::new(plat, world));
     k.plat.register(harness);
     let mut joins = Vec::new();
-    for t in 0..harness {
+    for (t, name) in names.iter().enumerate().take(harness) {
         let k2 = Arc::clone(&k);
         joins.push(k.plat.spawn(
-            names[t].clone(),
+            name.clone(),
             Box::new(move || {
                 k2.plat.register(t);
                 let _ = thread_body(&k2, t);
