@@ -189,7 +189,7 @@ fn is_cpu_allowed(w: &World, p: Tid, cpu: CpuId) -> bool {
 
 /// `select_fallback_rq(cpu, p)` (kernel/sched/core.c): an allowed active CPU, else widen the
 /// affinity to every CPU (affinity broken, spec b.12) and take an active one.
-fn select_fallback_rq(s: &mut S<'_>, p: Tid) -> CpuId {
+pub fn select_fallback_rq(s: &mut S<'_>, p: Tid) -> CpuId {
     let n = s.w.rqs.len();
     if let Some(c) = (0..n).find(|&c| s.w.tasks[p].allowed & (1 << c) != 0 && s.w.rqs[c].active) {
         return c;

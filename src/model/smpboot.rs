@@ -149,16 +149,7 @@ pub fn take_cpu_down<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
             .collect();
         for t in movers {
             // select_fallback_rq(): an allowed active CPU, else affinity broken.
-            let dest =
-                match (0..n).find(|&c| s.w.tasks[t].allowed & (1 << c) != 0 && s.w.rqs[c].active) {
-                    Some(c) => c,
-                    None => {
-                        let all = (1u64 << n) - 1;
-                        s.w.tasks[t].allowed = all;
-                        s.rec(What::Affinity { task: t, mask: all });
-                        (0..n).find(|&c| s.w.rqs[c].active).unwrap_or(0)
-                    }
-                };
+            let dest = select_fallback_rq(s, t);
             s.w.rqs[dying].queue.retain(|&q| q != t);
             s.w.tasks[t].cpu = dest;
             s.rec(What::SetCpu { task: t, cpu: dest });
