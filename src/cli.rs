@@ -316,7 +316,6 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     let cells = Arc::new(cells);
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<Option<HuntResult>>>> = Arc::new(Mutex::new(vec![None; total]));
-    let done_tx = Arc::new(Mutex::new(()));
     let (tx, rx) = std::sync::mpsc::channel::<usize>();
     let mut workers = Vec::new();
     for _ in 0..jobs.min(total) {
@@ -349,7 +348,6 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         }));
     }
     drop(tx);
-    drop(done_tx);
 
     let progress = !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut out = std::io::stdout().lock();
@@ -411,7 +409,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 }
             }
             let label = c.variant.label();
-            if let Some(p) = preset {
+            if preset.is_some() {
                 let e = summary
                     .iter()
                     .position(|s| s.0 == label)
@@ -426,7 +424,6 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 if agrees == Some(false) {
                     summary[e].3 += 1;
                 }
-                let _ = p;
             }
             if a.json {
                 let v = json!({

@@ -88,9 +88,6 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// The strategies `hunt` runs when none is named.
-    pub const DEFAULTS: [Strategy; 1] = [Strategy::Random];
-
     pub fn all() -> Vec<Strategy> {
         vec![
             Strategy::Random,
