@@ -1,8 +1,10 @@
-//! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`.
+//! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
+//! `minimize`.
 
 use crate::engine::shuttle::Strategy;
 use crate::explore::{Hunt, HuntResult, hunt, replay};
 use crate::history;
+use crate::minimize::{DEFAULT_TRIES, minimize};
 use crate::oracle::{Oracle, OracleSet};
 use crate::render;
 use crate::repro::Repro;
@@ -69,6 +71,19 @@ pub enum Command {
         #[arg(long)]
         brief: bool,
     },
+    /// Minimize a repro file's schedule: fewest preemptions that still violate the same
+    /// oracle, then fewest steps. Prints the sizes before and after and writes a repro file.
+    #[command(after_help = EXIT_HELP)]
+    Minimize {
+        /// The repro file.
+        file: PathBuf,
+        /// Where to write the minimized repro (default: FILE with `.min.json`).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+        /// Executions the search may spend at most.
+        #[arg(long, default_value_t = crate::minimize::DEFAULT_TRIES)]
+        tries: usize,
+    },
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -105,6 +120,9 @@ pub struct HuntArgs {
     /// Worker threads (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Save violations as found, without minimizing their schedules.
+    #[arg(long)]
+    pub no_minimize: bool,
 }
 
 /// Parse `500ms`, `30s`, `5m`, `2h` or a plain number of seconds.
@@ -157,6 +175,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Variants => cmd_variants(),
         Command::Scenarios => cmd_scenarios(),
         Command::Replay { file, brief } => cmd_replay(file, brief),
+        Command::Minimize { file, out, tries } => cmd_minimize(file, out, tries),
     }
 }
 
@@ -240,6 +259,71 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
     }
 }
 
+fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize) -> i32 {
+    let r = match Repro::load(&file) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    if tries == 0 {
+        return usage("--tries must be at least 1");
+    }
+    let decisions = match r.decisions() {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let m = match minimize(&r.scenario, r.variant, r.oracles, &decisions, tries) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("parkrace: {}: {e}", file.display());
+            return EXIT_FINDING;
+        }
+    };
+    let min = r.with_minimized(&m);
+    if min.violation.oracle != r.violation.oracle {
+        eprintln!(
+            "parkrace: {}: the schedule violates {}, the file records {}",
+            file.display(),
+            min.violation.oracle,
+            r.violation.oracle
+        );
+        return EXIT_FINDING;
+    }
+    let out = out.unwrap_or_else(|| {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "repro".into());
+        file.with_file_name(format!("{stem}.min.json"))
+    });
+    let json = match serde_json::to_string_pretty(&min) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("parkrace: cannot encode the repro: {e}");
+            return EXIT_IO;
+        }
+    };
+    if let Err(e) = crate::repro::write_atomic(&out, json.as_bytes()) {
+        eprintln!("parkrace: cannot write {}: {e}", out.display());
+        return EXIT_IO;
+    }
+    println!("minimized {} ({})", file.display(), min.violation);
+    println!(
+        "  before: {:>3} preemptions, {:>4} steps",
+        m.before.preemptions, m.before.steps
+    );
+    println!(
+        "  after:  {:>3} preemptions, {:>4} steps ({} switches between threads, {} injected)",
+        m.after.preemptions, m.after.steps, m.run.stats.switches, m.run.outcome.preemptions
+    );
+    println!(
+        "  {} executions in {:.2} s; wrote {}",
+        m.tries,
+        m.elapsed.as_secs_f64(),
+        out.display()
+    );
+    EXIT_OK
+}
+
 fn cmd_hunt(a: HuntArgs) -> i32 {
     let variants: Vec<Variant> = if a.variants.is_empty() {
         Preset::ALL.iter().map(|p| p.variant()).collect()
@@ -315,7 +399,8 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     let total = cells.len();
     let cells = Arc::new(cells);
     let next = Arc::new(AtomicUsize::new(0));
-    let results: Arc<Mutex<Vec<Option<HuntResult>>>> = Arc::new(Mutex::new(vec![None; total]));
+    type CellResult = (HuntResult, Option<Repro>);
+    let results: Arc<Mutex<Vec<Option<CellResult>>>> = Arc::new(Mutex::new(vec![None; total]));
     let (tx, rx) = std::sync::mpsc::channel::<usize>();
     let mut workers = Vec::new();
     for _ in 0..jobs.min(total) {
@@ -325,7 +410,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             Arc::clone(&results),
             tx.clone(),
         );
-        let (executions, seed) = (a.executions, a.seed);
+        let (executions, seed, no_minimize) = (a.executions, a.seed, a.no_minimize);
         workers.push(std::thread::spawn(move || {
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
@@ -342,7 +427,29 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     time,
                     seed,
                 });
-                results.lock().unwrap()[i] = Some(r);
+                let repro = r.found.as_ref().map(|f| {
+                    let rep = Repro::new(
+                        c.variant,
+                        &c.scenario,
+                        oracles,
+                        &c.strategy.to_string(),
+                        seed,
+                        f,
+                    );
+                    if no_minimize {
+                        return rep;
+                    }
+                    match minimize(&c.scenario, c.variant, oracles, &f.decisions, DEFAULT_TRIES) {
+                        Ok(m)
+                            if m.run.outcome.violation.as_ref().map(|v| v.oracle)
+                                == Some(rep.violation.oracle) =>
+                        {
+                            rep.with_minimized(&m)
+                        }
+                        _ => rep,
+                    }
+                });
+                results.lock().unwrap()[i] = Some((r, repro));
                 let _ = tx.send(i);
             }
         }));
@@ -374,7 +481,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         }
         while printed < total && received[printed] {
             let c = &cells[printed];
-            let r = results.lock().unwrap()[printed].take().expect("result");
+            let (r, repro) = results.lock().unwrap()[printed].take().expect("result");
             let preset = c.variant.preset();
             let oracle = r
                 .found
@@ -385,15 +492,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 status = EXIT_FINDING;
             }
             let mut repro_path = None;
-            if let Some(f) = &r.found {
-                let rep = Repro::new(
-                    c.variant,
-                    &c.scenario,
-                    oracles,
-                    &c.strategy.to_string(),
-                    a.seed,
-                    f,
-                );
+            if let Some(rep) = &repro {
                 match rep.save(&a.out) {
                     Ok(p) => {
                         saved += 1;

@@ -2,7 +2,8 @@
 //! or the budget, and replay recorded schedules.
 
 use crate::engine::shuttle::{
-    Decision, Recorder, RecorderShared, ReplayScheduler, ShuttlePlatform, Strategy,
+    BoundedRandom, ByteScheduler, ByteStats, BytesOfDecisions, Decision, Recorder, RecorderShared,
+    ReplayScheduler, ShuttlePlatform, Strategy,
 };
 use crate::oracle::OracleSet;
 use crate::run::{Outcome, execute};
@@ -122,6 +123,25 @@ pub struct Replayed {
     pub diverged: Option<String>,
 }
 
+/// Run exactly one execution under `sched`; `None` if the scheduler ended it before the model
+/// reported (a replay that diverged).
+fn run_once<S: Scheduler + 'static>(
+    sched: S,
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+) -> Option<Outcome> {
+    let out: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
+    let runner = Runner::new(sched, config(scenario, None));
+    let threads = thread_count(scenario, variant);
+    let (sc, o2) = (scenario.clone(), Arc::clone(&out));
+    runner.run(move || {
+        let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        *o2.lock().unwrap() = Some(outcome);
+    });
+    out.lock().unwrap().take()
+}
+
 /// Replay recorded decisions exactly once.
 pub fn replay(
     scenario: &Scenario,
@@ -131,23 +151,98 @@ pub fn replay(
 ) -> Replayed {
     let sched = ReplayScheduler::new(decisions.to_vec());
     let diverged = Arc::clone(&sched.diverged);
-    let out: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
-    let runner = Runner::new(sched, config(scenario, None));
-    let threads = thread_count(scenario, variant);
-    let (sc, o2) = (scenario.clone(), Arc::clone(&out));
-    runner.run(move || {
-        let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
-        *o2.lock().unwrap() = Some(outcome);
-    });
-    let outcome = out.lock().unwrap().take().unwrap_or_else(|| Outcome {
-        violation: None,
-        trace: vec![],
-        names: vec![],
-        completions: vec![],
-        steps: 0,
-        preemptions: 0,
-        wti_sleeps: 0,
-    });
+    let outcome = run_once(sched, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
     let diverged = diverged.lock().unwrap().clone();
     Replayed { outcome, diverged }
+}
+
+/// One execution driven by schedule bytes (see [`ByteScheduler`]).
+#[derive(Clone, Debug)]
+pub struct ByteRun {
+    pub outcome: Outcome,
+    pub stats: ByteStats,
+    /// The decisions it took, for a repro file.
+    pub decisions: Vec<Decision>,
+    /// shuttle's schedule string of the execution.
+    pub shuttle_schedule: String,
+}
+
+impl ByteRun {
+    /// Preemptions of the execution: preemptive switches between model threads plus the
+    /// ticks and wakeup preemptions the model injected.
+    pub fn preemptions(&self) -> u32 {
+        self.stats.switches + self.outcome.preemptions
+    }
+
+    /// The execution as a finding (when it violated an oracle), numbered `execution`.
+    pub fn found(&self, execution: usize) -> Option<Found> {
+        self.outcome.violation.as_ref()?;
+        Some(Found {
+            execution,
+            outcome: self.outcome.clone(),
+            decisions: self.decisions.clone(),
+            shuttle_schedule: self.shuttle_schedule.clone(),
+        })
+    }
+}
+
+/// Run one execution whose every decision comes from `bytes`.
+pub fn run_bytes(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    bytes: &[u8],
+) -> ByteRun {
+    let sched = ByteScheduler::new(bytes.to_vec());
+    let stats = Arc::clone(&sched.stats);
+    let shared = Arc::new(Mutex::new(RecorderShared::default()));
+    let rec = Recorder::new(Box::new(sched), Arc::clone(&shared));
+    let outcome = run_once(rec, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
+    let stats = *stats.lock().unwrap();
+    let mut sh = shared.lock().unwrap();
+    ByteRun {
+        outcome,
+        stats,
+        decisions: std::mem::take(&mut sh.decisions),
+        shuttle_schedule: shuttle_engine::scheduler::serialization::serialize_schedule(
+            &sh.schedule,
+        ),
+    }
+}
+
+/// The schedule bytes that make [`run_bytes`] take the recorded `decisions`.
+pub fn bytes_of_decisions(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    decisions: &[Decision],
+) -> Result<Vec<u8>, String> {
+    let sched = BytesOfDecisions::new(decisions.to_vec());
+    let bytes = Arc::clone(&sched.bytes);
+    let diverged = sched.diverged();
+    run_once(sched, scenario, variant, oracles);
+    if let Some(d) = diverged.lock().unwrap().clone() {
+        return Err(format!(
+            "the recorded schedule does not fit this model: {d}"
+        ));
+    }
+    let b = std::mem::take(&mut *bytes.lock().unwrap());
+    Ok(b)
+}
+
+/// Sample one random schedule with at most `budget` preemptions (see [`BoundedRandom`]);
+/// returns its bytes and its execution.
+pub fn sample_bounded(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    seed: u64,
+    budget: u32,
+    odds: u64,
+) -> (Vec<u8>, Outcome) {
+    let sched = BoundedRandom::new(seed, budget, odds);
+    let bytes = Arc::clone(&sched.bytes);
+    let outcome = run_once(sched, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
+    let b = std::mem::take(&mut *bytes.lock().unwrap());
+    (b, outcome)
 }

@@ -34,6 +34,7 @@ pub mod cli;
 pub mod engine;
 pub mod explore;
 pub mod history;
+pub mod minimize;
 pub mod model;
 pub mod oracle;
 pub mod render;

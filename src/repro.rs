@@ -7,6 +7,7 @@
 
 use crate::engine::shuttle::{Decision, decode_decisions, encode_decisions};
 use crate::explore::Found;
+use crate::minimize::{Minimized, to_hex};
 use crate::model::trace::Event;
 use crate::oracle::{OracleSet, Violation};
 use crate::scenario::Scenario;
@@ -47,6 +48,25 @@ pub struct Repro {
     pub names: Vec<String>,
     pub completions: Vec<String>,
     pub trace: Vec<Event>,
+    /// The schedule as bytes of the byte-driven scheduler (hex), when known: what fuzz
+    /// targets and `parkrace minimize` work on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_bytes: Option<String>,
+    /// Preemptive switches between model threads (known for byte-driven schedules); the
+    /// schedule's preemptions are these plus `preemptions` (injected by the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switches: Option<u32>,
+    /// The size of the schedule minimization started from, if this one was minimized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimized_from: Option<MinimizedFrom>,
+}
+
+/// What a minimized schedule was minimized from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinimizedFrom {
+    /// Preemptions (switches plus injected).
+    pub preemptions: u32,
+    pub steps: u64,
 }
 
 /// Why a repro file cannot be used.
@@ -92,6 +112,33 @@ impl Repro {
             names: f.outcome.names.clone(),
             completions: f.outcome.completions.clone(),
             trace: f.outcome.trace.clone(),
+            schedule_bytes: None,
+            switches: None,
+            minimized_from: None,
+        }
+    }
+
+    /// This repro with its schedule replaced by a minimized one.
+    pub fn with_minimized(&self, m: &Minimized) -> Repro {
+        let f = m
+            .run
+            .found(self.execution)
+            .expect("a minimized schedule violates its oracle");
+        Repro {
+            schedule_bytes: Some(to_hex(&m.bytes)),
+            switches: Some(m.run.stats.switches),
+            minimized_from: Some(MinimizedFrom {
+                preemptions: m.before.preemptions,
+                steps: m.before.steps,
+            }),
+            ..Repro::new(
+                self.variant,
+                &self.scenario,
+                self.oracles,
+                &self.strategy,
+                self.seed,
+                &f,
+            )
         }
     }
 

@@ -15,7 +15,7 @@ use crate::model::smpboot::{
 };
 use crate::model::trace::Event;
 use crate::model::world::*;
-use crate::model::{Kernel, M};
+use crate::model::{Halt, Kernel, M};
 use crate::oracle::{OracleSet, Violation};
 use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
 use crate::variant::Variant;
@@ -33,6 +33,21 @@ pub struct Outcome {
     pub steps: u64,
     pub preemptions: u32,
     pub wti_sleeps: u32,
+}
+
+impl Outcome {
+    /// The outcome of an execution that never reported (a replay cut short).
+    pub fn empty() -> Outcome {
+        Outcome {
+            violation: None,
+            trace: vec![],
+            names: vec![],
+            completions: vec![],
+            steps: 0,
+            preemptions: 0,
+            wti_sleeps: 0,
+        }
+    }
 }
 
 /// Thread ids of the standard cast.
@@ -195,6 +210,9 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         controllers_done: 0,
         controllers: 1,
         waker_go: true,
+        started: false,
+        in_op: false,
+        also: Vec::new(),
     }
 }
 
@@ -205,6 +223,7 @@ fn controller<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
         (w.scenario.ops.clone(), w.scenario.kthread_cpu)
     };
     for op in ops {
+        k.lock().in_op = true;
         match op {
             Op::Park => {
                 kthread_park(k, me, 0)?;
@@ -214,6 +233,14 @@ fn controller<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
             Op::Create => kthread_create_on_cpu(k, me, 0)?,
             Op::Takedown => stop_machine_take_cpu_down(k, me, cpu)?,
             Op::Online => cpu_online(k, me, cpu, 0)?,
+        }
+        // The end of a violation's epilogue (see `World::violate`).
+        let mut w = k.lock();
+        w.in_op = false;
+        if w.violation.is_some() {
+            w.halting = true;
+            k.wake_waiters(&mut w);
+            return Err(Halt);
         }
     }
     k.step(me, "controller", |s| {
@@ -308,13 +335,20 @@ pub fn execute<P: Platform>(
             name.clone(),
             Box::new(move || {
                 k2.plat.register(t);
-                let _ = thread_body(&k2, t);
+                if k2.wait_until(t, WaitFor::Start).is_ok() {
+                    let _ = thread_body(&k2, t);
+                }
                 let mut w = k2.lock();
                 w.tasks[t].finished = true;
                 w.tasks[t].wait = None;
                 k2.wake_waiters(&mut w);
             }),
         ));
+    }
+    {
+        let mut w = k.lock();
+        w.started = true;
+        k.wake_waiters(&mut w);
     }
     let _ = k.wait_until(harness, WaitFor::ScenarioEnd);
     {

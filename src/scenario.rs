@@ -328,7 +328,9 @@ impl Scenario {
     }
 }
 
-/// A tiny deterministic generator for scenario generation (not used for schedules).
+/// A tiny deterministic generator for scenario generation and for sampling schedules that are
+/// then replayed as bytes (never for the randomness of a running model).
+#[derive(Debug, Clone)]
 pub(crate) struct SplitMix(pub u64);
 
 impl SplitMix {

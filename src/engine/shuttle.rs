@@ -340,3 +340,234 @@ impl Scheduler for ReplayScheduler {
         }
     }
 }
+
+/// The order in which a schedule byte picks a task: the current task first when it can go
+/// on (so byte 0 means "no preemption"), then the other runnable tasks by ascending id (so
+/// smaller bytes mean lower ids).
+fn candidates(runnable: &[&Task], current: Option<TaskId>) -> (Vec<TaskId>, bool) {
+    let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
+    ids.sort_unstable_by_key(|&t| usize::from(t));
+    let cur = current.filter(|c| ids.contains(c));
+    if let Some(c) = cur {
+        ids.retain(|&t| t != c);
+        ids.insert(0, c);
+    }
+    (ids, cur.is_some())
+}
+
+/// Counters of one byte-driven execution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ByteStats {
+    /// Schedule bytes read (decisions taken while input lasted).
+    pub consumed: usize,
+    /// Real decisions taken (input or, once it ran out, the zero default).
+    pub decisions: usize,
+    /// Preemptive switches: the running task could go on and another one was chosen.
+    pub switches: u32,
+}
+
+/// A scheduler driven by input bytes (fuzzer or proptest input), one byte per real decision:
+///
+/// - a task choice with more than one runnable task reads a byte `b` and runs candidate
+///   `b % n` of [`candidates`]: 0 keeps the running task (no preemption), larger values pick
+///   other tasks by ascending id; a choice with one runnable task reads nothing;
+/// - a controlled draw (`next_u64`: tick injection, wakeup preemption) returns the byte, and
+///   the model reads a zero draw as "no".
+///
+/// When the input runs out every decision is 0: the execution goes on deterministically
+/// without preemption to its end (so a deadlock at the end is still seen).
+#[derive(Debug)]
+pub struct ByteScheduler {
+    bytes: Vec<u8>,
+    pos: usize,
+    started: bool,
+    pub stats: Arc<Mutex<ByteStats>>,
+}
+
+impl ByteScheduler {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        ByteScheduler {
+            bytes,
+            pos: 0,
+            started: false,
+            stats: Arc::new(Mutex::new(ByteStats::default())),
+        }
+    }
+
+    fn next_byte(&mut self) -> u8 {
+        let b = self.bytes.get(self.pos).copied().unwrap_or(0);
+        let mut st = self.stats.lock().unwrap();
+        st.decisions += 1;
+        if self.pos < self.bytes.len() {
+            self.pos += 1;
+            st.consumed = self.pos;
+        }
+        b
+    }
+}
+
+impl Scheduler for ByteScheduler {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.started {
+            return None;
+        }
+        self.started = true;
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        let (cands, cur_runs) = candidates(runnable, current);
+        match cands.len() {
+            0 => None,
+            1 => Some(cands[0]),
+            n => {
+                let i = self.next_byte() as usize % n;
+                if cur_runs && i != 0 {
+                    self.stats.lock().unwrap().switches += 1;
+                }
+                Some(cands[i])
+            }
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        u64::from(self.next_byte())
+    }
+}
+
+/// Replays recorded decisions and writes down the schedule bytes that make
+/// [`ByteScheduler`] take the same decisions.
+#[derive(Debug)]
+pub struct BytesOfDecisions {
+    replay: ReplayScheduler,
+    pub bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl BytesOfDecisions {
+    pub fn new(decisions: Vec<Decision>) -> Self {
+        BytesOfDecisions {
+            replay: ReplayScheduler::new(decisions),
+            bytes: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub fn diverged(&self) -> Arc<Mutex<Option<String>>> {
+        Arc::clone(&self.replay.diverged)
+    }
+}
+
+impl Scheduler for BytesOfDecisions {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.replay.new_execution()
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let t = self.replay.next_task(runnable, current, is_yielding)?;
+        let (cands, _) = candidates(runnable, current);
+        if cands.len() > 1 {
+            let i = cands.iter().position(|&c| c == t).unwrap_or(0);
+            self.bytes.lock().unwrap().push(i as u8);
+        }
+        Some(t)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let v = self.replay.next_u64();
+        self.bytes
+            .lock()
+            .unwrap()
+            .push((v % crate::model::step::DRAW_PERIOD) as u8);
+        v
+    }
+}
+
+/// Random schedules with at most `budget` preemptions (preemptive switches or injected
+/// ticks/wakeup preemptions), written down as the bytes of [`ByteScheduler`] (which replays
+/// them exactly). Where the running task cannot go on, the next one is a free random choice;
+/// where it can, it is preempted with probability 1/`odds` while the budget lasts.
+#[derive(Debug)]
+pub struct BoundedRandom {
+    rng: crate::scenario::SplitMix,
+    budget: u32,
+    odds: u64,
+    started: bool,
+    pub bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl BoundedRandom {
+    pub fn new(seed: u64, budget: u32, odds: u64) -> Self {
+        BoundedRandom {
+            rng: crate::scenario::SplitMix(seed),
+            budget,
+            odds: odds.max(1),
+            started: false,
+            bytes: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn rand(&mut self) -> u64 {
+        self.rng.next()
+    }
+
+    fn preempt(&mut self) -> bool {
+        if self.budget > 0 && self.rand() % self.odds == 0 {
+            self.budget -= 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Scheduler for BoundedRandom {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.started {
+            return None;
+        }
+        self.started = true;
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        let (cands, cur_runs) = candidates(runnable, current);
+        let n = cands.len();
+        if n <= 1 {
+            return cands.first().copied();
+        }
+        let i = if !cur_runs {
+            (self.rand() % n as u64) as usize
+        } else if self.preempt() {
+            1 + (self.rand() % (n as u64 - 1)) as usize
+        } else {
+            0
+        };
+        self.bytes.lock().unwrap().push(i as u8);
+        Some(cands[i])
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        // DRAW_PERIOD - 1 is "yes" for every odds the model draws with.
+        let v = if self.preempt() {
+            crate::model::step::DRAW_PERIOD - 1
+        } else {
+            0
+        };
+        self.bytes.lock().unwrap().push(v as u8);
+        v
+    }
+}

@@ -37,6 +37,11 @@ pub const TICK_ODDS: u64 = 6;
 /// Wakeup preemption is chosen with probability 1/WAKEUP_PREEMPT_ODDS (zero draw: no).
 pub const WAKEUP_PREEMPT_ODDS: u64 = 2;
 
+/// Every controlled draw is read modulo a divisor of this, so `v % DRAW_PERIOD` decides the
+/// same as `v` (how a recorded random value becomes one schedule byte).
+pub const DRAW_PERIOD: u64 = 6;
+const _: () = assert!(DRAW_PERIOD % TICK_ODDS == 0 && DRAW_PERIOD % WAKEUP_PREEMPT_ODDS == 0);
+
 /// The model of one kernel: the world plus the engine that runs its threads.
 pub struct Kernel<P: Platform> {
     pub plat: P,

@@ -87,6 +87,9 @@ pub enum Kind {
 /// Where a parked-for-the-engine thread waits (what `unblock` is waiting for).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitFor {
+    /// The harness has started every model thread (so who goes first is a free choice of
+    /// the engine, not a preemption of the harness).
+    Start,
     /// To be its CPU's current task again (switched in by `__schedule`).
     Running,
     /// A spinlock to be free.
@@ -280,12 +283,34 @@ pub struct World {
     pub controllers: usize,
     /// The third-party waker may fire (set by the scenario trigger).
     pub waker_go: bool,
+    /// Every model thread has been started (see [`WaitFor::Start`]).
+    pub started: bool,
+    /// The controller is inside one of its operations (park, unpark, ...).
+    pub in_op: bool,
+    /// Oracles violated after the first violation, during its epilogue (each once).
+    pub also: Vec<Oracle>,
 }
 
 impl World {
-    /// Record a violation (first one wins) and stop the execution if the oracle is enabled.
+    /// Record a violation if the oracle is enabled. The first one is the verdict. Like the
+    /// kernel after a WARN, the execution goes on until the controller's operation in progress
+    /// returns (the epilogue: a race diagram then shows e.g. park returning), recording each
+    /// further oracle once in the trace; a liveness failure, or a violation outside an
+    /// operation, stops it at once.
     pub fn violate(&mut self, oracle: Oracle, task: Tid, detail: String) {
-        if !self.oracles.contains(oracle) || self.violation.is_some() {
+        if !self.oracles.contains(oracle) {
+            return;
+        }
+        if self.violation.is_some() {
+            if self.violation.as_ref().is_some_and(|v| v.oracle != oracle)
+                && !self.also.contains(&oracle)
+            {
+                self.also.push(oracle);
+                self.trace.push(Event::violation(self.steps, task, oracle));
+            }
+            if oracle == Oracle::I7 {
+                self.halting = true;
+            }
             return;
         }
         self.trace.push(Event::violation(self.steps, task, oracle));
@@ -295,7 +320,9 @@ impl World {
             detail,
             step: self.steps,
         });
-        self.halting = true;
+        if oracle == Oracle::I7 || !self.in_op {
+            self.halting = true;
+        }
     }
 
     /// A scheduler self-check (spec S*) failed: a bug in the model, not in the protocol.
@@ -340,6 +367,7 @@ impl World {
     /// Whether a blocked thread's wait condition now holds.
     pub fn satisfied(&self, me: Tid, w: WaitFor) -> bool {
         match w {
+            WaitFor::Start => self.started,
             WaitFor::Running => {
                 let t = &self.tasks[me];
                 self.rqs[t.cpu].curr == me

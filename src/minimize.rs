@@ -1,0 +1,302 @@
+//! Minimization of a failing schedule: the fewest preemptions that still violate the same
+//! oracle, then the fewest steps.
+//!
+//! A schedule is worked on as the bytes of the byte-driven scheduler
+//! ([`crate::engine::shuttle::ByteScheduler`]), where 0 means "no preemption" and every byte
+//! string is a valid schedule, so a change can never make a schedule unreplayable; it can only
+//! lose the violation. The search is greedy (delta debugging over the bytes): zero chunks,
+//! lower single bytes, delete chunks, keep a change when it still violates the same oracle and
+//! strictly lowers (preemptions, steps, non-zero bytes, byte sum), repeat until nothing
+//! improves or the try budget is spent. The result is 1-minimal: no single remaining
+//! preemption can be dropped. Greedy search can stop in a local minimum, so random schedules
+//! with fewer preemptions (at most k = 0, 1, ... below the best) are then sampled, and each
+//! hit is minimized greedily in turn. This finds the fewest preemptions in practice; `verify`
+//! (bounded-exhaustive search) is what proves a bound.
+
+use crate::engine::shuttle::Decision;
+use crate::explore::{ByteRun, bytes_of_decisions, run_bytes, sample_bounded};
+use crate::oracle::{Oracle, OracleSet};
+use crate::scenario::Scenario;
+use crate::variant::Variant;
+use std::time::{Duration, Instant};
+
+/// Tries (executions) a minimization may spend by default.
+pub const DEFAULT_TRIES: usize = 20_000;
+
+/// Random schedules sampled per preemption bound before trying the next bound.
+const SAMPLES_PER_BOUND: usize = 2000;
+
+/// The size of a schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Measure {
+    /// Preemptive switches between model threads plus injected ticks/wakeup preemptions.
+    pub preemptions: u32,
+    /// Model steps up to the end of the execution.
+    pub steps: u64,
+}
+
+impl Measure {
+    pub fn of(r: &ByteRun) -> Measure {
+        Measure {
+            preemptions: r.preemptions(),
+            steps: r.outcome.steps,
+        }
+    }
+}
+
+/// A minimized schedule.
+#[derive(Clone, Debug)]
+pub struct Minimized {
+    /// The schedule bytes (trailing zeros dropped).
+    pub bytes: Vec<u8>,
+    /// Its execution.
+    pub run: ByteRun,
+    pub before: Measure,
+    pub after: Measure,
+    /// Executions spent.
+    pub tries: usize,
+    pub elapsed: Duration,
+}
+
+fn key(r: &ByteRun, bytes: &[u8]) -> (u32, u64, usize, u64) {
+    let used = &bytes[..r.stats.consumed.min(bytes.len())];
+    (
+        r.preemptions(),
+        r.outcome.steps,
+        used.iter().filter(|&&b| b != 0).count(),
+        used.iter().map(|&b| u64::from(b)).sum(),
+    )
+}
+
+/// Drop what the execution did not read, and trailing zeros (absent input reads as zero).
+fn trim(mut bytes: Vec<u8>, r: &ByteRun) -> Vec<u8> {
+    bytes.truncate(r.stats.consumed);
+    while bytes.last() == Some(&0) {
+        bytes.pop();
+    }
+    bytes
+}
+
+struct Search<'a> {
+    scenario: &'a Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    oracle: Oracle,
+    best: Vec<u8>,
+    best_run: ByteRun,
+    tries: usize,
+    max_tries: usize,
+}
+
+impl Search<'_> {
+    /// Try a candidate; keep it if it is strictly better. Returns whether it was kept.
+    fn try_bytes(&mut self, cand: Vec<u8>) -> bool {
+        if self.tries >= self.max_tries || cand == self.best {
+            return false;
+        }
+        self.tries += 1;
+        let r = run_bytes(self.scenario, self.variant, self.oracles, &cand);
+        let same = r.outcome.violation.as_ref().map(|v| v.oracle) == Some(self.oracle);
+        if same && key(&r, &cand) < key(&self.best_run, &self.best) {
+            self.best = trim(cand, &r);
+            self.best_run = r;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Greedy passes until nothing improves.
+    fn greedy(&mut self) {
+        loop {
+            let mut improved = self.zero_chunks();
+            improved |= self.lower_bytes();
+            improved |= self.delete_chunks();
+            if !improved || self.exhausted() {
+                break;
+            }
+        }
+    }
+
+    /// Take a sampled schedule as the best if it is better.
+    fn restart(&mut self, bytes: Vec<u8>) {
+        self.tries += 1;
+        let r = run_bytes(self.scenario, self.variant, self.oracles, &bytes);
+        let same = r.outcome.violation.as_ref().map(|v| v.oracle) == Some(self.oracle);
+        if same && key(&r, &bytes) < key(&self.best_run, &self.best) {
+            self.best = trim(bytes, &r);
+            self.best_run = r;
+        }
+    }
+
+    fn exhausted(&self) -> bool {
+        self.tries >= self.max_tries
+    }
+
+    /// Chunk sizes from half the length down to 1.
+    fn sizes(&self) -> Vec<usize> {
+        let mut n = self.best.len().next_power_of_two() / 2;
+        let mut v = Vec::new();
+        while n >= 1 {
+            v.push(n);
+            n /= 2;
+        }
+        v
+    }
+
+    fn zero_chunks(&mut self) -> bool {
+        let mut improved = false;
+        for n in self.sizes() {
+            let mut start = 0;
+            while start < self.best.len() && !self.exhausted() {
+                let end = (start + n).min(self.best.len());
+                if self.best[start..end].iter().any(|&b| b != 0) {
+                    let mut c = self.best.clone();
+                    c[start..end].fill(0);
+                    improved |= self.try_bytes(c);
+                }
+                start += n;
+            }
+        }
+        improved
+    }
+
+    fn lower_bytes(&mut self) -> bool {
+        let mut improved = false;
+        let mut i = 0;
+        while i < self.best.len() && !self.exhausted() {
+            let b = self.best[i];
+            for v in [1u8, 2, 3, 4, 5] {
+                if v >= b || i >= self.best.len() {
+                    break;
+                }
+                let mut c = self.best.clone();
+                c[i] = v;
+                if self.try_bytes(c) {
+                    improved = true;
+                    break;
+                }
+            }
+            i += 1;
+        }
+        improved
+    }
+
+    fn delete_chunks(&mut self) -> bool {
+        let mut improved = false;
+        for n in self.sizes() {
+            let mut start = 0;
+            while start < self.best.len() && !self.exhausted() {
+                let end = (start + n).min(self.best.len());
+                let mut c = self.best.clone();
+                c.drain(start..end);
+                if self.try_bytes(c) {
+                    improved = true;
+                } else {
+                    start += n;
+                }
+            }
+        }
+        improved
+    }
+}
+
+/// Minimize a failing schedule given as recorded decisions. Fails if the decisions do not
+/// replay, or do not violate an oracle.
+pub fn minimize(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    decisions: &[Decision],
+    max_tries: usize,
+) -> Result<Minimized, String> {
+    let bytes = bytes_of_decisions(scenario, variant, oracles, decisions)?;
+    minimize_bytes(scenario, variant, oracles, bytes, max_tries)
+}
+
+/// Minimize a failing schedule given as schedule bytes.
+pub fn minimize_bytes(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    bytes: Vec<u8>,
+    max_tries: usize,
+) -> Result<Minimized, String> {
+    let start = Instant::now();
+    let run = run_bytes(scenario, variant, oracles, &bytes);
+    let Some(oracle) = run.outcome.violation.as_ref().map(|v| v.oracle) else {
+        return Err("the schedule violates no oracle".into());
+    };
+    let before = Measure::of(&run);
+    let mut s = Search {
+        scenario,
+        variant,
+        oracles,
+        oracle,
+        best: trim(bytes, &run),
+        best_run: run,
+        tries: 1,
+        max_tries,
+    };
+    s.greedy();
+    // Greedy search stops in local minima (a preemption that cannot go alone may go together
+    // with another one moved). Sample schedules with fewer preemptions than the best so far,
+    // k = 0, 1, ...; a hit is minimized greedily in turn.
+    let mut k = 0;
+    let mut seed = 0x9a4c_2b1d_u64;
+    while k < s.best_run.preemptions() && !s.exhausted() {
+        let odds = (s.best_run.stats.decisions as u64 / u64::from(k + 1)).max(2);
+        let mut hit = None;
+        for _ in 0..SAMPLES_PER_BOUND {
+            if s.exhausted() {
+                break;
+            }
+            s.tries += 1;
+            seed = seed.wrapping_add(1);
+            let (bytes, out) = sample_bounded(scenario, variant, oracles, seed, k, odds);
+            if out.violation.as_ref().map(|v| v.oracle) == Some(oracle) {
+                hit = Some(bytes);
+                break;
+            }
+        }
+        match hit {
+            Some(bytes) => {
+                let before = s.best_run.preemptions();
+                s.restart(bytes);
+                s.greedy();
+                if s.best_run.preemptions() >= before {
+                    k += 1;
+                }
+            }
+            None => k += 1,
+        }
+    }
+    Ok(Minimized {
+        after: Measure::of(&s.best_run),
+        bytes: s.best,
+        run: s.best_run,
+        before,
+        tries: s.tries,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Schedule bytes as lowercase hex (the form repro files and fuzz tooling print).
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parse [`to_hex`] output.
+pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
+    let s = s.trim();
+    if !s.is_ascii() || s.len() % 2 != 0 {
+        return Err("schedule bytes must be an even number of hex digits".into());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&s[i..i + 2], 16)
+                .map_err(|_| format!("bad hex byte '{}'", &s[i..i + 2]))
+        })
+        .collect()
+}
