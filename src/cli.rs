@@ -1,5 +1,5 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
-//! `minimize`.
+//! `minimize`, `import`.
 
 use crate::engine::shuttle::Strategy;
 use crate::explore::{Hunt, HuntResult, hunt, replay};
@@ -31,11 +31,12 @@ pub const EXIT_IO: i32 = 3;
 
 const EXIT_HELP: &str = "Exit status:
   0  hunt: every verdict agrees with kernel history (or history says nothing about it);
-     replay: the recorded violation reproduced
+     replay: the recorded violation reproduced; minimize, import: a repro file was written
   1  hunt: some verdict disagrees with kernel history, or a model self-check failed;
-     replay: the recorded violation did not reproduce
-  2  bad arguments, or an unreadable or invalid repro file
-  3  an I/O error while writing repro files";
+     replay: the recorded violation did not reproduce; minimize: the file's schedule does
+     not violate its oracle; import: the input violates nothing
+  2  bad arguments, or an unreadable or invalid input file
+  3  an I/O error while writing files";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -84,6 +85,18 @@ pub enum Command {
         #[arg(long, default_value_t = crate::minimize::DEFAULT_TRIES)]
         tries: usize,
     },
+    /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
+    #[command(after_help = EXIT_HELP)]
+    Import {
+        /// The fuzz target that produced it (park_v0, park_v1, park_v2, park_v3, park_v4,
+        /// park_fixed).
+        target: String,
+        /// The input file (e.g. fuzz/artifacts/park_v2/crash-...).
+        artifact: PathBuf,
+        /// Where to write the repro file (default: repros/<name>.json).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -96,7 +109,7 @@ pub struct HuntArgs {
     /// named scenario.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Strategy: random, pct, pct:DEPTH, urw, dfs. Repeatable; default: random and pct:4.
+    /// Strategy: random, pct, pct:DEPTH, urw, dfs. Repeatable; default: random and urw.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8) or "all".
@@ -176,6 +189,11 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Scenarios => cmd_scenarios(),
         Command::Replay { file, brief } => cmd_replay(file, brief),
         Command::Minimize { file, out, tries } => cmd_minimize(file, out, tries),
+        Command::Import {
+            target,
+            artifact,
+            out,
+        } => cmd_import(&target, &artifact, out),
     }
 }
 
@@ -257,6 +275,48 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
             EXIT_FINDING
         }
     }
+}
+
+fn cmd_import(target: &str, artifact: &std::path::Path, out: Option<PathBuf>) -> i32 {
+    let t = match crate::fuzz::Target::by_name(target) {
+        Ok(t) => t,
+        Err(e) => return usage(e),
+    };
+    let data = match std::fs::read(artifact) {
+        Ok(d) => d,
+        Err(e) => return usage(format!("{}: {e}", artifact.display())),
+    };
+    let case = crate::fuzz::Case::decode(&t, &data);
+    let run = case.run();
+    println!(
+        "{target}: {} on {} with {} schedule bytes",
+        case.preset,
+        case.scenario.describe(),
+        case.schedule.len()
+    );
+    let Some(rep) = case.repro(&t, &run) else {
+        println!("no violation: the input runs clean under {target}'s oracles");
+        return EXIT_FINDING;
+    };
+    let path = out.unwrap_or_else(|| PathBuf::from("repros").join(rep.file_name()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("parkrace: cannot create {}: {e}", dir.display());
+        return EXIT_IO;
+    }
+    let json = serde_json::to_string_pretty(&rep).expect("a repro encodes");
+    if let Err(e) = crate::repro::write_atomic(&path, json.as_bytes()) {
+        eprintln!("parkrace: cannot write {}: {e}", path.display());
+        return EXIT_IO;
+    }
+    println!("{}", rep.violation);
+    println!("wrote {}", path.display());
+    println!(
+        "replay: parkrace replay {0}; minimize: parkrace minimize {0}",
+        path.display()
+    );
+    EXIT_OK
 }
 
 fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize) -> i32 {
@@ -352,7 +412,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         }
     };
     let strategies: Vec<Strategy> = if a.strategies.is_empty() {
-        vec![Strategy::Random, Strategy::Pct(4)]
+        vec![Strategy::Random, Strategy::Urw]
     } else {
         match a
             .strategies

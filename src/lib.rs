@@ -33,6 +33,8 @@
 pub mod cli;
 pub mod engine;
 pub mod explore;
+pub mod feedback;
+pub mod fuzz;
 pub mod history;
 pub mod minimize;
 pub mod model;

@@ -117,6 +117,9 @@ pub fn table(trace: &[Event], names: &[String], comps: &[String], brief: bool) -
             }
             j += 1;
         }
+        if func.is_empty() {
+            func = trace[i].func.to_string();
+        }
         i = j;
         // A violation is named after what the step did.
         parts.extend(verdicts);

@@ -209,7 +209,8 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         halting: false,
         controllers_done: 0,
         controllers: 1,
-        waker_go: true,
+        // A fresh K is published (and so wakeable by W) only once created (kthread_create_on_cpu).
+        waker_go: !fresh,
         started: false,
         in_op: false,
         also: Vec::new(),
@@ -318,6 +319,7 @@ pub fn execute<P: Platform>(
     variant: Variant,
     oracles: OracleSet,
 ) -> Outcome {
+    crate::feedback::reset();
     let world = build_world(scenario, variant, oracles);
     let names: Vec<String> = world.tasks.iter().map(|t| t.name.clone()).collect();
     let completions: Vec<String> = world

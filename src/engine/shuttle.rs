@@ -146,6 +146,24 @@ impl FromStr for Strategy {
     }
 }
 
+/// Setup is not part of the search: while the harness (shuttle's main task, id 0) has not yet
+/// blocked, it is spawning model threads, which only register and wait for the start gate.
+/// Every scheduler here keeps the harness running through setup without a decision, so that
+/// no schedule spends choices (or preemptions) on it. Returns the harness while in setup.
+fn setup_pick(setup: &mut bool, runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+    if !*setup {
+        return None;
+    }
+    let main = TaskId::from(0);
+    if current == Some(main) && runnable.iter().any(|t| t.id() == main) {
+        return Some(main);
+    }
+    if current.is_some() {
+        *setup = false;
+    }
+    None
+}
+
 /// One recorded decision of an execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {
@@ -206,6 +224,7 @@ pub struct Recorder {
     // execution that the runner did not let them finish; parkrace reports failures itself.
     inner: ManuallyDrop<Box<dyn Scheduler + Send>>,
     shared: Arc<Mutex<RecorderShared>>,
+    setup: bool,
 }
 
 impl Recorder {
@@ -213,6 +232,7 @@ impl Recorder {
         Recorder {
             inner: ManuallyDrop::new(inner),
             shared,
+            setup: true,
         }
     }
 }
@@ -230,6 +250,7 @@ impl Scheduler for Recorder {
             return None;
         }
         let s = self.inner.new_execution()?;
+        self.setup = true;
         sh.decisions.clear();
         sh.schedule = Schedule::new(s.seed);
         sh.executions += 1;
@@ -242,6 +263,9 @@ impl Scheduler for Recorder {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            return Some(t);
+        }
         let t = self.inner.next_task(runnable, current, is_yielding)?;
         let mut sh = self.shared.lock().unwrap();
         sh.decisions.push(Decision::Task(usize::from(t)));
@@ -264,6 +288,7 @@ pub struct ReplayScheduler {
     decisions: Vec<Decision>,
     pos: usize,
     started: bool,
+    setup: bool,
     pub diverged: Arc<Mutex<Option<String>>>,
 }
 
@@ -273,6 +298,7 @@ impl ReplayScheduler {
             decisions,
             pos: 0,
             started: false,
+            setup: true,
             diverged: Arc::new(Mutex::new(None)),
         }
     }
@@ -297,9 +323,12 @@ impl Scheduler for ReplayScheduler {
     fn next_task(
         &mut self,
         runnable: &[&Task],
-        _current: Option<TaskId>,
+        current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            return Some(t);
+        }
         match self.decisions.get(self.pos) {
             Some(Decision::Task(t)) => {
                 self.pos += 1;
@@ -381,6 +410,7 @@ pub struct ByteScheduler {
     bytes: Vec<u8>,
     pos: usize,
     started: bool,
+    setup: bool,
     pub stats: Arc<Mutex<ByteStats>>,
 }
 
@@ -390,6 +420,7 @@ impl ByteScheduler {
             bytes,
             pos: 0,
             started: false,
+            setup: true,
             stats: Arc::new(Mutex::new(ByteStats::default())),
         }
     }
@@ -421,6 +452,9 @@ impl Scheduler for ByteScheduler {
         current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            return Some(t);
+        }
         let (cands, cur_runs) = candidates(runnable, current);
         match cands.len() {
             0 => None,
@@ -445,6 +479,7 @@ impl Scheduler for ByteScheduler {
 #[derive(Debug)]
 pub struct BytesOfDecisions {
     replay: ReplayScheduler,
+    setup: bool,
     pub bytes: Arc<Mutex<Vec<u8>>>,
 }
 
@@ -452,6 +487,7 @@ impl BytesOfDecisions {
     pub fn new(decisions: Vec<Decision>) -> Self {
         BytesOfDecisions {
             replay: ReplayScheduler::new(decisions),
+            setup: true,
             bytes: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -472,6 +508,9 @@ impl Scheduler for BytesOfDecisions {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            return Some(t);
+        }
         let t = self.replay.next_task(runnable, current, is_yielding)?;
         let (cands, _) = candidates(runnable, current);
         if cands.len() > 1 {
@@ -501,6 +540,7 @@ pub struct BoundedRandom {
     budget: u32,
     odds: u64,
     started: bool,
+    setup: bool,
     pub bytes: Arc<Mutex<Vec<u8>>>,
 }
 
@@ -511,6 +551,7 @@ impl BoundedRandom {
             budget,
             odds: odds.max(1),
             started: false,
+            setup: true,
             bytes: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -544,6 +585,9 @@ impl Scheduler for BoundedRandom {
         current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            return Some(t);
+        }
         let (cands, cur_runs) = candidates(runnable, current);
         let n = cands.len();
         if n <= 1 {

@@ -68,13 +68,16 @@ impl S<'_> {
     pub fn rec(&mut self, what: What) {
         let t = &self.w.tasks[self.me];
         let cpu = if t.is_task() { Some(t.cpu) } else { None };
-        self.w.trace.push(Event {
+        let e = Event {
             step: self.w.steps,
             task: self.me,
             cpu,
             func: Cow::Borrowed(self.func),
             what,
-        });
+        };
+        let tasks = &self.w.tasks;
+        crate::feedback::observe(&e, |t| tasks[t].kind.code());
+        self.w.trace.push(e);
     }
 
     pub fn note(&mut self, text: &'static str) {

@@ -84,6 +84,21 @@ pub enum Kind {
     Harness,
 }
 
+impl Kind {
+    /// A small number per kind (for feedback hashing).
+    pub fn code(self) -> u64 {
+        match self {
+            Kind::Idle => 1,
+            Kind::Kthread(_) => 2,
+            Kind::Controller => 3,
+            Kind::Extra => 4,
+            Kind::Stopper => 5,
+            Kind::Agent => 6,
+            Kind::Harness => 7,
+        }
+    }
+}
+
 /// Where a parked-for-the-engine thread waits (what `unblock` is waiting for).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitFor {

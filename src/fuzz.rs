@@ -1,0 +1,280 @@
+//! Fuzz targets: structured input (a scenario shape plus schedule bytes), decoded with
+//! `arbitrary`, run once under the byte-driven scheduler; a violation is a crash.
+//!
+//! The `fuzz/` crate's targets are one line each over [`fuzz_one`]; `parkrace import` decodes
+//! an artifact with the same [`Case::decode`], so a crash file becomes a repro file.
+//!
+//! All-zero input is the simplest case: one CPU, a single park, no preemption, no other party,
+//! and a schedule without preemptions. Every knob is off at zero, so libFuzzer's input
+//! minimization moves toward the simplest race.
+
+use crate::explore::{ByteRun, run_bytes};
+use crate::history::may_fail;
+use crate::oracle::{Oracle, OracleSet};
+use crate::repro::Repro;
+use crate::scenario::{DEFAULT_MAX_STEPS, KStart, Op, Scenario};
+use crate::variant::{Preset, Variant};
+use arbitrary::{Arbitrary, Unstructured};
+
+/// A fuzz target: which presets it runs and which oracles make a crash.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    pub name: &'static str,
+    /// The presets; the input picks one.
+    pub presets: &'static [Preset],
+    /// The oracles that make a crash; empty for the fixed target, which crashes on every
+    /// oracle kernel history says its preset satisfies.
+    pub crash_on: &'static [Oracle],
+    pub about: &'static str,
+}
+
+use Oracle::{I1, I1c, I2, I3, I3s, I4, I5, I6, I8};
+
+/// The races of V0/V1: the stale-wakeup clobber and what follows it. Their early return (I1,
+/// I1c) shows in ordinary runs without any race, so it is left out.
+const CLOBBER: &[Oracle] = &[I2, I3, I4, I5, I6];
+
+/// The fuzz targets of `fuzz/fuzz_targets/` (one file each).
+pub const TARGETS: [Target; 6] = [
+    Target {
+        name: "park_v0",
+        presets: &[Preset::V0],
+        crash_on: CLOBBER,
+        about: "V0 (<= v4.16): the stale-wakeup clobber and its WARN/BUG_ON (d.1, d.8)",
+    },
+    Target {
+        name: "park_v1",
+        presets: &[Preset::V1],
+        crash_on: CLOBBER,
+        about: "V1 (741a76b): as V0 with the restructured wait loop (d.1, d.8)",
+    },
+    Target {
+        name: "park_v2",
+        presets: &[Preset::V2],
+        crash_on: &[I1, I1c, I2, I3, I4, I5, I6],
+        about: "V2 (85f1abe0019f): the seed's race (d.2), Oleg's preemption (d.3), d.4",
+    },
+    Target {
+        name: "park_v3",
+        presets: &[Preset::V3, Preset::V3b],
+        crash_on: &[I8],
+        about: "V3/V3b: the one-tick sleep of park's wait_task_inactive (I8, d.5)",
+    },
+    Target {
+        name: "park_v4",
+        presets: &[Preset::V4],
+        crash_on: &[I3s],
+        about: "V4 (26c7295be0c5): kthread_stop of a never-parked per-cpu thread (I3s, d.6)",
+    },
+    Target {
+        name: "park_fixed",
+        presets: &[Preset::V3, Preset::V3b, Preset::V4, Preset::V5],
+        crash_on: &[],
+        about: "V3-V5 on every oracle kernel history says they satisfy: must never crash",
+    },
+];
+
+impl Target {
+    /// Look a target up by name.
+    pub fn by_name(name: &str) -> Result<Target, String> {
+        TARGETS
+            .iter()
+            .copied()
+            .find(|t| t.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+                format!(
+                    "unknown fuzz target '{name}' (expected one of {})",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Whether this target hunts the presets' known bugs (crashes are expected).
+    pub fn buggy(&self) -> bool {
+        !self.crash_on.is_empty()
+    }
+
+    /// The oracles that make a crash for `p`: the target's list, or for the fixed target
+    /// every oracle history says `p` satisfies.
+    pub fn oracles(&self, p: Preset) -> OracleSet {
+        if self.buggy() {
+            return OracleSet::of(self.crash_on);
+        }
+        let list: Vec<Oracle> = Oracle::ALL
+            .into_iter()
+            .filter(|&o| !may_fail(p, o))
+            .collect();
+        OracleSet::of(&list)
+    }
+}
+
+/// The scenario part of a fuzz input: every knob off at zero.
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Which of the target's presets.
+    pub preset: u8,
+    /// K on a second CPU (else C and K share CPU 0).
+    pub two_cpus: bool,
+    /// K starts fresh (`kthread_create_on_cpu` + bind first).
+    pub fresh: bool,
+    /// park/unpark operations after the first park: `cycles % 4` more, alternating.
+    pub cycles: u8,
+    /// Hotplug: park; takedown; online (needs two CPUs).
+    pub hotplug: bool,
+    /// `kthread_stop` last; with no park before it (`no_park`) it is the d.6 stop.
+    pub stop: bool,
+    /// Skip the first park (only meaningful with `stop`).
+    pub no_park: bool,
+    /// A third-party waker.
+    pub waker: bool,
+    /// An extra task on K's CPU.
+    pub extra: bool,
+    /// CONFIG_PREEMPT with `1 + budget % 3` injected preemptions at most.
+    pub preempt: bool,
+    pub budget: u8,
+}
+
+/// A whole fuzz input: the shape, then schedule bytes (the rest of the input, byte for byte).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub shape: Shape,
+    pub schedule: Vec<u8>,
+}
+
+impl<'a> Arbitrary<'a> for Input {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let shape = Shape::arbitrary(u)?;
+        let len = u.arbitrary_len::<u8>()?;
+        Ok(Input {
+            shape,
+            schedule: u.bytes(len)?.to_vec(),
+        })
+    }
+
+    // arbitrary's own take-rest for a Vec reads a continuation flag before each element;
+    // here every remaining input byte is one schedule byte.
+    fn arbitrary_take_rest(mut u: Unstructured<'a>) -> arbitrary::Result<Self> {
+        let shape = Shape::arbitrary(&mut u)?;
+        Ok(Input {
+            shape,
+            schedule: u.take_rest().to_vec(),
+        })
+    }
+}
+
+impl Shape {
+    /// The scenario this shape describes (always a valid one).
+    pub fn scenario(&self) -> Scenario {
+        let cpus = if self.two_cpus || self.hotplug { 2 } else { 1 };
+        let mut ops = Vec::new();
+        if self.fresh {
+            ops.push(Op::Create);
+        }
+        if self.hotplug {
+            ops.extend([Op::Park, Op::Takedown, Op::Online]);
+        } else {
+            let skip = self.stop && self.no_park;
+            let n = if skip { 0 } else { 1 + self.cycles % 4 };
+            for i in 0..n {
+                ops.push(if i % 2 == 0 { Op::Park } else { Op::Unpark });
+            }
+        }
+        if self.stop || ops.is_empty() || ops == [Op::Create] {
+            ops.push(if self.stop { Op::Stop } else { Op::Park });
+        }
+        Scenario {
+            name: "fuzz".into(),
+            about: "decoded from a fuzz input".into(),
+            cpus,
+            controller_cpu: 0,
+            kthread_cpu: cpus - 1,
+            kthread_start: if self.fresh {
+                KStart::Fresh
+            } else {
+                KStart::Loop
+            },
+            ops,
+            waker: self.waker,
+            extra: self.extra,
+            preempt: self.preempt,
+            budget: if self.preempt {
+                1 + u32::from(self.budget % 3)
+            } else {
+                0
+            },
+            irq_gap: false,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+/// A decoded fuzz input, ready to run.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub preset: Preset,
+    pub variant: Variant,
+    pub scenario: Scenario,
+    pub oracles: OracleSet,
+    pub schedule: Vec<u8>,
+}
+
+impl Case {
+    /// Decode raw fuzzer bytes for `target` (any bytes decode: missing ones read as zero).
+    pub fn decode(target: &Target, data: &[u8]) -> Case {
+        let input = Input::arbitrary_take_rest(Unstructured::new(data)).unwrap_or(Input {
+            shape: Shape::arbitrary(&mut Unstructured::new(&[])).expect("empty shape"),
+            schedule: Vec::new(),
+        });
+        Case::of_input(target, &input)
+    }
+
+    /// The case of a structured input.
+    pub fn of_input(target: &Target, input: &Input) -> Case {
+        let preset = target.presets[input.shape.preset as usize % target.presets.len()];
+        Case {
+            preset,
+            variant: preset.variant(),
+            scenario: input.shape.scenario(),
+            oracles: target.oracles(preset),
+            schedule: input.schedule.clone(),
+        }
+    }
+
+    /// Run the case once.
+    pub fn run(&self) -> ByteRun {
+        run_bytes(&self.scenario, self.variant, self.oracles, &self.schedule)
+    }
+
+    /// The repro file of a violating run.
+    pub fn repro(&self, target: &Target, run: &ByteRun) -> Option<Repro> {
+        let f = run.found(1)?;
+        let mut r = Repro::new(
+            self.variant,
+            &self.scenario,
+            self.oracles,
+            &format!("fuzz:{}", target.name),
+            0,
+            &f,
+        );
+        r.schedule_bytes = Some(crate::minimize::to_hex(&self.schedule));
+        r.switches = Some(run.stats.switches);
+        Some(r)
+    }
+}
+
+/// The body of every fuzz target: decode, run, and panic (a libFuzzer crash) on a violation.
+pub fn fuzz_one(target: &str, data: &[u8]) {
+    let t = Target::by_name(target).expect("fuzz target");
+    let case = Case::decode(&t, data);
+    let run = case.run();
+    if let Some(v) = &run.outcome.violation {
+        panic!(
+            "parkrace {target}: {} on {} ({}): {v}\n\
+             turn the crash file into a repro: parkrace import {target} <crash file>",
+            case.preset,
+            case.scenario.describe(),
+            case.variant.switch_string(),
+        );
+    }
+}
