@@ -263,18 +263,20 @@ impl Case {
     }
 }
 
-/// The body of every fuzz target: decode, run, and panic (a libFuzzer crash) on a violation.
+/// The body of every fuzz target: decode, run, and on a violation report it and abort (a
+/// libFuzzer crash; aborting rather than panicking keeps shuttle's panic hook quiet).
 pub fn fuzz_one(target: &str, data: &[u8]) {
     let t = Target::by_name(target).expect("fuzz target");
     let case = Case::decode(&t, data);
     let run = case.run();
     if let Some(v) = &run.outcome.violation {
-        panic!(
+        eprintln!(
             "parkrace {target}: {} on {} ({}): {v}\n\
              turn the crash file into a repro: parkrace import {target} <crash file>",
             case.preset,
             case.scenario.describe(),
             case.variant.switch_string(),
         );
+        std::process::abort();
     }
 }
