@@ -89,6 +89,8 @@ pub enum What {
     },
     SetCpu {
         task: Tid,
+        // Not `cpu`: the event's own `cpu` field sits beside it in the same JSON object.
+        #[serde(rename = "to_cpu")]
         cpu: CpuId,
     },
     Affinity {
@@ -224,5 +226,38 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
         What::Affinity { task, mask } => format!("{}.cpus_allowed := {mask:#x}", n(task)),
         What::Return { value } => format!("returns {value}"),
         What::Violation { oracle } => format!("VIOLATION {oracle}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_round_trips_through_json() {
+        let events = [
+            What::SetCpu { task: 1, cpu: 0 },
+            What::StateWrite {
+                task: 1,
+                old: 1,
+                new: 0,
+            },
+            What::Note {
+                text: Cow::Borrowed("x"),
+            },
+        ];
+        for what in events {
+            let e = Event {
+                step: 3,
+                task: 2,
+                cpu: Some(1),
+                func: Cow::Borrowed("f"),
+                what,
+            };
+            let json = serde_json::to_string(&e).unwrap();
+            let back: Event = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+            assert_eq!(back.cpu, Some(1));
+        }
     }
 }
