@@ -96,6 +96,9 @@ pub enum Command {
         /// Where to write the repro file (default: repros/<name>.json).
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
+        /// The crash oracles, if the campaign narrowed them (PARKRACE_FUZZ_ORACLES).
+        #[arg(long)]
+        oracles: Option<String>,
     },
 }
 
@@ -193,7 +196,8 @@ pub fn main_with(cli: Cli) -> i32 {
             target,
             artifact,
             out,
-        } => cmd_import(&target, &artifact, out),
+            oracles,
+        } => cmd_import(&target, &artifact, out, oracles.as_deref()),
     }
 }
 
@@ -277,16 +281,28 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
     }
 }
 
-fn cmd_import(target: &str, artifact: &std::path::Path, out: Option<PathBuf>) -> i32 {
+fn cmd_import(
+    target: &str,
+    artifact: &std::path::Path,
+    out: Option<PathBuf>,
+    oracles: Option<&str>,
+) -> i32 {
     let t = match crate::fuzz::Target::by_name(target) {
         Ok(t) => t,
+        Err(e) => return usage(e),
+    };
+    let oracles: Option<OracleSet> = match oracles.map(str::parse).transpose() {
+        Ok(o) => o,
         Err(e) => return usage(e),
     };
     let data = match std::fs::read(artifact) {
         Ok(d) => d,
         Err(e) => return usage(format!("{}: {e}", artifact.display())),
     };
-    let case = crate::fuzz::Case::decode(&t, &data);
+    let mut case = crate::fuzz::Case::decode(&t, &data);
+    if let Some(o) = oracles {
+        case.oracles = o;
+    }
     let run = case.run();
     println!(
         "{target}: {} on {} with {} schedule bytes",

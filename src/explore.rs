@@ -196,7 +196,7 @@ pub fn run_bytes(
     let sched = ByteScheduler::new(bytes.to_vec());
     let stats = Arc::clone(&sched.stats);
     let shared = Arc::new(Mutex::new(RecorderShared::default()));
-    let rec = Recorder::new(Box::new(sched), Arc::clone(&shared));
+    let rec = Recorder::owning(Box::new(sched), Arc::clone(&shared));
     let outcome = run_once(rec, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
     let stats = *stats.lock().unwrap();
     let mut sh = shared.lock().unwrap();

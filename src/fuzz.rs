@@ -263,11 +263,26 @@ impl Case {
     }
 }
 
+/// The crash oracles from `PARKRACE_FUZZ_ORACLES`, read once.
+fn oracle_override() -> Option<OracleSet> {
+    static O: std::sync::OnceLock<Option<OracleSet>> = std::sync::OnceLock::new();
+    *O.get_or_init(|| {
+        let v = std::env::var("PARKRACE_FUZZ_ORACLES").ok()?;
+        Some(v.parse().expect("PARKRACE_FUZZ_ORACLES: a list like I6,I2"))
+    })
+}
+
 /// The body of every fuzz target: decode, run, and on a violation report it and abort (a
 /// libFuzzer crash; aborting rather than panicking keeps shuttle's panic hook quiet).
+///
+/// `PARKRACE_FUZZ_ORACLES=I6,I2` narrows the crash oracles to those (for a campaign on one
+/// race); `parkrace import` must then be given the same list with `--oracles`.
 pub fn fuzz_one(target: &str, data: &[u8]) {
     let t = Target::by_name(target).expect("fuzz target");
-    let case = Case::decode(&t, data);
+    let mut case = Case::decode(&t, data);
+    if let Some(o) = oracle_override() {
+        case.oracles = o;
+    }
     let run = case.run();
     if let Some(v) = &run.outcome.violation {
         eprintln!(

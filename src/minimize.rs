@@ -289,7 +289,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// Parse [`to_hex`] output.
 pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim();
-    if !s.is_ascii() || s.len() % 2 != 0 {
+    if !s.is_ascii() || !s.len().is_multiple_of(2) {
         return Err("schedule bytes must be an even number of hex digits".into());
     }
     (0..s.len())

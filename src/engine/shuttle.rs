@@ -225,6 +225,18 @@ pub struct Recorder {
     inner: ManuallyDrop<Box<dyn Scheduler + Send>>,
     shared: Arc<Mutex<RecorderShared>>,
     setup: bool,
+    /// Drop the inner scheduler with the recorder (parkrace's own schedulers print nothing;
+    /// one recorder per execution must not leak them).
+    drop_inner: bool,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if self.drop_inner {
+            // SAFETY: dropped exactly once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        }
+    }
 }
 
 impl Recorder {
@@ -233,7 +245,16 @@ impl Recorder {
             inner: ManuallyDrop::new(inner),
             shared,
             setup: true,
+            drop_inner: false,
         }
+    }
+
+    /// A recorder that drops its scheduler when dropped (for parkrace's own schedulers, which
+    /// print nothing when dropped mid-search).
+    pub fn owning(inner: Box<dyn Scheduler + Send>, shared: Arc<Mutex<RecorderShared>>) -> Self {
+        let mut r = Recorder::new(inner, shared);
+        r.drop_inner = true;
+        r
     }
 }
 
@@ -561,7 +582,7 @@ impl BoundedRandom {
     }
 
     fn preempt(&mut self) -> bool {
-        if self.budget > 0 && self.rand() % self.odds == 0 {
+        if self.budget > 0 && self.rand().is_multiple_of(self.odds) {
             self.budget -= 1;
             true
         } else {

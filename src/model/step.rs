@@ -40,7 +40,9 @@ pub const WAKEUP_PREEMPT_ODDS: u64 = 2;
 /// Every controlled draw is read modulo a divisor of this, so `v % DRAW_PERIOD` decides the
 /// same as `v` (how a recorded random value becomes one schedule byte).
 pub const DRAW_PERIOD: u64 = 6;
-const _: () = assert!(DRAW_PERIOD % TICK_ODDS == 0 && DRAW_PERIOD % WAKEUP_PREEMPT_ODDS == 0);
+const _: () = assert!(
+    DRAW_PERIOD.is_multiple_of(TICK_ODDS) && DRAW_PERIOD.is_multiple_of(WAKEUP_PREEMPT_ODDS)
+);
 
 /// The model of one kernel: the world plus the engine that runs its threads.
 pub struct Kernel<P: Platform> {
