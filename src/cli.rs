@@ -84,6 +84,10 @@ pub enum Command {
         /// Executions the search may spend at most.
         #[arg(long, default_value_t = crate::minimize::DEFAULT_TRIES)]
         tries: usize,
+        /// Also simplify the scenario (drop the waker, the extra task, preemption, CPUs,
+        /// operations) while the same oracle can still be violated with no more preemptions.
+        #[arg(long)]
+        scenario: bool,
     },
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = EXIT_HELP)]
@@ -191,7 +195,12 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Variants => cmd_variants(),
         Command::Scenarios => cmd_scenarios(),
         Command::Replay { file, brief } => cmd_replay(file, brief),
-        Command::Minimize { file, out, tries } => cmd_minimize(file, out, tries),
+        Command::Minimize {
+            file,
+            out,
+            tries,
+            scenario,
+        } => cmd_minimize(file, out, tries, scenario),
         Command::Import {
             target,
             artifact,
@@ -335,7 +344,7 @@ fn cmd_import(
     EXIT_OK
 }
 
-fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize) -> i32 {
+fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool) -> i32 {
     let r = match Repro::load(&file) {
         Ok(r) => r,
         Err(e) => return usage(e),
@@ -347,14 +356,32 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize) -> i32 {
         Ok(d) => d,
         Err(e) => return usage(e),
     };
-    let m = match minimize(&r.scenario, r.variant, r.oracles, &decisions, tries) {
-        Ok(m) => m,
+    let result = if reduce {
+        crate::explore::bytes_of_decisions(&r.scenario, r.variant, r.oracles, &decisions).and_then(
+            |b| {
+                crate::minimize::minimize_with_scenario(&r.scenario, r.variant, r.oracles, b, tries)
+            },
+        )
+    } else {
+        minimize(&r.scenario, r.variant, r.oracles, &decisions, tries)
+            .map(|m| (r.scenario.clone(), m))
+    };
+    let (scenario, m) = match result {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("parkrace: {}: {e}", file.display());
             return EXIT_FINDING;
         }
     };
-    let min = r.with_minimized(&m);
+    let mut min = r.with_minimized(&m);
+    if scenario != r.scenario {
+        println!(
+            "scenario: {} -> {}",
+            r.scenario.describe(),
+            scenario.describe()
+        );
+        min.scenario = scenario;
+    }
     if min.violation.oracle != r.violation.oracle {
         eprintln!(
             "parkrace: {}: the schedule violates {}, the file records {}",

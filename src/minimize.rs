@@ -16,7 +16,7 @@
 use crate::engine::shuttle::Decision;
 use crate::explore::{ByteRun, bytes_of_decisions, run_bytes, sample_bounded};
 use crate::oracle::{Oracle, OracleSet};
-use crate::scenario::Scenario;
+use crate::scenario::{KStart, Op, Scenario};
 use crate::variant::Variant;
 use std::time::{Duration, Instant};
 
@@ -299,4 +299,131 @@ pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
                 .map_err(|_| format!("bad hex byte '{}'", &s[i..i + 2]))
         })
         .collect()
+}
+
+/// One-step simplifications of a scenario, simplest change first: no waker, no extra task,
+/// no preemption (or a smaller budget), one CPU, plain unpark instead of hotplug, no creation,
+/// one operation fewer. Only valid scenarios.
+pub fn simpler_scenarios(s: &Scenario) -> Vec<Scenario> {
+    let mut out: Vec<Scenario> = Vec::new();
+    let mut push = |c: Scenario| {
+        if c.validate().is_ok() && c != *s && !out.contains(&c) {
+            out.push(c);
+        }
+    };
+    if s.waker {
+        push(Scenario {
+            waker: false,
+            ..s.clone()
+        });
+    }
+    if s.extra {
+        push(Scenario {
+            extra: false,
+            ..s.clone()
+        });
+    }
+    if s.preempt {
+        push(Scenario {
+            preempt: false,
+            budget: 0,
+            irq_gap: false,
+            ..s.clone()
+        });
+        if s.budget > 1 {
+            push(Scenario {
+                budget: s.budget - 1,
+                ..s.clone()
+            });
+        }
+    }
+    let hotplug = s.ops.iter().any(|o| matches!(o, Op::Takedown | Op::Online));
+    if hotplug {
+        let ops = s
+            .ops
+            .iter()
+            .filter(|&&o| o != Op::Takedown)
+            .map(|&o| if o == Op::Online { Op::Unpark } else { o })
+            .collect();
+        push(Scenario { ops, ..s.clone() });
+    }
+    if s.cpus > 1 && !hotplug {
+        push(Scenario {
+            cpus: 1,
+            controller_cpu: 0,
+            kthread_cpu: 0,
+            ..s.clone()
+        });
+    }
+    if s.kthread_start == KStart::Fresh {
+        push(Scenario {
+            kthread_start: KStart::Loop,
+            ops: s.ops[1..].to_vec(),
+            ..s.clone()
+        });
+    }
+    for i in (0..s.ops.len()).rev() {
+        let mut ops = s.ops.clone();
+        ops.remove(i);
+        push(Scenario { ops, ..s.clone() });
+    }
+    out
+}
+
+/// Samples per simpler scenario when looking for the same violation there.
+const SAMPLES_PER_SCENARIO: usize = 1500;
+
+/// Minimize the schedule, then the scenario: take a simpler scenario (see
+/// [`simpler_scenarios`]) whenever random schedules of it with no more preemptions violate the
+/// same oracle, and minimize again there. The scenario that results may show the same oracle
+/// through a simpler race than the original; it is named `NAME-reduced`.
+pub fn minimize_with_scenario(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    bytes: Vec<u8>,
+    max_tries: usize,
+) -> Result<(Scenario, Minimized), String> {
+    let start = Instant::now();
+    let mut m = minimize_bytes(scenario, variant, oracles, bytes, max_tries)?;
+    let oracle = m.run.outcome.violation.as_ref().map(|v| v.oracle);
+    let before = m.before;
+    let mut tries = m.tries;
+    let mut cur = scenario.clone();
+    let mut seed = 0x5ce0_u64;
+    'outer: while tries < max_tries.saturating_mul(4) {
+        for c in simpler_scenarios(&cur) {
+            let mut hit = None;
+            'find: for k in 0..=m.after.preemptions {
+                for _ in 0..SAMPLES_PER_SCENARIO / (m.after.preemptions as usize + 1) {
+                    seed = seed.wrapping_add(1);
+                    tries += 1;
+                    let (b, out) = sample_bounded(&c, variant, oracles, seed, k, 16);
+                    if out.violation.as_ref().map(|v| v.oracle) == oracle {
+                        hit = Some(b);
+                        break 'find;
+                    }
+                }
+            }
+            let Some(b) = hit else { continue };
+            let m2 = minimize_bytes(&c, variant, oracles, b, max_tries)?;
+            tries += m2.tries;
+            if m2.run.outcome.violation.as_ref().map(|v| v.oracle) == oracle
+                && m2.after.preemptions <= m.after.preemptions
+            {
+                cur = c;
+                m = m2;
+                continue 'outer;
+            }
+        }
+        break;
+    }
+    if cur != *scenario {
+        cur.name = format!("{}-reduced", scenario.name);
+        cur.about = format!("reduced by parkrace minimize from: {}", scenario.describe());
+    }
+    m.before = before;
+    m.tries = tries;
+    m.elapsed = start.elapsed();
+    Ok((cur, m))
 }

@@ -213,3 +213,54 @@ fn bad_input_gives_one_line_and_exit_2() {
         assert!(err.starts_with("parkrace: "), "{err}");
     }
 }
+
+#[test]
+fn committed_fuzz_crashes_import_and_minimize_with_their_scenario() {
+    // fuzz/crashes/TARGET/crash-race: a known crash of each buggy target (also checked under
+    // libFuzzer by .ci/run). Importing gives the target's oracle; `minimize --scenario`
+    // reduces the fuzzer's busy scenario to the spec's smallest one for V3's latency (f row
+    // "V3/V3b latency": 1 CPU, park, one wakeup preemption).
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (target, oracle) in [
+        ("park_v0", "I5"),
+        ("park_v1", "I5"),
+        ("park_v2", "I5"),
+        ("park_v3", "I8"),
+        ("park_v4", "I3s"),
+    ] {
+        let art = root.join("fuzz/crashes").join(target).join("crash-race");
+        let out = dir.path().join(format!("{target}.json"));
+        let o = parkrace(&[
+            "import",
+            target,
+            art.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{target}: {}", text(&o));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(r["violation"]["oracle"], oracle, "{target}");
+    }
+    let v3 = dir.path().join("park_v3.json");
+    let red = dir.path().join("v3-reduced.json");
+    let o = parkrace(&[
+        "minimize",
+        "--scenario",
+        v3.to_str().unwrap(),
+        "-o",
+        red.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("-> 1 CPU, C@0 K@0, C: park, PREEMPT budget 1"),
+        "{t}"
+    );
+    assert_eq!(number_after(&t, "after:"), 1, "{t}");
+    assert_eq!(
+        parkrace(&["replay", red.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+}
