@@ -240,8 +240,8 @@ pub fn sample_bounded(
     budget: u32,
     odds: u64,
 ) -> (Vec<u8>, Outcome) {
-    let sched = BoundedRandom::new(seed, budget, odds);
-    let bytes = Arc::clone(&sched.bytes);
+    let sched = ByteScheduler::with_source(BoundedRandom::new(seed, budget, odds));
+    let bytes = Arc::clone(&sched.taken);
     let outcome = run_once(sched, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
     let b = std::mem::take(&mut *bytes.lock().unwrap());
     (b, outcome)

@@ -118,17 +118,6 @@ impl Search<'_> {
         }
     }
 
-    /// Take a sampled schedule as the best if it is better.
-    fn restart(&mut self, bytes: Vec<u8>) {
-        self.tries += 1;
-        let r = run_bytes(self.scenario, self.variant, self.oracles, &bytes);
-        let same = r.outcome.violation.as_ref().map(|v| v.oracle) == Some(self.oracle);
-        if same && key(&r, &bytes) < key(&self.best_run, &self.best) {
-            self.best = trim(bytes, &r);
-            self.best_run = r;
-        }
-    }
-
     fn exhausted(&self) -> bool {
         self.tries >= self.max_tries
     }
@@ -262,7 +251,7 @@ pub fn minimize_bytes(
         match hit {
             Some(bytes) => {
                 let before = s.best_run.preemptions();
-                s.restart(bytes);
+                s.try_bytes(bytes);
                 s.greedy();
                 if s.best_run.preemptions() >= before {
                     k += 1;

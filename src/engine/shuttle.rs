@@ -164,6 +164,34 @@ fn setup_pick(setup: &mut bool, runnable: &[&Task], current: Option<TaskId>) -> 
     None
 }
 
+/// The frame of a scheduler that runs exactly one execution, with setup kept out of it.
+#[derive(Debug)]
+struct OneExecution {
+    started: bool,
+    setup: bool,
+}
+
+impl OneExecution {
+    fn new() -> Self {
+        OneExecution {
+            started: false,
+            setup: true,
+        }
+    }
+
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.started {
+            return None;
+        }
+        self.started = true;
+        Some(Schedule::new(0))
+    }
+
+    fn setup_pick(&mut self, runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+        setup_pick(&mut self.setup, runnable, current)
+    }
+}
+
 /// One recorded decision of an execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {
@@ -308,8 +336,7 @@ impl Scheduler for Recorder {
 pub struct ReplayScheduler {
     decisions: Vec<Decision>,
     pos: usize,
-    started: bool,
-    setup: bool,
+    once: OneExecution,
     pub diverged: Arc<Mutex<Option<String>>>,
 }
 
@@ -318,8 +345,7 @@ impl ReplayScheduler {
         ReplayScheduler {
             decisions,
             pos: 0,
-            started: false,
-            setup: true,
+            once: OneExecution::new(),
             diverged: Arc::new(Mutex::new(None)),
         }
     }
@@ -334,11 +360,7 @@ impl ReplayScheduler {
 
 impl Scheduler for ReplayScheduler {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if self.started {
-            return None;
-        }
-        self.started = true;
-        Some(Schedule::new(0))
+        self.once.new_execution()
     }
 
     fn next_task(
@@ -347,7 +369,7 @@ impl Scheduler for ReplayScheduler {
         current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
-        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+        if let Some(t) = self.once.setup_pick(runnable, current) {
             return Some(t);
         }
         match self.decisions.get(self.pos) {
@@ -408,7 +430,7 @@ fn candidates(runnable: &[&Task], current: Option<TaskId>) -> (Vec<TaskId>, bool
 /// Counters of one byte-driven execution.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ByteStats {
-    /// Schedule bytes read (decisions taken while input lasted).
+    /// Schedule bytes read from the input (decisions taken while input lasted).
     pub consumed: usize,
     /// Real decisions taken (input or, once it ran out, the zero default).
     pub decisions: usize,
@@ -416,55 +438,95 @@ pub struct ByteStats {
     pub switches: u32,
 }
 
-/// A scheduler driven by input bytes (fuzzer or proptest input), one byte per real decision:
-///
-/// - a task choice with more than one runnable task reads a byte `b` and runs candidate
-///   `b % n` of [`candidates`]: 0 keeps the running task (no preemption), larger values pick
-///   other tasks by ascending id; a choice with one runnable task reads nothing;
-/// - a controlled draw (`next_u64`: tick injection, wakeup preemption) returns the byte, and
-///   the model reads a zero draw as "no".
-///
-/// When the input runs out every decision is 0: the execution goes on deterministically
-/// without preemption to its end (so a deadlock at the end is still seen).
-#[derive(Debug)]
-pub struct ByteScheduler {
-    bytes: Vec<u8>,
-    pos: usize,
-    started: bool,
-    setup: bool,
-    pub stats: Arc<Mutex<ByteStats>>,
+/// Where a [`ByteScheduler`] gets its bytes.
+pub trait ByteSource: fmt::Debug + Send {
+    /// The byte of a task choice among `n > 1` candidates (candidate 0 is the running task
+    /// when `running_can_go_on`).
+    fn task(&mut self, n: usize, running_can_go_on: bool) -> u8;
+    /// The byte of a controlled draw (0 is "no").
+    fn value(&mut self) -> u8;
+    /// How many bytes came from real input (the rest were defaults).
+    fn consumed(&self) -> usize;
 }
 
-impl ByteScheduler {
+/// Input bytes, then zeros.
+#[derive(Debug)]
+pub struct InputBytes {
+    bytes: Vec<u8>,
+    pos: usize,
+}
+
+impl InputBytes {
     pub fn new(bytes: Vec<u8>) -> Self {
-        ByteScheduler {
-            bytes,
-            pos: 0,
-            started: false,
-            setup: true,
-            stats: Arc::new(Mutex::new(ByteStats::default())),
-        }
+        InputBytes { bytes, pos: 0 }
     }
 
-    fn next_byte(&mut self) -> u8 {
+    fn next(&mut self) -> u8 {
         let b = self.bytes.get(self.pos).copied().unwrap_or(0);
-        let mut st = self.stats.lock().unwrap();
-        st.decisions += 1;
-        if self.pos < self.bytes.len() {
-            self.pos += 1;
-            st.consumed = self.pos;
-        }
+        self.pos = (self.pos + 1).min(self.bytes.len());
         b
     }
 }
 
-impl Scheduler for ByteScheduler {
-    fn new_execution(&mut self) -> Option<Schedule> {
-        if self.started {
-            return None;
+impl ByteSource for InputBytes {
+    fn task(&mut self, _n: usize, _running_can_go_on: bool) -> u8 {
+        self.next()
+    }
+    fn value(&mut self) -> u8 {
+        self.next()
+    }
+    fn consumed(&self) -> usize {
+        self.pos
+    }
+}
+
+/// A scheduler driven by schedule bytes (fuzzer or proptest input), one byte per real
+/// decision:
+///
+/// - a task choice with more than one runnable task takes a byte `b` and runs candidate
+///   `b % n` of [`candidates`]: 0 keeps the running task (no preemption), larger values pick
+///   other tasks by ascending id; a choice with one runnable task takes nothing;
+/// - a controlled draw (`next_u64`: tick injection, wakeup preemption) returns the byte, and
+///   the model reads a zero draw as "no".
+///
+/// With [`InputBytes`], missing input reads as 0: the execution goes on deterministically
+/// without preemption to its end (so a deadlock at the end is still seen). Every byte taken
+/// is written down in `taken`, so a schedule from any source replays from those bytes.
+#[derive(Debug)]
+pub struct ByteScheduler<S: ByteSource = InputBytes> {
+    source: S,
+    once: OneExecution,
+    pub stats: Arc<Mutex<ByteStats>>,
+    pub taken: Arc<Mutex<Vec<u8>>>,
+}
+
+impl ByteScheduler<InputBytes> {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        ByteScheduler::with_source(InputBytes::new(bytes))
+    }
+}
+
+impl<S: ByteSource> ByteScheduler<S> {
+    pub fn with_source(source: S) -> Self {
+        ByteScheduler {
+            source,
+            once: OneExecution::new(),
+            stats: Arc::new(Mutex::new(ByteStats::default())),
+            taken: Arc::new(Mutex::new(Vec::new())),
         }
-        self.started = true;
-        Some(Schedule::new(0))
+    }
+
+    fn took(&mut self, b: u8) {
+        self.taken.lock().unwrap().push(b);
+        let mut st = self.stats.lock().unwrap();
+        st.decisions += 1;
+        st.consumed = self.source.consumed();
+    }
+}
+
+impl<S: ByteSource> Scheduler for ByteScheduler<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.once.new_execution()
     }
 
     fn next_task(
@@ -473,7 +535,7 @@ impl Scheduler for ByteScheduler {
         current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
-        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+        if let Some(t) = self.once.setup_pick(runnable, current) {
             return Some(t);
         }
         let (cands, cur_runs) = candidates(runnable, current);
@@ -481,7 +543,9 @@ impl Scheduler for ByteScheduler {
             0 => None,
             1 => Some(cands[0]),
             n => {
-                let i = self.next_byte() as usize % n;
+                let b = self.source.task(n, cur_runs);
+                self.took(b);
+                let i = b as usize % n;
                 if cur_runs && i != 0 {
                     self.stats.lock().unwrap().switches += 1;
                 }
@@ -491,7 +555,9 @@ impl Scheduler for ByteScheduler {
     }
 
     fn next_u64(&mut self) -> u64 {
-        u64::from(self.next_byte())
+        let b = self.source.value();
+        self.took(b);
+        u64::from(b)
     }
 }
 
@@ -551,18 +617,15 @@ impl Scheduler for BytesOfDecisions {
     }
 }
 
-/// Random schedules with at most `budget` preemptions (preemptive switches or injected
-/// ticks/wakeup preemptions), written down as the bytes of [`ByteScheduler`] (which replays
-/// them exactly). Where the running task cannot go on, the next one is a free random choice;
-/// where it can, it is preempted with probability 1/`odds` while the budget lasts.
+/// A [`ByteSource`] of random schedules with at most `budget` preemptions (preemptive
+/// switches or injected ticks/wakeup preemptions). Where the running task cannot go on, the
+/// next one is a free random choice; where it can, it is preempted with probability 1/`odds`
+/// while the budget lasts.
 #[derive(Debug)]
 pub struct BoundedRandom {
     rng: crate::scenario::SplitMix,
     budget: u32,
     odds: u64,
-    started: bool,
-    setup: bool,
-    pub bytes: Arc<Mutex<Vec<u8>>>,
 }
 
 impl BoundedRandom {
@@ -571,18 +634,11 @@ impl BoundedRandom {
             rng: crate::scenario::SplitMix(seed),
             budget,
             odds: odds.max(1),
-            started: false,
-            setup: true,
-            bytes: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
-    fn rand(&mut self) -> u64 {
-        self.rng.next()
-    }
-
     fn preempt(&mut self) -> bool {
-        if self.budget > 0 && self.rand().is_multiple_of(self.odds) {
+        if self.budget > 0 && self.rng.next().is_multiple_of(self.odds) {
             self.budget -= 1;
             true
         } else {
@@ -591,48 +647,29 @@ impl BoundedRandom {
     }
 }
 
-impl Scheduler for BoundedRandom {
-    fn new_execution(&mut self) -> Option<Schedule> {
-        if self.started {
-            return None;
-        }
-        self.started = true;
-        Some(Schedule::new(0))
-    }
-
-    fn next_task(
-        &mut self,
-        runnable: &[&Task],
-        current: Option<TaskId>,
-        _is_yielding: bool,
-    ) -> Option<TaskId> {
-        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
-            return Some(t);
-        }
-        let (cands, cur_runs) = candidates(runnable, current);
-        let n = cands.len();
-        if n <= 1 {
-            return cands.first().copied();
-        }
-        let i = if !cur_runs {
-            (self.rand() % n as u64) as usize
+impl ByteSource for BoundedRandom {
+    fn task(&mut self, n: usize, running_can_go_on: bool) -> u8 {
+        let n = n as u64;
+        let i = if !running_can_go_on {
+            self.rng.below(n)
         } else if self.preempt() {
-            1 + (self.rand() % (n as u64 - 1)) as usize
+            1 + self.rng.below(n - 1)
         } else {
             0
         };
-        self.bytes.lock().unwrap().push(i as u8);
-        Some(cands[i])
+        i as u8
     }
 
-    fn next_u64(&mut self) -> u64 {
+    fn value(&mut self) -> u8 {
         // DRAW_PERIOD - 1 is "yes" for every odds the model draws with.
-        let v = if self.preempt() {
-            crate::model::step::DRAW_PERIOD - 1
+        if self.preempt() {
+            (crate::model::step::DRAW_PERIOD - 1) as u8
         } else {
             0
-        };
-        self.bytes.lock().unwrap().push(v as u8);
-        v
+        }
+    }
+
+    fn consumed(&self) -> usize {
+        0
     }
 }
