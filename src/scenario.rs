@@ -318,6 +318,22 @@ impl Scenario {
                 self.name
             ));
         }
+        // takedown_cpu parks the CPU's smpboot threads first (smpboot_park_threads), and
+        // bringing the CPU back follows a takedown (spec b.12): park; takedown; online.
+        for (i, op) in self.ops.iter().enumerate() {
+            let prev = i.checked_sub(1).map(|j| self.ops[j]);
+            let ok = match op {
+                Op::Takedown => prev == Some(Op::Park),
+                Op::Online => prev == Some(Op::Takedown),
+                _ => prev != Some(Op::Takedown),
+            };
+            if !ok {
+                return Err(format!(
+                    "scenario {}: hotplug runs as park; takedown; online",
+                    self.name
+                ));
+            }
+        }
         if self.max_steps == 0 {
             return Err(format!(
                 "scenario {}: max_steps must be positive",
@@ -359,6 +375,25 @@ mod tests {
             let s = Scenario::random(seed);
             s.validate().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
             assert_eq!(Scenario::by_name(&s.name).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn hotplug_must_run_as_park_takedown_online() {
+        let h = Scenario::by_name("hotplug").unwrap();
+        assert_eq!(h.ops, vec![Op::Park, Op::Takedown, Op::Online]);
+        for bad in [
+            vec![Op::Takedown],
+            vec![Op::Takedown, Op::Online],
+            vec![Op::Park, Op::Takedown],
+            vec![Op::Park, Op::Takedown, Op::Unpark],
+            vec![Op::Park, Op::Online],
+        ] {
+            let s = Scenario {
+                ops: bad.clone(),
+                ..h.clone()
+            };
+            assert!(s.validate().is_err(), "{bad:?} accepted");
         }
     }
 

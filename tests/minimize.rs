@@ -264,3 +264,43 @@ fn committed_fuzz_crashes_import_and_minimize_with_their_scenario() {
         Some(0)
     );
 }
+
+#[test]
+fn the_fuzzer_reaches_the_hotplug_bug_on_of_v2() {
+    // I4, smpboot's wrong-CPU BUG_ON after takedown migrated a clobbered K (spec d.1/d.2,
+    // hotplug variant): found by `PARKRACE_FUZZ_ORACLES=I4 cargo fuzz run -s none park_v2`
+    // in about 20 s; shuttle's random search did not reach it in 200,000 executions.
+    let dir = tempfile::tempdir().unwrap();
+    let art =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/crashes/park_v2/crash-hotplug-bug-on");
+    let out = dir.path().join("i4.json");
+    let o = parkrace(&[
+        "import",
+        "park_v2",
+        art.to_str().unwrap(),
+        "--oracles",
+        "I4",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(r["violation"]["oracle"], "I4");
+    assert!(
+        r["scenario"]["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == "takedown"),
+        "{}",
+        r["scenario"]
+    );
+    let o = parkrace(&["minimize", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let min = dir.path().join("i4.min.json");
+    assert_eq!(
+        parkrace(&["replay", min.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+}
