@@ -1,5 +1,5 @@
-//! Executions per second of the shuttle engine, per strategy, on the seed's scenario
-//! (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
+//! Executions per second of the shuttle engine, per strategy and for byte-driven single
+//! executions, on the seed's scenario (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
 //! every execution runs to its end (a hunt would stop at V2's first violation).
 //!
 //! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`
@@ -55,5 +55,42 @@ fn throughput(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput);
+/// One execution per input, as fuzz targets, proptest and `minimize` run them: a fresh shuttle
+/// runner each time, schedule bytes from a fixed pseudo-random stream.
+fn byte_driven(c: &mut Criterion) {
+    let scenario = Scenario::by_name("park-unpark").unwrap();
+    let mut g = c.benchmark_group("byte-driven");
+    g.throughput(Throughput::Elements(BATCH));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    for preset in [Preset::V2, Preset::V3] {
+        g.bench_function(preset.name(), |b| {
+            b.iter_custom(|iters| {
+                let mut x = 0x2545_f491_4f6c_dd1d_u64;
+                let t = Instant::now();
+                for _ in 0..iters * BATCH {
+                    let bytes: Vec<u8> = (0..64)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            x as u8
+                        })
+                        .collect();
+                    let r = parkrace::explore::run_bytes(
+                        &scenario,
+                        preset.variant(),
+                        OracleSet::of(&[]),
+                        &bytes,
+                    );
+                    assert!(r.outcome.steps > 0);
+                }
+                t.elapsed()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput, byte_driven);
 criterion_main!(benches);
