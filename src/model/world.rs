@@ -343,6 +343,8 @@ impl World {
     /// A scheduler self-check (spec S*) failed: a bug in the model, not in the protocol.
     pub fn model_bug(&mut self, task: Tid, detail: String) {
         if self.violation.is_some() {
+            // In a violation's epilogue: the verdict stands, the epilogue ends here.
+            self.halting = true;
             return;
         }
         self.trace
