@@ -2,7 +2,7 @@
 # Time to first crash of each buggy fuzz target, with and without the schedule-aware
 # feedback (libFuzzer extra counters; PARKRACE_FEEDBACK=0 turns it off).
 #
-#   scripts/fuzz-time-to-crash.sh [RUNS] [MAX_SECONDS] [TARGET...]
+#   fuzz/time-to-crash.sh [RUNS] [MAX_SECONDS] [TARGET...]
 #
 # Each run starts from an empty corpus with libFuzzer seed 1..RUNS and stops at the first
 # crash or after MAX_SECONDS. Prints one line per run and a median per target and mode
@@ -14,7 +14,7 @@ max=${2:-60}
 shift 2 || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(park_v0 park_v1 park_v2 park_v3 park_v4)
-cd "$(dirname "$0")/../fuzz"
+cd "$(dirname "$0")"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf '%-10s %-9s %4s %9s %10s\n' target feedback seed seconds executions
