@@ -36,9 +36,19 @@ fn v2_repro(dir: &Path) -> PathBuf {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "json"))
         .expect("a repro file");
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    let r: serde_json::Value = read_json(&f);
     assert!(r.get("minimized_from").is_none(), "--no-minimize minimized");
     f
+}
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// `parkrace replay` reproduces the file's violation.
+fn assert_replays(p: &Path) {
+    let o = parkrace(&["replay", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}: {}", p.display(), text(&o));
 }
 
 fn number_after(s: &str, label: &str) -> u64 {
@@ -63,8 +73,7 @@ fn minimize_finds_the_two_preemption_v2_race_and_it_renders_like_the_seed() {
     // C preempted right after its state check. Fewer cannot show it.
     assert_eq!(after, 2, "{t}");
     assert!(before >= after);
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let r: serde_json::Value = read_json(&out);
     assert_eq!(r["minimized_from"]["preemptions"], before);
     assert!(r["schedule_bytes"].is_string());
 
@@ -142,16 +151,13 @@ fn hunt_minimizes_what_it_saves() {
         .unwrap()
         .unwrap()
         .path();
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    let r: serde_json::Value = read_json(&f);
     assert!(r["minimized_from"].is_object(), "{r}");
     assert_eq!(
         r["switches"].as_u64().unwrap() + r["preemptions"].as_u64().unwrap(),
         2
     );
-    assert_eq!(
-        parkrace(&["replay", f.to_str().unwrap()]).status.code(),
-        Some(0)
-    );
+    assert_replays(&f);
 }
 
 #[test]
@@ -186,10 +192,7 @@ fn a_fuzz_input_imports_as_a_repro_that_replays_and_minimizes() {
     }
     let out = found.expect("one of 400 schedules shows the V2 race");
     assert!(!input.is_empty());
-    assert_eq!(
-        parkrace(&["replay", out.to_str().unwrap()]).status.code(),
-        Some(0)
-    );
+    assert_replays(&out);
     let o = parkrace(&["minimize", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(number_after(&text(&o), "after:"), 2, "{}", text(&o));
@@ -239,8 +242,7 @@ fn committed_fuzz_crashes_import_and_minimize_with_their_scenario() {
             out.to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(0), "{target}: {}", text(&o));
-        let r: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let r: serde_json::Value = read_json(&out);
         assert_eq!(r["violation"]["oracle"], oracle, "{target}");
     }
     let v3 = dir.path().join("park_v3.json");
@@ -259,10 +261,7 @@ fn committed_fuzz_crashes_import_and_minimize_with_their_scenario() {
         "{t}"
     );
     assert_eq!(number_after(&t, "after:"), 1, "{t}");
-    assert_eq!(
-        parkrace(&["replay", red.to_str().unwrap()]).status.code(),
-        Some(0)
-    );
+    assert_replays(&red);
 }
 
 #[test]
@@ -284,8 +283,7 @@ fn the_fuzzer_reaches_the_hotplug_bug_on_of_v2() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let r: serde_json::Value = read_json(&out);
     assert_eq!(r["violation"]["oracle"], "I4");
     assert!(
         r["scenario"]["ops"]
@@ -299,8 +297,5 @@ fn the_fuzzer_reaches_the_hotplug_bug_on_of_v2() {
     let o = parkrace(&["minimize", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let min = dir.path().join("i4.min.json");
-    assert_eq!(
-        parkrace(&["replay", min.to_str().unwrap()]).status.code(),
-        Some(0)
-    );
+    assert_replays(&min);
 }
