@@ -427,45 +427,39 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
     EXIT_OK
 }
 
+/// Parse each of a repeatable option's values, or take the default when none was given.
+fn parse_list<T>(
+    given: &[String],
+    default: impl FnOnce() -> Vec<T>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    if given.is_empty() {
+        Ok(default())
+    } else {
+        given.iter().map(|s| parse(s)).collect()
+    }
+}
+
 fn cmd_hunt(a: HuntArgs) -> i32 {
-    let variants: Vec<Variant> = if a.variants.is_empty() {
-        Preset::ALL.iter().map(|p| p.variant()).collect()
-    } else {
-        match a
-            .variants
-            .iter()
-            .map(|s| s.parse())
-            .collect::<Result<_, _>>()
-        {
-            Ok(v) => v,
-            Err(e) => return usage(e),
-        }
+    let variants = match parse_list(
+        &a.variants,
+        || Preset::ALL.iter().map(|p| p.variant()).collect(),
+        |s| s.parse::<Variant>(),
+    ) {
+        Ok(v) => v,
+        Err(e) => return usage(e),
     };
-    let scenarios: Vec<Scenario> = if a.scenarios.is_empty() {
-        Scenario::named()
-    } else {
-        match a
-            .scenarios
-            .iter()
-            .map(|s| Scenario::by_name(s))
-            .collect::<Result<_, _>>()
-        {
-            Ok(v) => v,
-            Err(e) => return usage(e),
-        }
+    let scenarios = match parse_list(&a.scenarios, Scenario::named, Scenario::by_name) {
+        Ok(v) => v,
+        Err(e) => return usage(e),
     };
-    let strategies: Vec<Strategy> = if a.strategies.is_empty() {
-        vec![Strategy::Random, Strategy::Urw]
-    } else {
-        match a
-            .strategies
-            .iter()
-            .map(|s| s.parse())
-            .collect::<Result<_, _>>()
-        {
-            Ok(v) => v,
-            Err(e) => return usage(e),
-        }
+    let strategies = match parse_list(
+        &a.strategies,
+        || vec![Strategy::Random, Strategy::Urw],
+        |s| s.parse::<Strategy>(),
+    ) {
+        Ok(v) => v,
+        Err(e) => return usage(e),
     };
     let oracles: OracleSet = match a.oracles.parse() {
         Ok(o) => o,

@@ -275,21 +275,6 @@ pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Parse [`to_hex`] output.
-pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
-    let s = s.trim();
-    if !s.is_ascii() || !s.len().is_multiple_of(2) {
-        return Err("schedule bytes must be an even number of hex digits".into());
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&s[i..i + 2], 16)
-                .map_err(|_| format!("bad hex byte '{}'", &s[i..i + 2]))
-        })
-        .collect()
-}
-
 /// One-step simplifications of a scenario, simplest change first: no waker, no extra task,
 /// no preemption (or a smaller budget), one CPU, plain unpark instead of hotplug, no creation,
 /// one operation fewer. Only valid scenarios.

@@ -231,7 +231,14 @@ fn controller<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
             }
             Op::Unpark => kthread_unpark(k, me, 0, UnparkFrom::Caller)?,
             Op::Stop => kthread_stop(k, me, 0)?,
-            Op::Create => kthread_create_on_cpu(k, me, 0)?,
+            Op::Create => {
+                kthread_create_on_cpu(k, me, 0)?;
+                // Only now does the caller publish the task (smpboot: `*per_cpu_ptr(ht->store,
+                // cpu) = tsk`), so only now can a third-party waker find it and wake it.
+                let mut w = k.lock();
+                w.waker_go = true;
+                k.wake_waiters(&mut w);
+            }
             Op::Takedown => stop_machine_take_cpu_down(k, me, cpu)?,
             Op::Online => cpu_online(k, me, cpu, 0)?,
         }

@@ -16,29 +16,29 @@ fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
 }
 
-/// Hunt the V2 race on the seed's scenario without minimizing; the repro file's path.
-fn v2_repro(dir: &Path) -> PathBuf {
-    let o = parkrace(&[
+/// Hunt the V2 race on the seed's scenario with `strategy` (and `extra` options); the path of
+/// the one repro file it writes.
+fn v2_repro(dir: &Path, strategy: &str, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
         "hunt",
         "-v",
         "V2",
         "-s",
         "park-unpark",
         "--strategy",
-        "random",
-        "--no-minimize",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+        strategy,
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--out", dir.to_str().unwrap()]);
+    let o = parkrace(&args);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let f = std::fs::read_dir(dir)
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .expect("a repro file");
-    let r: serde_json::Value = read_json(&f);
-    assert!(r.get("minimized_from").is_none(), "--no-minimize minimized");
-    f
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
 }
 
 fn read_json(p: &Path) -> serde_json::Value {
@@ -62,7 +62,11 @@ fn number_after(s: &str, label: &str) -> u64 {
 #[test]
 fn minimize_finds_the_two_preemption_v2_race_and_it_renders_like_the_seed() {
     let dir = tempfile::tempdir().unwrap();
-    let f = v2_repro(dir.path());
+    let f = v2_repro(dir.path(), "random", &["--no-minimize"]);
+    assert!(
+        read_json(&f).get("minimized_from").is_none(),
+        "--no-minimize minimized"
+    );
     let out = dir.path().join("min.json");
     let o = parkrace(&["minimize", f.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let t = text(&o);
@@ -133,24 +137,7 @@ fn minimize_finds_the_two_preemption_v2_race_and_it_renders_like_the_seed() {
 #[test]
 fn hunt_minimizes_what_it_saves() {
     let dir = tempfile::tempdir().unwrap();
-    let o = parkrace(&[
-        "hunt",
-        "-v",
-        "V2",
-        "-s",
-        "park-unpark",
-        "--strategy",
-        "urw",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let f = std::fs::read_dir(dir.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let f = v2_repro(dir.path(), "urw", &[]);
     let r: serde_json::Value = read_json(&f);
     assert!(r["minimized_from"].is_object(), "{r}");
     assert_eq!(

@@ -351,13 +351,7 @@ pub fn kthread_create_on_cpu<P: Platform>(k: &Kernel<P>, me: Tid, kt: usize) -> 
     wait_for_completion(k, me, created)?;
     // kthread_bind(p, cpu) = __kthread_bind(p, cpu, TASK_UNINTERRUPTIBLE).
     __kthread_bind(k, me, ktask, cpu, TASK_UNINTERRUPTIBLE, WtiCaller::Create)?;
-    set_bit(k, me, F, kt, KTHREAD_IS_PER_CPU)?;
-    // Only now does the caller publish the task (smpboot: `*per_cpu_ptr(ht->store, cpu) =
-    // tsk`), so only now can a third-party waker find it and call wake_up_process on it.
-    let mut w = k.lock();
-    w.waker_go = true;
-    k.wake_waiters(&mut w);
-    Ok(())
+    set_bit(k, me, F, kt, KTHREAD_IS_PER_CPU)
 }
 
 /// `kthread()` (kernel/kthread.c): the entry of a new kthread after `schedule_tail` (spec b.9
