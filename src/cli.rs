@@ -1,5 +1,7 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
-//! `minimize`, `import`.
+//! `minimize`, `import`, `stress` (in [`stress`]).
+
+mod stress;
 
 use crate::engine::shuttle::Strategy;
 use crate::explore::{Hunt, HuntResult, hunt, replay};
@@ -89,6 +91,10 @@ pub enum Command {
         #[arg(long)]
         scenario: bool,
     },
+    /// Stress the model natively: every model thread an OS thread, many instances at once,
+    /// park/unpark cycles back to back, with delay and preemption injection.
+    #[command(after_help = STRESS_EXIT_HELP)]
+    Stress(StressArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = EXIT_HELP)]
     Import {
@@ -104,6 +110,57 @@ pub enum Command {
         #[arg(long)]
         oracles: Option<String>,
     },
+}
+
+const STRESS_EXIT_HELP: &str = "Exit status:
+  0  no violation was seen
+  1  a violation was seen (or a model self-check failed)
+  2  bad arguments";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct StressArgs {
+    /// Variant: a preset (V0 V1 V2 V3 V3b V4 V5), a preset with overrides (V3:park_wti=off) or
+    /// a switch list. Repeatable; default: every preset.
+    #[arg(long = "variant", short = 'v')]
+    pub variants: Vec<String>,
+    /// Scenario name (see `parkrace scenarios`) or random-SEED. Repeatable; default: every
+    /// named scenario. Instances rotate over every (variant, scenario).
+    #[arg(long = "scenario", short = 's')]
+    pub scenarios: Vec<String>,
+    /// Wall time of a run, e.g. 500ms, 30s, 10m, 8h.
+    #[arg(long, default_value = "60s")]
+    pub time: String,
+    /// Independent instances running at once (default: the number of cores).
+    #[arg(long)]
+    pub instances: Option<usize>,
+    /// Delay injection at the model's scheduling points (the default): one step in 8 is
+    /// preceded by a yield or a spin of up to 20 µs.
+    #[arg(long, overrides_with = "no_delay")]
+    pub delay: bool,
+    /// No delay injection (the OS scheduler alone interleaves the steps).
+    #[arg(long, overrides_with = "delay")]
+    pub no_delay: bool,
+    /// Seed of the injection streams (default: from the clock; printed, so that a run can be
+    /// repeated with the same streams).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Oracles to check, comma separated (I1,...,I8), "all", or "history": for each preset
+    /// the oracles kernel history says it keeps (so any violation contradicts history).
+    #[arg(long, default_value = "all")]
+    pub oracles: String,
+    /// End the run at its first violation.
+    #[arg(long)]
+    pub first: bool,
+    /// Independent runs of --time each, with seeds SEED, SEED+1, ...; each ends at its first
+    /// violation. Prints one line per run and the share of runs that found a violation.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Events kept per model thread, shown with a violation.
+    #[arg(long, default_value_t = crate::stress::DEFAULT_EVENTS)]
+    pub events: usize,
+    /// Print JSON Lines: one object per run (and, with --runs, a last summary object).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -177,7 +234,7 @@ struct Cell {
     strategy: Strategy,
 }
 
-fn usage(msg: impl std::fmt::Display) -> i32 {
+pub(crate) fn usage(msg: impl std::fmt::Display) -> i32 {
     eprintln!("parkrace: {msg}");
     EXIT_USAGE
 }
@@ -201,6 +258,7 @@ pub fn main_with(cli: Cli) -> i32 {
             tries,
             scenario,
         } => cmd_minimize(file, out, tries, scenario),
+        Command::Stress(a) => stress::cmd_stress(a),
         Command::Import {
             target,
             artifact,
@@ -428,7 +486,7 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
 }
 
 /// Parse each of a repeatable option's values, or take the default when none was given.
-fn parse_list<T>(
+pub(crate) fn parse_list<T>(
     given: &[String],
     default: impl FnOnce() -> Vec<T>,
     parse: impl Fn(&str) -> Result<T, String>,

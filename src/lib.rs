@@ -8,7 +8,8 @@
 //!
 //! 1. [`scenario`]: who runs where and what the controller does (spec section f).
 //! 2. [`variant`]: the protocol's historical states as independent fix switches (spec c).
-//! 3. [`engine`]: what runs the model's threads — shuttle (controlled schedules).
+//! 3. [`engine`]: what runs the model's threads — shuttle (controlled schedules) or OS threads
+//!    (native stress, [`stress`]).
 //! 4. [`model`]: the kernel model, one atomic step per numbered step of spec section b.
 //! 5. [`oracle`]: what "parked" must mean (spec e), checked inside the model.
 //! 6. [`run`] / [`explore`]: one execution, and a search over many.
@@ -43,4 +44,5 @@ pub mod render;
 pub mod repro;
 pub mod run;
 pub mod scenario;
+pub mod stress;
 pub mod variant;

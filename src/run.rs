@@ -2,7 +2,7 @@
 //! model thread, wait for the scenario's end, stop everything, and report the outcome.
 //! Data flows one way: scenario -> engine -> model -> oracle -> outcome.
 
-use crate::engine::Platform;
+use crate::engine::{Join, Platform};
 use crate::model::kthread::{
     UnparkFrom, do_exit, kthread_create_on_cpu, kthread_entry, kthread_park, kthread_stop,
     kthread_unpark,
@@ -199,7 +199,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         rqs,
         kthreads,
         completions,
-        trace: Vec::with_capacity(1024),
+        trace: crate::model::trace::Trace::full(),
         steps: 0,
         budget: scenario.budget,
         preemptions: 0,
@@ -214,6 +214,8 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         started: false,
         in_op: false,
         also: Vec::new(),
+        cycles: None,
+        cycle_start: 0,
     }
 }
 
@@ -223,7 +225,28 @@ fn controller<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
         let w = k.lock();
         (w.scenario.ops.clone(), w.scenario.kthread_cpu)
     };
-    for op in ops {
+    loop {
+        run_ops(k, me, &ops, cpu)?;
+        // One cycle done; under a stress driver, maybe start the next one in this world.
+        let mut w = k.lock();
+        let Some(c) = w.cycles.clone() else { break };
+        c.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if !c.again() {
+            break;
+        }
+        w.cycle_start = w.steps;
+        w.budget = w.scenario.budget;
+    }
+    k.step(me, "controller", |s| {
+        s.w.controllers_done += 1;
+        s.note("controller done");
+    })?;
+    do_task_dead(k, me)
+}
+
+/// The controller's operations, in order (one cycle).
+fn run_ops<P: Platform>(k: &Kernel<P>, me: Tid, ops: &[Op], cpu: CpuId) -> M<()> {
+    for &op in ops {
         k.lock().in_op = true;
         match op {
             Op::Park => {
@@ -251,11 +274,7 @@ fn controller<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
             return Err(Halt);
         }
     }
-    k.step(me, "controller", |s| {
-        s.w.controllers_done += 1;
-        s.note("controller done");
-    })?;
-    do_task_dead(k, me)
+    Ok(())
 }
 
 /// The extra task X: some preemptible work, then exit.
@@ -327,7 +346,23 @@ pub fn execute<P: Platform>(
     oracles: OracleSet,
 ) -> Outcome {
     crate::feedback::reset();
-    let world = build_world(scenario, variant, oracles);
+    launch(plat, build_world(scenario, variant, oracles)).finish()
+}
+
+/// A started execution: every model thread runs; [`Launched::finish`] waits for the
+/// scenario's end. `kernel` lets a supervisor look at (or halt) the world meanwhile.
+pub struct Launched<P: Platform> {
+    pub kernel: Arc<Kernel<P>>,
+    joins: Vec<Join>,
+    names: Vec<String>,
+    completions: Vec<String>,
+    harness: Tid,
+}
+
+/// Start an execution of `world` on `plat`: spawn its model threads and open the start gate.
+/// The calling thread becomes the harness and must be the one that calls
+/// [`Launched::finish`].
+pub fn launch<P: Platform>(plat: P, world: World) -> Launched<P> {
     let names: Vec<String> = world.tasks.iter().map(|t| t.name.clone()).collect();
     let completions: Vec<String> = world
         .completions
@@ -359,23 +394,37 @@ pub fn execute<P: Platform>(
         w.started = true;
         k.wake_waiters(&mut w);
     }
-    let _ = k.wait_until(harness, WaitFor::ScenarioEnd);
-    {
-        let mut w = k.lock();
-        w.halting = true;
-        k.wake_waiters(&mut w);
-    }
-    for j in joins {
-        j();
-    }
-    let mut w = k.lock();
-    Outcome {
-        violation: w.violation.clone(),
-        trace: std::mem::take(&mut w.trace),
+    Launched {
+        kernel: k,
+        joins,
         names,
         completions,
-        steps: w.steps,
-        preemptions: w.preemptions,
-        wti_sleeps: w.wti_sleeps,
+        harness,
+    }
+}
+
+impl<P: Platform> Launched<P> {
+    /// Wait for the scenario's end, stop every model thread, and collect the outcome.
+    pub fn finish(self) -> Outcome {
+        let k = self.kernel;
+        let _ = k.wait_until(self.harness, WaitFor::ScenarioEnd);
+        {
+            let mut w = k.lock();
+            w.halting = true;
+            k.wake_waiters(&mut w);
+        }
+        for j in self.joins {
+            j();
+        }
+        let mut w = k.lock();
+        Outcome {
+            violation: w.violation.clone(),
+            trace: w.trace.take(),
+            names: self.names,
+            completions: self.completions,
+            steps: w.steps,
+            preemptions: w.preemptions,
+            wti_sleeps: w.wti_sleeps,
+        }
     }
 }

@@ -252,6 +252,17 @@ impl Scenario {
         s
     }
 
+    /// Whether the operations can run back to back in one world (native stress): K starts in
+    /// its smpboot loop, the controller only parks and unparks and ends with K unparked (where
+    /// it began), and no party acts only once (the waker W, the extra task X).
+    pub fn repeatable(&self) -> bool {
+        !self.waker
+            && !self.extra
+            && self.kthread_start == KStart::Loop
+            && self.ops.iter().all(|o| matches!(o, Op::Park | Op::Unpark))
+            && self.ops.last() == Some(&Op::Unpark)
+    }
+
     /// A one-line description: CPUs, parties, operations, preemption.
     pub fn describe(&self) -> String {
         let ops: Vec<String> = self.ops.iter().map(|o| o.to_string()).collect();
@@ -351,12 +362,19 @@ impl Scenario {
 pub(crate) struct SplitMix(pub u64);
 
 impl SplitMix {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
+    /// The increment of the state per output.
+    pub const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// The output function of a state.
+    pub fn finalize(mut z: u64) -> u64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(Self::GAMMA);
+        Self::finalize(self.0)
     }
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -395,6 +413,16 @@ mod tests {
             };
             assert!(s.validate().is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn only_scenarios_that_end_where_they_began_repeat() {
+        let repeat: Vec<String> = Scenario::named()
+            .into_iter()
+            .filter(Scenario::repeatable)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(repeat, vec!["park-unpark"]);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Engines: what runs the model's threads. The model (src/model) is written once against the
-//! small [`Platform`] trait; [`shuttle`](self::shuttle) runs it under controlled schedules.
+//! small [`Platform`] trait; [`shuttle`](self::shuttle) runs it under controlled schedules,
+//! [`native`](self::native) on OS threads across the machine's cores (stress).
 //!
 //! The contract: every model step starts with [`Platform::point`] (a scheduling point), then
 //! runs atomically with the world locked. A thread that must wait (for a lock, for its CPU, for a
 //! spin condition) registers what it waits for in the world and calls [`Platform::block`]; the
 //! step that makes the condition true calls [`Platform::wake`]. Model code never busy-spins.
 
+pub mod native;
 pub mod shuttle;
 
 use crate::model::world::{Tid, World};

@@ -219,7 +219,7 @@ impl<P: Platform> Kernel<P> {
             }
         }
         self_check(w, me);
-        if w.steps > w.scenario.max_steps {
+        if w.steps - w.cycle_start > w.scenario.max_steps {
             let msg = format!("step bound {} exceeded: livelock", w.scenario.max_steps);
             w.violate(Oracle::I7, me, msg);
             w.halting = true;

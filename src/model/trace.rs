@@ -261,3 +261,85 @@ mod tests {
         }
     }
 }
+
+/// The trace of one execution: every event (the controlled engines, whose traces become race
+/// diagrams and repro files), or only the last events of each model thread (native stress,
+/// whose executions run for hours: memory stays flat, and a violation still comes with what
+/// every task did last).
+#[derive(Clone, Debug)]
+pub enum Trace {
+    /// Every event, in step order.
+    Full(Vec<Event>),
+    /// A bounded ring of the last `cap` events per model thread; once `frozen` (at the first
+    /// violation), nothing is dropped any more, so the violation and its epilogue are kept.
+    Rings {
+        cap: usize,
+        rings: Vec<std::collections::VecDeque<Event>>,
+        frozen: bool,
+    },
+}
+
+impl Trace {
+    /// A trace that keeps every event.
+    pub fn full() -> Self {
+        Trace::Full(Vec::with_capacity(1024))
+    }
+
+    /// A trace that keeps the last `cap` events of each of `threads` model threads.
+    pub fn rings(threads: usize, cap: usize) -> Self {
+        Trace::Rings {
+            cap: cap.max(1),
+            rings: (0..threads)
+                .map(|_| std::collections::VecDeque::with_capacity(cap.max(1)))
+                .collect(),
+            frozen: false,
+        }
+    }
+
+    pub fn push(&mut self, e: Event) {
+        match self {
+            Trace::Full(v) => v.push(e),
+            Trace::Rings { cap, rings, frozen } => {
+                let Some(r) = rings.get_mut(e.task) else {
+                    return;
+                };
+                if r.len() >= *cap && !*frozen {
+                    r.pop_front();
+                }
+                r.push_back(e);
+            }
+        }
+    }
+
+    /// Keep every event from now on (a violation's epilogue is short: it ends when the
+    /// controller's operation returns).
+    pub fn freeze(&mut self) {
+        if let Trace::Rings { frozen, .. } = self {
+            *frozen = true;
+        }
+    }
+
+    /// The most recent event.
+    pub fn last(&self) -> Option<&Event> {
+        match self {
+            Trace::Full(v) => v.last(),
+            Trace::Rings { rings, .. } => rings
+                .iter()
+                .filter_map(|r| r.back())
+                .max_by_key(|e| e.step),
+        }
+    }
+
+    /// Take the events kept so far, in step order (a ring's events of one step stay in the
+    /// order they happened).
+    pub fn take(&mut self) -> Vec<Event> {
+        match self {
+            Trace::Full(v) => std::mem::take(v),
+            Trace::Rings { rings, .. } => {
+                let mut all: Vec<Event> = rings.iter_mut().flat_map(|r| r.drain(..)).collect();
+                all.sort_by_key(|e| e.step);
+                all
+            }
+        }
+    }
+}

@@ -2,11 +2,14 @@
 //! (spec section a). Plain data; every change to it happens inside one model step
 //! (see [`super::step`]).
 
-use super::trace::Event;
+use super::trace::{Event, Trace};
 use crate::oracle::{Oracle, OracleSet, Violation};
 use crate::scenario::Scenario;
 use crate::variant::Variant;
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 /// Index of a model thread (task or agent) in [`World::tasks`].
 pub type Tid = usize;
@@ -280,7 +283,7 @@ pub struct World {
     pub rqs: Vec<Rq>,
     pub kthreads: Vec<Kthread>,
     pub completions: Vec<Completion>,
-    pub trace: Vec<Event>,
+    pub trace: Trace,
     /// Model steps taken so far (all threads).
     pub steps: u64,
     /// Preemptions (ticks and wakeup preemptions) the scenario may still inject.
@@ -304,6 +307,36 @@ pub struct World {
     pub in_op: bool,
     /// Oracles violated after the first violation, during its epilogue (each once).
     pub also: Vec<Oracle>,
+    /// Back-to-back cycles (native stress): the controller counts each run of its operations
+    /// here and, while [`Cycles::again`], starts them over in the same world. `None`: the
+    /// operations run once.
+    pub cycles: Option<Cycles>,
+    /// The step count when the current cycle began (the I7 step bound is per cycle).
+    pub cycle_start: u64,
+}
+
+/// How a stress driver runs a scenario's operations back to back in one world (engine-side
+/// control, not model state: nothing in the model reads it).
+#[derive(Clone, Debug, Default)]
+pub struct Cycles {
+    /// Start the operations over after they end (only for scenarios that end where they
+    /// began, see [`crate::scenario::Scenario::repeatable`]).
+    pub repeat: bool,
+    /// Completed cycles, shared with the driver's progress display.
+    pub done: Arc<AtomicU64>,
+    /// Stop after the current cycle.
+    pub stop: Arc<AtomicBool>,
+    /// Stop after the cycle that ends at or past this time.
+    pub until: Option<Instant>,
+}
+
+impl Cycles {
+    /// Whether the controller starts another cycle in this world.
+    pub fn again(&self) -> bool {
+        self.repeat
+            && !self.stop.load(Ordering::Relaxed)
+            && self.until.is_none_or(|t| Instant::now() < t)
+    }
 }
 
 impl World {
@@ -328,6 +361,7 @@ impl World {
             }
             return;
         }
+        self.trace.freeze();
         self.trace.push(Event::violation(self.steps, task, oracle));
         self.violation = Some(Violation {
             oracle,
@@ -347,6 +381,7 @@ impl World {
             self.halting = true;
             return;
         }
+        self.trace.freeze();
         self.trace
             .push(Event::violation(self.steps, task, Oracle::Model));
         self.violation = Some(Violation {

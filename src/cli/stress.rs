@@ -1,0 +1,271 @@
+//! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
+
+use super::{EXIT_FINDING, EXIT_OK, StressArgs, parse_duration, parse_list, usage};
+use crate::engine::native::Delay;
+use crate::oracle::OracleSet;
+use crate::scenario::Scenario;
+use crate::stress::{Config, Progress, Report, Target, run};
+use crate::variant::{Preset, Variant};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set by Ctrl-C: the run stops, and its report is printed as usual.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(unix)]
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+    // A second Ctrl-C ends the process at once.
+    // SAFETY: signal() is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+    }
+}
+
+fn catch_ctrl_c() {
+    #[cfg(unix)]
+    // SAFETY: installs a handler that only stores to an atomic and calls signal().
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
+/// The oracles of each target: `all`, a list, or `history` (per preset).
+fn oracles_for(spec: &str, v: &Variant) -> Result<OracleSet, String> {
+    if spec.trim().eq_ignore_ascii_case("history") {
+        Ok(Target::history_oracles(v))
+    } else {
+        spec.parse()
+    }
+}
+
+fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
+    let variants = parse_list(
+        &a.variants,
+        || Preset::ALL.iter().map(|p| p.variant()).collect(),
+        |s| s.parse::<Variant>(),
+    )?;
+    let scenarios = parse_list(&a.scenarios, Scenario::named, Scenario::by_name)?;
+    let time = parse_duration(&a.time)?;
+    let instances = match a.instances {
+        Some(0) => return Err("--instances must be at least 1".into()),
+        Some(n) => n,
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    };
+    if a.runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    if a.events == 0 {
+        return Err("--events must be at least 1".into());
+    }
+    let mut targets = Vec::new();
+    for v in &variants {
+        let oracles = oracles_for(&a.oracles, v)?;
+        for s in &scenarios {
+            targets.push(Target {
+                variant: *v,
+                scenario: s.clone(),
+                oracles,
+            });
+        }
+    }
+    let seed = a.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            % 1_000_000_000
+    });
+    let cfg = Config {
+        targets,
+        time,
+        instances,
+        delay: (!a.no_delay).then(Delay::default),
+        seed,
+        first: a.first || a.runs > 1,
+        events: a.events,
+    };
+    Ok((cfg, a.runs))
+}
+
+/// A live progress line on a terminal; elsewhere a line every ten seconds.
+struct Live {
+    tty: bool,
+    quiet: bool,
+    total: Duration,
+    last_line: Instant,
+}
+
+impl Live {
+    fn show(&mut self, p: &Progress) {
+        if self.quiet {
+            return;
+        }
+        let line = format!(
+            "[{:.1}/{:.0} s] {} cycles ({:.1}k/s), {} violation{}",
+            p.elapsed.as_secs_f64(),
+            self.total.as_secs_f64(),
+            p.cycles,
+            p.cycles as f64 / p.elapsed.as_secs_f64().max(1e-9) / 1000.0,
+            p.violations,
+            if p.violations == 1 { "" } else { "s" }
+        );
+        if self.tty {
+            eprint!("\r{line:<70}");
+        } else if self.last_line.elapsed() >= Duration::from_secs(10) {
+            self.last_line = Instant::now();
+            eprintln!("{line}");
+        }
+    }
+
+    fn clear(&self) {
+        if self.tty && !self.quiet {
+            eprint!("\r{:70}\r", "");
+        }
+    }
+}
+
+fn describe_delay(d: Option<Delay>) -> String {
+    match d {
+        Some(d) => format!(
+            "delay injection on (1 step in {}, a yield or a spin up to {} µs)",
+            d.odds,
+            d.max.as_micros()
+        ),
+        None => "delay injection off".into(),
+    }
+}
+
+pub(super) fn cmd_stress(a: StressArgs) -> i32 {
+    let (cfg, runs) = match parse(&a) {
+        Ok(x) => x,
+        Err(e) => return usage(e),
+    };
+    catch_ctrl_c();
+    let mut out = std::io::stdout().lock();
+    if !a.json {
+        let _ = writeln!(
+            out,
+            "parkrace stress: {} target{} on {} instance{}, {}, {} per run; seed {} (--seed {} repeats the injection streams)",
+            cfg.targets.len(),
+            if cfg.targets.len() == 1 { "" } else { "s" },
+            cfg.instances,
+            if cfg.instances == 1 { "" } else { "s" },
+            describe_delay(cfg.delay),
+            a.time,
+            cfg.seed,
+            cfg.seed
+        );
+        let _ = out.flush();
+    }
+    let mut reports: Vec<Report> = Vec::new();
+    for r in 0..runs {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            break;
+        }
+        let cfg = Config {
+            seed: cfg.seed.wrapping_add(r as u64),
+            ..cfg.clone()
+        };
+        let mut live = Live {
+            tty: std::io::stderr().is_terminal(),
+            quiet: false,
+            total: cfg.time,
+            last_line: Instant::now(),
+        };
+        let rep = run(&cfg, &INTERRUPTED, |p| live.show(p));
+        live.clear();
+        if a.json {
+            let mut j = rep.json();
+            if runs > 1 {
+                j["run"] = json!(r + 1);
+            }
+            let _ = writeln!(out, "{j}");
+        } else if runs > 1 {
+            let _ = writeln!(out, "run {:>3}/{runs} (seed {}): {}", r + 1, rep.seed, brief(&rep));
+        } else {
+            let _ = write!(out, "{}", rep.text());
+            let _ = writeln!(out, "\n{}", brief(&rep));
+        }
+        let _ = out.flush();
+        reports.push(rep);
+    }
+    if runs > 1 {
+        let found: Vec<Duration> = reports.iter().filter_map(Report::first_after).collect();
+        let mut sorted = found.clone();
+        sorted.sort();
+        let cycles: u64 = reports.iter().map(Report::cycles).sum();
+        let secs: f64 = reports.iter().map(|r| r.elapsed.as_secs_f64()).sum();
+        if a.json {
+            let _ = writeln!(
+                out,
+                "{}",
+                json!({
+                    "runs": reports.len(),
+                    "found": found.len(),
+                    "median_first_ms": sorted.get(sorted.len() / 2).map(|d| d.as_millis() as u64),
+                    "max_first_ms": sorted.last().map(|d| d.as_millis() as u64),
+                    "cycles_per_sec": (cycles as f64 / secs.max(1e-9)).round(),
+                })
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "found a violation in {} of {} runs{}; {:.0} cycles/s",
+                found.len(),
+                reports.len(),
+                match (sorted.get(sorted.len() / 2), sorted.last()) {
+                    (Some(m), Some(x)) => format!(
+                        "; time to the first: median {:.3} s, max {:.3} s",
+                        m.as_secs_f64(),
+                        x.as_secs_f64()
+                    ),
+                    _ => String::new(),
+                },
+                cycles as f64 / secs.max(1e-9)
+            );
+        }
+    }
+    if reports.iter().any(|r| r.violations() > 0) {
+        EXIT_FINDING
+    } else {
+        EXIT_OK
+    }
+}
+
+/// One line: cycles, rate, violations by oracle, time to the first.
+fn brief(rep: &Report) -> String {
+    let by = rep.by_oracle();
+    let v = if by.is_empty() {
+        "no violation".to_string()
+    } else {
+        format!(
+            "violations: {}; the first after {:.3} s{}",
+            by.iter()
+                .map(|(o, n)| format!("{o} x{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            rep.first_after().unwrap_or_default().as_secs_f64(),
+            if rep.contradicts_history() {
+                " (some CONTRADICT kernel history)"
+            } else {
+                ""
+            }
+        )
+    };
+    format!(
+        "{} cycles in {:.1} s ({:.0}/s){}; {}",
+        rep.cycles(),
+        rep.elapsed.as_secs_f64(),
+        rep.cycles_per_sec(),
+        if rep.interrupted { ", interrupted" } else { "" },
+        v
+    )
+}
