@@ -15,7 +15,7 @@
 //!
 //! [repeatable]: crate::scenario::Scenario::repeatable
 
-use crate::engine::native::{Delay, NativePlatform, mix};
+use crate::engine::native::{Delay, NativePlatform, Pool, mix};
 use crate::history;
 use crate::model::Kernel;
 use crate::model::trace::{Event, Trace};
@@ -328,6 +328,7 @@ fn instance(sh: &Shared, i: usize) {
     let mut round: u64 = 0;
     let mut t = i % n;
     let mut slice_end = Instant::now() + SLICE;
+    let pool = Pool::new();
     while !sh.stop.load(Ordering::Relaxed) {
         if Instant::now() >= slice_end {
             t = (t + 1) % n;
@@ -345,7 +346,8 @@ fn instance(sh: &Shared, i: usize) {
             stop: Arc::clone(&sh.stop),
             until: Some(slice_end),
         });
-        let plat = NativePlatform::new(world.tasks.len(), world_seed, sh.cfg.delay);
+        let plat = NativePlatform::new(world.tasks.len(), world_seed, sh.cfg.delay)
+            .with_pool(Arc::clone(&pool));
         let launched = launch(plat, world);
         *sh.slots[i].lock().unwrap() = Some(Arc::clone(&launched.kernel));
         let outcome = launched.finish();

@@ -109,13 +109,14 @@ impl Live {
             return;
         }
         let line = format!(
-            "[{:.1}/{:.0} s] {} cycles ({:.1}k/s), {} violation{}",
+            "[{:.1}/{:.0} s] {} cycles ({:.1}k/s), {} violation{}{}",
             p.elapsed.as_secs_f64(),
             self.total.as_secs_f64(),
             p.cycles,
             p.cycles as f64 / p.elapsed.as_secs_f64().max(1e-9) / 1000.0,
             p.violations,
-            if p.violations == 1 { "" } else { "s" }
+            if p.violations == 1 { "" } else { "s" },
+            rss_mb().map(|m| format!(", RSS {m:.1} MB")).unwrap_or_default()
         );
         if self.tty {
             eprint!("\r{line:<70}");
@@ -130,6 +131,14 @@ impl Live {
             eprint!("\r{:70}\r", "");
         }
     }
+}
+
+/// The resident set size of this process, where /proc tells it (so that a long run shows
+/// its memory staying flat).
+fn rss_mb() -> Option<f64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096.0 / (1024.0 * 1024.0))
 }
 
 fn describe_delay(d: Option<Delay>) -> String {

@@ -22,7 +22,7 @@ use crate::model::world::{Tid, World};
 use crate::scenario::SplitMix;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 /// Stack size of a model thread (the model's call depth is small).
@@ -57,6 +57,52 @@ pub fn mix(seed: u64, stream: u64) -> u64 {
     SplitMix(seed ^ stream.wrapping_mul(0xd134_2543_de82_ef95)).next()
 }
 
+/// A job for a pooled OS thread, and where to say that it is done.
+type Job = (Box<dyn FnOnce() + Send>, mpsc::Sender<()>);
+
+/// OS threads kept for model threads, so that a stress instance running world after world
+/// does not start and stop an OS thread for every model thread of every world.
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<Vec<mpsc::Sender<Job>>>,
+}
+
+impl Pool {
+    pub fn new() -> Arc<Pool> {
+        Arc::new(Pool::default())
+    }
+
+    /// Run `f` on an idle pooled thread (starting one if none is idle); the returned closure
+    /// waits for `f` to return and gives the thread back to the pool.
+    fn run(self: &Arc<Self>, name: String, f: Box<dyn FnOnce() + Send>) -> Join {
+        let worker = self.idle.lock().unwrap().pop().unwrap_or_else(|| {
+            let (tx, rx) = mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name(name)
+                .stack_size(STACK_SIZE)
+                .spawn(move || {
+                    for (job, done) in rx {
+                        job();
+                        let _ = done.send(());
+                    }
+                })
+                .expect("the OS can start a model thread");
+            tx
+        });
+        let (done_tx, done_rx) = mpsc::channel();
+        worker
+            .send((f, done_tx))
+            .expect("a pooled thread waits for work");
+        let pool = Arc::clone(self);
+        Box::new(move || {
+            // A thread whose job panicked is gone: only a thread that finished goes back.
+            if done_rx.recv().is_ok() {
+                pool.idle.lock().unwrap().push(worker);
+            }
+        })
+    }
+}
+
 /// Runs model threads as OS threads.
 pub struct NativePlatform {
     /// One condition variable per model thread, used with the world lock.
@@ -65,6 +111,8 @@ pub struct NativePlatform {
     draws: AtomicU64,
     seed: u64,
     delay: Option<Delay>,
+    /// Where model threads run (`None`: a new OS thread each).
+    pool: Option<Arc<Pool>>,
 }
 
 impl NativePlatform {
@@ -75,7 +123,14 @@ impl NativePlatform {
             draws: AtomicU64::new(mix(seed, u64::MAX)),
             seed,
             delay,
+            pool: None,
         }
+    }
+
+    /// Run the model threads on `pool`'s OS threads.
+    pub fn with_pool(mut self, pool: Arc<Pool>) -> Self {
+        self.pool = Some(pool);
+        self
     }
 
     fn delay_rng() -> u64 {
@@ -132,6 +187,9 @@ impl Platform for NativePlatform {
     }
 
     fn spawn(&self, name: String, f: Box<dyn FnOnce() + Send>) -> Join {
+        if let Some(pool) = &self.pool {
+            return pool.run(name, f);
+        }
         let h = std::thread::Builder::new()
             .name(name)
             .stack_size(STACK_SIZE)
@@ -140,5 +198,38 @@ impl Platform for NativePlatform {
         Box::new(move || {
             let _ = h.join();
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_draw_stream_repeats_from_its_seed() {
+        let draws = |seed| {
+            let p = NativePlatform::new(1, seed, None);
+            (0..8).map(|_| p.next_u64()).collect::<Vec<_>>()
+        };
+        assert_eq!(draws(7), draws(7));
+        assert_ne!(draws(7), draws(8));
+    }
+
+    #[test]
+    fn pooled_threads_are_reused_world_after_world() {
+        let pool = Pool::new();
+        let ids = Arc::new(Mutex::new(Vec::new()));
+        for _ in 0..3 {
+            let ids2 = Arc::clone(&ids);
+            let join = pool.run(
+                "t".into(),
+                Box::new(move || ids2.lock().unwrap().push(std::thread::current().id())),
+            );
+            join();
+        }
+        let ids = ids.lock().unwrap();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.iter().all(|i| *i == ids[0]));
+        assert_ne!(ids[0], std::thread::current().id());
     }
 }
