@@ -33,10 +33,11 @@ pub const EXIT_IO: i32 = 3;
 
 const EXIT_HELP: &str = "Exit status:
   0  hunt: every verdict agrees with kernel history (or history says nothing about it);
-     replay: the recorded violation reproduced; minimize, import: a repro file was written
+     replay: the recorded violation reproduced; minimize, import: a repro file was written;
+     stress: no violation was seen
   1  hunt: some verdict disagrees with kernel history, or a model self-check failed;
      replay: the recorded violation did not reproduce; minimize: the file's schedule does
-     not violate its oracle; import: the input violates nothing
+     not violate its oracle; import: the input violates nothing; stress: a violation was seen
   2  bad arguments, or an unreadable or invalid input file
   3  an I/O error while writing files";
 
@@ -47,7 +48,8 @@ const EXIT_HELP: &str = "Exit status:
     about = "Hunts races in the Linux kthread park protocol by searching the schedules of a kernel model",
     long_about = "Hunts races in the Linux kthread park protocol (kthread_park, __kthread_parkme, \
 kthread_unpark) by modelling it with the scheduler pieces it leans on and searching its \
-thread schedules under shuttle. With no subcommand, runs `hunt` over every preset and named \
+thread schedules under shuttle, or stresses the same model natively on OS threads \
+(`stress`). With no subcommand, runs `hunt` over every preset and named \
 scenario and checks each verdict against kernel history.",
     after_help = EXIT_HELP
 )]

@@ -227,7 +227,9 @@ impl Report {
                 s,
                 "{:<5} {:<30} {:<18} {:>10} cycles {:>9.0}/s  {}",
                 v.label().chars().take(5).collect::<String>(),
-                v.preset().map(Preset::commit).unwrap_or("(custom switches)"),
+                v.preset()
+                    .map(Preset::commit)
+                    .unwrap_or("(custom switches)"),
                 t.target.scenario.name,
                 t.cycles,
                 t.cycles as f64 / self.elapsed.as_secs_f64().max(1e-9),

@@ -50,7 +50,11 @@ fn fixed_presets_run_clean_on_every_named_scenario() {
                 t.target.scenario.name,
                 t.found.values().map(|f| &f.violation).collect::<Vec<_>>()
             );
-            assert!(t.cycles > 0, "{p} on {} ran no cycle", t.target.scenario.name);
+            assert!(
+                t.cycles > 0,
+                "{p} on {} ran no cycle",
+                t.target.scenario.name
+            );
         }
         assert!(r.cycles() >= 100, "{p}: only {} cycles", r.cycles());
     }
@@ -106,7 +110,12 @@ fn park_unpark_cycles_run_back_to_back_in_one_world() {
     assert!(t.found.is_empty());
     // One world per instance per 200 ms slice, many cycles in each.
     assert!(t.worlds <= 2 * 6, "{} worlds", t.worlds);
-    assert!(t.cycles >= 10 * t.worlds, "{} cycles in {} worlds", t.cycles, t.worlds);
+    assert!(
+        t.cycles >= 10 * t.worlds,
+        "{} cycles in {} worlds",
+        t.cycles,
+        t.worlds
+    );
 }
 
 #[test]
@@ -197,7 +206,15 @@ fn json_reports_the_documented_fields_and_the_exit_status_tells_a_violation() {
 #[test]
 fn runs_report_the_share_that_found_a_violation() {
     let out = parkrace()
-        .args(["stress", "-v", "V2", "-s", "stale-completion", "--time", "20s"])
+        .args([
+            "stress",
+            "-v",
+            "V2",
+            "-s",
+            "stale-completion",
+            "--time",
+            "20s",
+        ])
         .args(["--runs", "3", "--seed", "100"])
         .output()
         .unwrap();

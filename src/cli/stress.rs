@@ -116,7 +116,9 @@ impl Live {
             p.cycles as f64 / p.elapsed.as_secs_f64().max(1e-9) / 1000.0,
             p.violations,
             if p.violations == 1 { "" } else { "s" },
-            rss_mb().map(|m| format!(", RSS {m:.1} MB")).unwrap_or_default()
+            rss_mb()
+                .map(|m| format!(", RSS {m:.1} MB"))
+                .unwrap_or_default()
         );
         if self.tty {
             eprint!("\r{line:<70}");
@@ -198,7 +200,13 @@ pub(super) fn cmd_stress(a: StressArgs) -> i32 {
             }
             let _ = writeln!(out, "{j}");
         } else if runs > 1 {
-            let _ = writeln!(out, "run {:>3}/{runs} (seed {}): {}", r + 1, rep.seed, brief(&rep));
+            let _ = writeln!(
+                out,
+                "run {:>3}/{runs} (seed {}): {}",
+                r + 1,
+                rep.seed,
+                brief(&rep)
+            );
         } else {
             let _ = write!(out, "{}", rep.text());
             let _ = writeln!(out, "\n{}", brief(&rep));

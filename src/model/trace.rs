@@ -323,10 +323,9 @@ impl Trace {
     pub fn last(&self) -> Option<&Event> {
         match self {
             Trace::Full(v) => v.last(),
-            Trace::Rings { rings, .. } => rings
-                .iter()
-                .filter_map(|r| r.back())
-                .max_by_key(|e| e.step),
+            Trace::Rings { rings, .. } => {
+                rings.iter().filter_map(|r| r.back()).max_by_key(|e| e.step)
+            }
         }
     }
 
