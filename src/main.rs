@@ -10,14 +10,21 @@ fn main() {
     }
     let cli = match parkrace::cli::Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // One line, as for every other bad input: clap's first line, without its usage
+            // block.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            eprintln!(
+                "parkrace: {} (see --help)",
+                first.strip_prefix("error: ").unwrap_or(first)
+            );
+            std::process::exit(parkrace::cli::EXIT_USAGE);
+        }
         Err(e) => {
-            let code = if e.use_stderr() {
-                parkrace::cli::EXIT_USAGE
-            } else {
-                parkrace::cli::EXIT_OK
-            };
+            // --help, --version.
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(parkrace::cli::EXIT_OK);
         }
     };
     std::process::exit(parkrace::cli::main_with(cli));

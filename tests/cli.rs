@@ -139,13 +139,15 @@ fn bad_arguments_exit_2_with_one_line() {
         vec!["hunt", "--oracles", "I99"],
         vec!["hunt", "--executions", "0"],
         vec!["frobnicate"],
+        vec!["hunt", "--bogus"],
+        vec!["hunt", "--seed", "x"],
     ] {
         let out = parkrace().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
-            "{args:?}"
-        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("parkrace: "), "{args:?}: {err}");
     }
 }
 

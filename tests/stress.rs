@@ -156,10 +156,8 @@ fn bad_arguments_exit_2_with_one_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        if !args.contains(&"--seed") {
-            assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
-            assert!(err.starts_with("parkrace: "), "{args:?}: {err}");
-        }
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("parkrace: "), "{args:?}: {err}");
     }
 }
 
@@ -200,7 +198,8 @@ fn json_reports_the_documented_fields_and_the_exit_status_tells_a_violation() {
     assert_eq!(v["oracle"], "I3s");
     assert_eq!(v["expected_by_history"], true);
     assert!(!v["events"].as_array().unwrap().is_empty());
-    assert_eq!(j["violations"]["I3s"], 1);
+    // Every instance may finish the world it has in flight.
+    assert!((1..=2).contains(&j["violations"]["I3s"].as_u64().unwrap()));
 }
 
 #[test]
