@@ -1,7 +1,8 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
-//! `minimize`, `import`, `stress` (in [`stress`]).
+//! `minimize`, `import`, `stress` (in [`stress`]), `verify` (in [`verify`]).
 
 mod stress;
+mod verify;
 
 use crate::engine::shuttle::Strategy;
 use crate::explore::{Hunt, HuntResult, hunt, replay};
@@ -97,6 +98,10 @@ pub enum Command {
     /// park/unpark cycles back to back, with delay and preemption injection.
     #[command(after_help = STRESS_EXIT_HELP)]
     Stress(StressArgs),
+    /// Bounded-exhaustive verification: every schedule with at most K preemptions plus delays
+    /// (delay bounding), bound by bound, so that a violation found needs the fewest.
+    #[command(after_help = VERIFY_EXIT_HELP)]
+    Verify(VerifyArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = EXIT_HELP)]
     Import {
@@ -163,6 +168,44 @@ pub struct StressArgs {
     /// Print JSON Lines: one object per run (and, with --runs, a last summary object).
     #[arg(long)]
     pub json: bool,
+}
+
+const VERIFY_EXIT_HELP: &str = "Exit status:
+  0  every (variant, scenario) verified: no schedule within the bound violates its oracles
+  1  a violation was found (its repro file is written), or a search ran out of --time
+  2  bad arguments
+  3  an I/O error while writing a repro file";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// Variant: a preset, a preset with overrides or a switch list. Repeatable; default: the
+    /// fixed presets V3 V3b V4 V5.
+    #[arg(long = "variant", short = 'v')]
+    pub variants: Vec<String>,
+    /// Scenario name or random-SEED. Repeatable; default: every named scenario.
+    #[arg(long = "scenario", short = 's')]
+    pub scenarios: Vec<String>,
+    /// The bound K on preemptions (preemptive switches, injected ticks and wakeup
+    /// preemptions) plus delays (non-default choices where the running task cannot go on).
+    #[arg(long, short = 'k', default_value_t = 2)]
+    pub preemptions: u32,
+    /// Oracles: comma separated (I1,...,I8), "all", or "history" (for each preset the
+    /// oracles kernel history says it keeps; every oracle for other switch sets).
+    #[arg(long, default_value = "history")]
+    pub oracles: String,
+    /// Wall time per (variant, scenario) at most, e.g. 30s, 10m; past it the search is
+    /// incomplete.
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Folder for the repro files of violations.
+    #[arg(long, default_value = "repros")]
+    pub out: PathBuf,
+    /// Print JSON Lines, one object per (variant, scenario).
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -261,6 +304,7 @@ pub fn main_with(cli: Cli) -> i32 {
             scenario,
         } => cmd_minimize(file, out, tries, scenario),
         Command::Stress(a) => stress::cmd_stress(a),
+        Command::Verify(a) => verify::cmd_verify(a),
         Command::Import {
             target,
             artifact,
@@ -485,6 +529,16 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
         out.display()
     );
     EXIT_OK
+}
+
+/// The oracles of a variant from an `--oracles` value: a list, `all`, or `history` (the
+/// oracles kernel history says the preset keeps).
+pub(crate) fn oracles_for(spec: &str, v: &Variant) -> Result<OracleSet, String> {
+    if spec.trim().eq_ignore_ascii_case("history") {
+        Ok(history::kept(v))
+    } else {
+        spec.parse()
+    }
 }
 
 /// Parse each of a repeatable option's values, or take the default when none was given.

@@ -49,11 +49,11 @@ pub struct HuntResult {
 }
 
 /// Threads a scenario creates (for the platform's id table).
-fn thread_count(s: &Scenario, v: Variant) -> usize {
+pub(crate) fn thread_count(s: &Scenario, v: Variant) -> usize {
     crate::run::build_world(s, v, OracleSet::all()).tasks.len()
 }
 
-fn config(scenario: &Scenario, time: Option<Duration>) -> Config {
+pub(crate) fn config(scenario: &Scenario, time: Option<Duration>) -> Config {
     let mut c = Config::new();
     c.failure_persistence = shuttle::FailurePersistence::None;
     c.silence_warnings = true;

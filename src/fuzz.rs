@@ -248,18 +248,15 @@ impl Case {
 
     /// The repro file of a violating run.
     pub fn repro(&self, target: &Target, run: &ByteRun) -> Option<Repro> {
-        let f = run.found(1)?;
-        let mut r = Repro::new(
+        Repro::of_bytes(
             self.variant,
             &self.scenario,
             self.oracles,
             &format!("fuzz:{}", target.name),
-            0,
-            &f,
-        );
-        r.schedule_bytes = Some(crate::minimize::to_hex(&self.schedule));
-        r.switches = Some(run.stats.switches);
-        Some(r)
+            1,
+            &self.schedule,
+            run,
+        )
     }
 }
 

@@ -1,8 +1,8 @@
 //! What kernel history says each preset does on each named scenario (spec e and f), so that a
 //! hunt's verdicts can be checked against it.
 
-use crate::oracle::Oracle;
-use crate::variant::Preset;
+use crate::oracle::{Oracle, OracleSet};
+use crate::variant::{Preset, Variant};
 
 /// Whether spec (f) says the preset's bug shows on this named scenario (so a clean result
 /// there disagrees with history).
@@ -35,6 +35,20 @@ pub fn must_catch(p: Preset, scenario: &str) -> bool {
 pub fn may_fail(p: Preset, o: Oracle) -> bool {
     p.history_fails().contains(&o)
         || (o == Oracle::I8 && matches!(p, Preset::V0 | Preset::V1 | Preset::V2))
+}
+
+/// The oracles kernel history says `variant` keeps (every oracle for a switch set that is no
+/// preset): a violation of one of them contradicts history.
+pub fn kept(variant: &Variant) -> OracleSet {
+    match variant.preset() {
+        Some(p) => OracleSet::of(
+            &Oracle::ALL
+                .into_iter()
+                .filter(|&o| !may_fail(p, o))
+                .collect::<Vec<_>>(),
+        ),
+        None => OracleSet::all(),
+    }
 }
 
 /// Whether a verdict agrees with kernel history: `None` when history says nothing (a switch

@@ -46,3 +46,4 @@ pub mod run;
 pub mod scenario;
 pub mod stress;
 pub mod variant;
+pub mod verify;

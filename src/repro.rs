@@ -6,7 +6,7 @@
 //! and the event trace. Files are written atomically: temporary name, fsync, rename.
 
 use crate::engine::shuttle::{Decision, decode_decisions, encode_decisions};
-use crate::explore::Found;
+use crate::explore::{ByteRun, Found};
 use crate::minimize::{Minimized, to_hex};
 use crate::model::trace::Event;
 use crate::oracle::{OracleSet, Violation};
@@ -116,6 +116,25 @@ impl Repro {
             switches: None,
             minimized_from: None,
         }
+    }
+
+    /// Build a repro from a byte-driven execution (`None` if it violated nothing), numbered
+    /// `execution` of a search called `strategy`.
+    pub fn of_bytes(
+        variant: Variant,
+        scenario: &Scenario,
+        oracles: OracleSet,
+        strategy: &str,
+        execution: usize,
+        bytes: &[u8],
+        run: &ByteRun,
+    ) -> Option<Repro> {
+        let f = run.found(execution)?;
+        Some(Repro {
+            schedule_bytes: Some(to_hex(bytes)),
+            switches: Some(run.stats.switches),
+            ..Repro::new(variant, scenario, oracles, strategy, 0, &f)
+        })
     }
 
     /// This repro with its schedule replaced by a minimized one.

@@ -51,22 +51,6 @@ pub struct Target {
     pub oracles: OracleSet,
 }
 
-impl Target {
-    /// The oracles kernel history says `variant` keeps (every oracle for a switch set that is
-    /// no preset): a violation of one of them contradicts history.
-    pub fn history_oracles(variant: &Variant) -> OracleSet {
-        match variant.preset() {
-            Some(p) => OracleSet::of(
-                &Oracle::ALL
-                    .into_iter()
-                    .filter(|&o| !history::may_fail(p, o))
-                    .collect::<Vec<_>>(),
-            ),
-            None => OracleSet::all(),
-        }
-    }
-}
-
 /// A stress run.
 #[derive(Clone, Debug)]
 pub struct Config {

@@ -37,7 +37,7 @@ fn target(p: Preset, scenario: &str, oracles: OracleSet) -> Target {
 #[test]
 fn fixed_presets_run_clean_on_every_named_scenario() {
     for p in [Preset::V3, Preset::V3b, Preset::V4, Preset::V5] {
-        let oracles = Target::history_oracles(&p.variant());
+        let oracles = parkrace::history::kept(&p.variant());
         let targets = Scenario::named()
             .iter()
             .map(|s| target(p, &s.name, oracles))

@@ -1,8 +1,7 @@
 //! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
 
-use super::{EXIT_FINDING, EXIT_OK, StressArgs, parse_duration, parse_list, usage};
+use super::{EXIT_FINDING, EXIT_OK, StressArgs, oracles_for, parse_duration, parse_list, usage};
 use crate::engine::native::Delay;
-use crate::oracle::OracleSet;
 use crate::scenario::Scenario;
 use crate::stress::{Config, Progress, Report, Target, run};
 use crate::variant::{Preset, Variant};
@@ -32,15 +31,6 @@ fn catch_ctrl_c() {
             libc::SIGINT,
             on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
         );
-    }
-}
-
-/// The oracles of each target: `all`, a list, or `history` (per preset).
-fn oracles_for(spec: &str, v: &Variant) -> Result<OracleSet, String> {
-    if spec.trim().eq_ignore_ascii_case("history") {
-        Ok(Target::history_oracles(v))
-    } else {
-        spec.parse()
     }
 }
 

@@ -7,6 +7,7 @@
 //! spin condition) registers what it waits for in the world and calls [`Platform::block`]; the
 //! step that makes the condition true calls [`Platform::wake`]. Model code never busy-spins.
 
+pub mod bounded;
 pub mod native;
 pub mod shuttle;
 

@@ -150,7 +150,11 @@ impl FromStr for Strategy {
 /// blocked, it is spawning model threads, which only register and wait for the start gate.
 /// Every scheduler here keeps the harness running through setup without a decision, so that
 /// no schedule spends choices (or preemptions) on it. Returns the harness while in setup.
-fn setup_pick(setup: &mut bool, runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+pub(crate) fn setup_pick(
+    setup: &mut bool,
+    runnable: &[&Task],
+    current: Option<TaskId>,
+) -> Option<TaskId> {
     if !*setup {
         return None;
     }
@@ -416,7 +420,7 @@ impl Scheduler for ReplayScheduler {
 /// The order in which a schedule byte picks a task: the current task first when it can go
 /// on (so byte 0 means "no preemption"), then the other runnable tasks by ascending id (so
 /// smaller bytes mean lower ids).
-fn candidates(runnable: &[&Task], current: Option<TaskId>) -> (Vec<TaskId>, bool) {
+pub(crate) fn candidates(runnable: &[&Task], current: Option<TaskId>) -> (Vec<TaskId>, bool) {
     let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
     ids.sort_unstable_by_key(|&t| usize::from(t));
     let cur = current.filter(|c| ids.contains(c));

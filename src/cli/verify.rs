@@ -1,0 +1,194 @@
+//! `parkrace verify`: bounded-exhaustive verification of (variant x scenario), one row each.
+
+use super::{
+    EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, oracles_for, parse_duration, parse_list, usage,
+};
+use crate::repro::Repro;
+use crate::scenario::Scenario;
+use crate::variant::{Preset, Variant};
+use crate::verify::{Verdict, Verify, verify};
+use serde_json::json;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
+    let variants = parse_list(
+        &a.variants,
+        || {
+            [Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
+                .iter()
+                .map(|p| p.variant())
+                .collect()
+        },
+        |s| s.parse::<Variant>(),
+    )?;
+    let scenarios = parse_list(&a.scenarios, Scenario::named, Scenario::by_name)?;
+    let time = a.time.as_deref().map(parse_duration).transpose()?;
+    if a.preemptions > 8 {
+        return Err(format!(
+            "--preemptions {} is beyond any feasible search (at most 8)",
+            a.preemptions
+        ));
+    }
+    let mut jobs = Vec::new();
+    for v in &variants {
+        let oracles = oracles_for(&a.oracles, v)?;
+        for s in &scenarios {
+            jobs.push(Verify {
+                variant: *v,
+                scenario: s.clone(),
+                oracles,
+                bound: a.preemptions,
+                time,
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Schedules per bound, e.g. `1 / 40 / 702`.
+fn per_bound(d: &Verdict) -> String {
+    d.levels
+        .iter()
+        .map(|l| l.stats.executions.to_string())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
+    let jobs = match parse(&a) {
+        Ok(j) => j,
+        Err(e) => return usage(e),
+    };
+    let workers = a
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .clamp(1, jobs.len());
+    let jobs = Arc::new(jobs);
+    let next = Arc::new(AtomicUsize::new(0));
+    let results: Arc<Mutex<Vec<Option<Verdict>>>> = Arc::new(Mutex::new(vec![None; jobs.len()]));
+    let (tx, rx) = mpsc::channel::<usize>();
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (jobs, next, results, tx) = (
+            Arc::clone(&jobs),
+            Arc::clone(&next),
+            Arc::clone(&results),
+            tx.clone(),
+        );
+        handles.push(std::thread::spawn(move || {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= jobs.len() {
+                    break;
+                }
+                let d = verify(&jobs[i]);
+                results.lock().unwrap()[i] = Some(d);
+                let _ = tx.send(i);
+            }
+        }));
+    }
+    drop(tx);
+
+    let mut out = std::io::stdout().lock();
+    let mut status = EXIT_OK;
+    let mut done = vec![false; jobs.len()];
+    let mut printed = 0;
+    for i in rx {
+        done[i] = true;
+        while printed < jobs.len() && done[printed] {
+            let j = &jobs[printed];
+            let d = results.lock().unwrap()[printed].take().expect("a verdict");
+            printed += 1;
+            let mut repro_path = None;
+            if let Some((stopped, run)) = &d.found {
+                status = EXIT_FINDING;
+                let rep = Repro::of_bytes(
+                    j.variant,
+                    &j.scenario,
+                    j.oracles,
+                    &format!("verify:{}", j.bound),
+                    d.executions() as usize,
+                    &stopped.bytes,
+                    run,
+                )
+                .expect("a schedule found violating replays as a violation");
+                match rep.save(&a.out) {
+                    Ok(p) => repro_path = Some(p.display().to_string()),
+                    Err(e) => {
+                        eprintln!("parkrace: cannot write into {}: {e}", a.out.display());
+                        return EXIT_IO;
+                    }
+                }
+            } else if !d.verified() {
+                status = EXIT_FINDING;
+            }
+            let label = j.variant.label();
+            if a.json {
+                let v = json!({
+                    "variant": label,
+                    "switches": j.variant.switch_string(),
+                    "scenario": j.scenario.name,
+                    "oracles": j.oracles.to_string(),
+                    "preemptions": j.bound,
+                    "verified": d.verified(),
+                    "complete": d.found.is_some() || d.verified(),
+                    "schedules": d.schedules(),
+                    "executions": d.executions(),
+                    "schedules_per_bound": d.levels.iter().map(|l| l.stats.executions).collect::<Vec<_>>(),
+                    "max_decisions": d.levels.iter().map(|l| l.stats.max_decisions).max(),
+                    "elapsed_ms": d.elapsed.as_millis() as u64,
+                    "violation": d.found.as_ref().map(|(stopped, run)| {
+                        let v = run.outcome.violation.as_ref().expect("a violation");
+                        json!({"oracle": v.oracle.name(), "detail": v.detail, "preemptions": run.preemptions(), "delays": stopped.delays, "steps": run.outcome.steps})
+                    }),
+                    "repro": repro_path,
+                });
+                let _ = writeln!(out, "{v}");
+            } else {
+                let verdict = match &d.found {
+                    Some((stopped, run)) => {
+                        let v = run.outcome.violation.as_ref().expect("a violation");
+                        format!(
+                            "VIOLATION {} with {} preemption(s) + {} delay(s) (the fewest), {}",
+                            v.oracle,
+                            run.preemptions(),
+                            stopped.delays,
+                            repro_path.as_deref().unwrap_or("")
+                        )
+                    }
+                    None if d.verified() => format!(
+                        "verified: no violation of {} in {} schedules",
+                        j.oracles,
+                        d.schedules()
+                    ),
+                    None => format!(
+                        "INCOMPLETE: out of time at bound {} after {} schedules",
+                        d.levels.last().map_or(0, |l| l.bound),
+                        d.executions()
+                    ),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<5} {:<18} K<={} {:>7.1} s  [{}]  {}",
+                    label.chars().take(5).collect::<String>(),
+                    j.scenario.name,
+                    j.bound,
+                    d.elapsed.as_secs_f64(),
+                    per_bound(&d),
+                    verdict
+                );
+            }
+            let _ = out.flush();
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    status
+}

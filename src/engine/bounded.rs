@@ -1,0 +1,213 @@
+//! Bounded-exhaustive search: every schedule of a scenario within a bound of K deviations from
+//! a deterministic default schedule (delay bounding, Emmi, Qadeer and Rakamarić, POPL 2011),
+//! depth first, one shuttle execution per schedule.
+//!
+//! A schedule is the sequence of real decisions of the byte-driven scheduler
+//! ([`super::shuttle::ByteScheduler`]): a task choice among `n > 1` candidates (candidate 0
+//! is the running task when it can go on, else the lowest id) or a controlled draw (tick or
+//! wakeup preemption: "no" or "yes"). The default is option 0 everywhere: no preemption, no
+//! injected tick, and where the running task blocks, spins or ends, the next candidate by id.
+//! Every other option costs one:
+//!
+//! - switching away from a running task that could go on: a preemption;
+//! - a draw of "yes" (the model injects a tick or a wakeup preemption): a preemption;
+//! - where the running task cannot go on, choosing another than the default: a delay.
+//!
+//! Why delays cost: under pure context bounding (CHESS), the choices where the running task
+//! cannot go on are free, but in this model a task blocks at every contended lock, every switch
+//! and every spin, 10 to 20 times per execution with 2 to 5 candidates each, so even K = 0
+//! has millions of schedules. With delays counted, K = 2 is tens of thousands of schedules
+//! per scenario. A clean result proves: no schedule within K preemptions plus delays violates
+//! the checked oracles.
+//!
+//! The search is stateless: each execution replays a prefix of choices and then takes the
+//! default at every later decision; the next prefix is the deepest decision with an untried
+//! option that keeps the cost within the bound. The model is deterministic under a given
+//! sequence of choices, so the same prefix always leads to the same decisions. A schedule
+//! converts one-to-one to schedule bytes, which the byte-driven scheduler replays.
+
+use super::shuttle::{candidates, setup_pick};
+use crate::model::step::DRAW_PERIOD;
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One decision of an execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Point {
+    /// How many options the decision had (2 for a draw: no, yes).
+    options: u8,
+    /// A non-zero option is a preemption (the running task could go on, or a draw), not a
+    /// delay.
+    preemptive: bool,
+    /// A controlled draw (its option 1 is the byte `DRAW_PERIOD - 1`, "yes").
+    draw: bool,
+    /// The option taken.
+    chosen: u8,
+}
+
+impl Point {
+    /// Every option but the default costs one: a preemption where the running task could go
+    /// on or for a draw, a delay where it could not (see the module documentation).
+    fn cost(&self, option: u8) -> u32 {
+        u32::from(option != 0)
+    }
+
+    /// The schedule byte that makes the byte-driven scheduler take the same option.
+    fn byte(&self) -> u8 {
+        if self.draw && self.chosen != 0 {
+            (DRAW_PERIOD - 1) as u8
+        } else {
+            self.chosen
+        }
+    }
+}
+
+/// Counters of a bounded search, shared with its caller.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BoundedStats {
+    /// Executions (distinct schedules) started.
+    pub executions: u64,
+    /// The most decisions one execution took.
+    pub max_decisions: usize,
+    /// Every schedule within the bound was explored.
+    pub exhausted: bool,
+}
+
+/// The schedule at which a search was stopped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stopped {
+    /// Its schedule bytes (for the byte-driven scheduler).
+    pub bytes: Vec<u8>,
+    /// Its delays (non-default choices where the running task could not go on).
+    pub delays: u32,
+}
+
+/// The depth-first search over schedules with at most `bound` preemptions plus delays.
+#[derive(Debug)]
+pub struct BoundedDfs {
+    bound: u32,
+    /// The options to take at the first decisions of the next execution.
+    prefix: Vec<u8>,
+    /// The decisions of the current execution.
+    trail: Vec<Point>,
+    setup: bool,
+    started: bool,
+    /// Set by the caller to end the search after the current execution.
+    pub stop: Arc<AtomicBool>,
+    pub stats: Arc<Mutex<BoundedStats>>,
+    /// The schedule of the execution that was current when the search stopped.
+    pub last: Arc<Mutex<Stopped>>,
+}
+
+impl BoundedDfs {
+    pub fn new(bound: u32) -> Self {
+        BoundedDfs {
+            bound,
+            prefix: Vec::new(),
+            trail: Vec::new(),
+            setup: true,
+            started: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            stats: Arc::new(Mutex::new(BoundedStats::default())),
+            last: Arc::new(Mutex::new(Stopped::default())),
+        }
+    }
+
+    /// The schedule bytes of the current execution's choices.
+    fn bytes(&self) -> Vec<u8> {
+        self.trail.iter().map(Point::byte).collect()
+    }
+
+    /// The next prefix: the deepest decision with an untried option within the bound.
+    fn advance(&mut self) -> bool {
+        let mut cost = Vec::with_capacity(self.trail.len() + 1);
+        let mut c = 0;
+        for p in &self.trail {
+            cost.push(c);
+            c += p.cost(p.chosen);
+        }
+        for j in (0..self.trail.len()).rev() {
+            let p = self.trail[j];
+            if let Some(o) = (p.chosen + 1..p.options).find(|&o| cost[j] + p.cost(o) <= self.bound)
+            {
+                self.prefix = self.trail[..j].iter().map(|p| p.chosen).collect();
+                self.prefix.push(o);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Take the prefix's option at the next decision, or the default (0).
+    fn take(&mut self, options: u8, preemptive: bool, draw: bool) -> u8 {
+        let i = self.trail.len();
+        let chosen = self.prefix.get(i).copied().unwrap_or(0).min(options - 1);
+        self.trail.push(Point {
+            options,
+            preemptive,
+            draw,
+            chosen,
+        });
+        chosen
+    }
+}
+
+impl Scheduler for BoundedDfs {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.started {
+            {
+                let mut st = self.stats.lock().unwrap();
+                st.max_decisions = st.max_decisions.max(self.trail.len());
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                *self.last.lock().unwrap() = Stopped {
+                    bytes: self.bytes(),
+                    delays: self
+                        .trail
+                        .iter()
+                        .filter(|p| !p.preemptive && p.chosen != 0)
+                        .count() as u32,
+                };
+                return None;
+            }
+            if !self.advance() {
+                self.stats.lock().unwrap().exhausted = true;
+                return None;
+            }
+        }
+        self.started = true;
+        self.trail.clear();
+        self.setup = true;
+        self.stats.lock().unwrap().executions += 1;
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            return Some(t);
+        }
+        let (cands, cur_runs) = candidates(runnable, current);
+        match cands.len() {
+            0 => None,
+            1 => Some(cands[0]),
+            n => {
+                let o = self.take(n.min(u8::MAX as usize) as u8, cur_runs, false);
+                Some(cands[o as usize])
+            }
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        if self.take(2, true, true) == 0 {
+            0
+        } else {
+            DRAW_PERIOD - 1
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Bounded-exhaustive verification (`parkrace verify`): every schedule of a scenario with at
+//! most K preemptions plus delays ([`crate::engine::bounded`]), bound by bound (0, 1, ..., K),
+//! so that the first violation found has the fewest preemptions plus delays any violation of
+//! the scenario needs. A clean result is a proof within the bound: no schedule with at most K
+//! preemptions plus delays violates the checked oracles.
+//!
+//! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
+//! byte-driven scheduler, so it becomes a repro file like any other finding.
+
+use crate::engine::bounded::{BoundedDfs, BoundedStats, Stopped};
+use crate::engine::shuttle::ShuttlePlatform;
+use crate::explore::{ByteRun, config, run_bytes, thread_count};
+use crate::oracle::OracleSet;
+use crate::run::execute;
+use crate::scenario::Scenario;
+use crate::variant::Variant;
+use shuttle::Runner;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// What to verify.
+#[derive(Clone, Debug)]
+pub struct Verify {
+    pub variant: Variant,
+    pub scenario: Scenario,
+    pub oracles: OracleSet,
+    /// The bound K on preemptions plus delays.
+    pub bound: u32,
+    /// Wall time at most (the search is then incomplete).
+    pub time: Option<Duration>,
+}
+
+/// One bound's search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level {
+    pub bound: u32,
+    pub stats: BoundedStats,
+}
+
+/// The verdict of a verification.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The searches run, bound by bound.
+    pub levels: Vec<Level>,
+    /// The first violating schedule (with the fewest preemptions plus delays), replayed.
+    pub found: Option<(Stopped, ByteRun)>,
+    pub elapsed: Duration,
+}
+
+impl Verdict {
+    /// Every schedule within the bound was explored and none violated an oracle.
+    pub fn verified(&self) -> bool {
+        self.found.is_none() && self.levels.last().is_some_and(|l| l.stats.exhausted)
+    }
+
+    /// Executions over every bound.
+    pub fn executions(&self) -> u64 {
+        self.levels.iter().map(|l| l.stats.executions).sum()
+    }
+
+    /// Distinct schedules within the last bound.
+    pub fn schedules(&self) -> u64 {
+        self.levels.last().map_or(0, |l| l.stats.executions)
+    }
+}
+
+/// Explore every schedule within `bound`; stop at the first violation.
+fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Option<Stopped>) {
+    let dfs = BoundedDfs::new(bound);
+    let (stop, stats, last) = (
+        Arc::clone(&dfs.stop),
+        Arc::clone(&dfs.stats),
+        Arc::clone(&dfs.last),
+    );
+    let threads = thread_count(&v.scenario, v.variant);
+    let (sc, variant, oracles) = (v.scenario.clone(), v.variant, v.oracles);
+    let stop2 = Arc::clone(&stop);
+    Runner::new(dfs, config(&v.scenario, time)).run(move || {
+        let o = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        if o.violation.is_some() {
+            stop2.store(true, Ordering::Relaxed);
+        }
+    });
+    let st = *stats.lock().unwrap();
+    let found = stop
+        .load(Ordering::Relaxed)
+        .then(|| std::mem::take(&mut *last.lock().unwrap()));
+    (st, found)
+}
+
+/// Verify bound by bound, 0 to `v.bound`.
+pub fn verify(v: &Verify) -> Verdict {
+    let start = Instant::now();
+    let mut levels = Vec::new();
+    let mut found = None;
+    for k in 0..=v.bound {
+        let left = v.time.map(|t| t.saturating_sub(start.elapsed()));
+        if left == Some(Duration::ZERO) {
+            break;
+        }
+        let (stats, bytes) = search(v, k, left);
+        levels.push(Level { bound: k, stats });
+        if let Some(b) = bytes {
+            let run = run_bytes(&v.scenario, v.variant, v.oracles, &b.bytes);
+            found = Some((b, run));
+            break;
+        }
+        if !stats.exhausted {
+            break;
+        }
+    }
+    Verdict {
+        levels,
+        found,
+        elapsed: start.elapsed(),
+    }
+}

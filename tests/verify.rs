@@ -1,0 +1,129 @@
+//! Bounded-exhaustive verification: a violation comes with the fewest preemptions plus delays
+//! (every lower bound was searched to the end without one) and replays; a fixed preset is
+//! verified; the command line reports and exits as documented.
+
+use parkrace::explore::run_bytes;
+use parkrace::oracle::{Oracle, OracleSet};
+use parkrace::scenario::Scenario;
+use parkrace::variant::Preset;
+use parkrace::verify::{Verify, verify};
+use std::process::Command;
+
+fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
+    Verify {
+        variant: p.variant(),
+        scenario: Scenario::by_name(scenario).unwrap(),
+        oracles,
+        bound,
+        time: None,
+    }
+}
+
+#[test]
+fn k1_finds_oleg_s_preemption_race_on_v2_and_verifies_v3() {
+    // d.3: K is preempted (a tick) while its state is PARKED; V2's finish_task_switch hook
+    // completes `parked` although K is still queued.
+    let v2 = verify(&job(Preset::V2, "preempt-parked", OracleSet::all(), 1));
+    let (stopped, run) = v2.found.as_ref().expect("V2's race within one preemption");
+    let v = run.outcome.violation.as_ref().unwrap();
+    assert_eq!(v.oracle, Oracle::I1);
+    assert_eq!(run.preemptions() + stopped.delays, 1);
+    // Bound 0 was searched to its end first, clean: one preemption is the fewest.
+    assert_eq!(v2.levels.len(), 2);
+    assert!(v2.levels[0].stats.exhausted);
+    // The schedule replays to the same violation.
+    let again = run_bytes(
+        &Scenario::by_name("preempt-parked").unwrap(),
+        Preset::V2.variant(),
+        OracleSet::all(),
+        &stopped.bytes,
+    );
+    assert_eq!(again.outcome.violation.unwrap().oracle, Oracle::I1);
+
+    let v3 = verify(&job(
+        Preset::V3,
+        "preempt-parked",
+        parkrace::history::kept(&Preset::V3.variant()),
+        1,
+    ));
+    assert!(
+        v3.verified(),
+        "{:?}",
+        v3.found.map(|f| f.1.outcome.violation)
+    );
+    assert!(v3.schedules() > 100, "{} schedules", v3.schedules());
+    assert_eq!(v3.levels[0].stats.executions, 1);
+}
+
+#[test]
+fn the_v2_stale_completion_needs_two_and_no_fewer() {
+    let d = verify(&job(Preset::V2, "stale-completion", OracleSet::all(), 3));
+    let (stopped, run) = d.found.as_ref().unwrap();
+    assert_eq!(run.preemptions() + stopped.delays, 2);
+    assert_eq!(d.levels.len(), 3);
+    assert!(d.levels[..2].iter().all(|l| l.stats.exhausted));
+}
+
+fn parkrace() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_parkrace"))
+}
+
+#[test]
+fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = parkrace()
+        .args(["verify", "-v", "V2", "-v", "V5", "-s", "preempt-parked"])
+        .args(["-k", "1", "--json", "--oracles", "all", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for f in [
+        "variant",
+        "scenario",
+        "oracles",
+        "preemptions",
+        "verified",
+        "schedules",
+        "schedules_per_bound",
+        "elapsed_ms",
+        "violation",
+        "repro",
+    ] {
+        assert!(rows[0].get(f).is_some(), "missing {f}");
+    }
+    assert_eq!(rows[0]["violation"]["oracle"], "I1");
+    assert_eq!(rows[1]["verified"], true);
+    let repro = rows[0]["repro"].as_str().unwrap();
+    let replay = parkrace().args(["replay", repro]).output().unwrap();
+    assert_eq!(replay.status.code(), Some(0));
+
+    let clean = parkrace()
+        .args(["verify", "-v", "V5", "-s", "park", "-k", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(
+        String::from_utf8(clean.stdout)
+            .unwrap()
+            .contains("verified")
+    );
+
+    for args in [
+        &["-k", "9"][..],
+        &["-v", "V9"],
+        &["--time", "x"],
+        &["-s", "x"],
+    ] {
+        let out = parkrace().arg("verify").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+}
