@@ -1,5 +1,5 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
-//! `minimize`, `import`, `stress` (in [`stress`]), `verify` (in [`verify`]).
+//! `minimize`, `import`, `stress` (in `cli/stress.rs`), `verify` (in `cli/verify.rs`).
 
 mod stress;
 mod verify;
@@ -110,7 +110,7 @@ pub enum Command {
         target: String,
         /// The input file (e.g. fuzz/artifacts/park_v2/crash-...).
         artifact: PathBuf,
-        /// Where to write the repro file (default: repros/<name>.json).
+        /// Where to write the repro file (default: `repros/<name>.json`).
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
         /// The crash oracles, if the campaign narrowed them (PARKRACE_FUZZ_ORACLES).

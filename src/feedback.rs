@@ -3,7 +3,7 @@
 //! inputs that make the model do something new with its shared state, not only inputs that
 //! reach new branches of the model's code.
 //!
-//! Features, each hashed into one of [`COUNTERS`] counters:
+//! Features, each hashed into one of `COUNTERS` counters:
 //! - a store of a task's state word: (stored-by kernel function, task kind, old, new);
 //! - a read of the state word, `on_rq` or `on_cpu`: the reads-from pair (the kernel function
 //!   that wrote the value, the one that read it, the value);

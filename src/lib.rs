@@ -12,7 +12,8 @@
 //!    (native stress, [`stress`]).
 //! 4. [`model`]: the kernel model, one atomic step per numbered step of spec section b.
 //! 5. [`oracle`]: what "parked" must mean (spec e), checked inside the model.
-//! 6. [`run`] / [`explore`]: one execution, and a search over many.
+//! 6. [`run`] / [`explore`] / [`verify`] / [`stress`]: one execution; a search over many; every
+//!    schedule within a bound; native stress.
 //! 7. [`repro`] / [`render`]: failures saved as replayable files and drawn as per-task tables.
 //!
 //! ```no_run

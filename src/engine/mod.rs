@@ -1,6 +1,6 @@
 //! Engines: what runs the model's threads. The model (src/model) is written once against the
-//! small [`Platform`] trait; [`shuttle`](self::shuttle) runs it under controlled schedules,
-//! [`native`](self::native) on OS threads across the machine's cores (stress).
+//! small [`Platform`] trait; [`shuttle`] runs it under controlled schedules,
+//! [`native`] on OS threads across the machine's cores (stress).
 //!
 //! The contract: every model step starts with [`Platform::point`] (a scheduling point), then
 //! runs atomically with the world locked. A thread that must wait (for a lock, for its CPU, for a

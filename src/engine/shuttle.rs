@@ -488,7 +488,7 @@ impl ByteSource for InputBytes {
 /// decision:
 ///
 /// - a task choice with more than one runnable task takes a byte `b` and runs candidate
-///   `b % n` of [`candidates`]: 0 keeps the running task (no preemption), larger values pick
+///   `b % n` of `candidates`: 0 keeps the running task (no preemption), larger values pick
 ///   other tasks by ascending id; a choice with one runnable task takes nothing;
 /// - a controlled draw (`next_u64`: tick injection, wakeup preemption) returns the byte, and
 ///   the model reads a zero draw as "no".
