@@ -27,7 +27,7 @@ summary() {
 import json, sys
 j = json.loads(sys.stdin.read())
 m = j["median_first_ms"]
-print("%d/%d" % (j["found"], j["runs"]), "-" if m is None else "%.2f s" % (m / 1000))'
+print("%d/%d | %s" % (j["found"], j["runs"], "-" if m is None else "%.3f s" % (m / 1000)))'
 }
 
 echo "| preset | scenario | with delay: runs that found one | median time to it | without delay | median time to it |"
@@ -37,7 +37,7 @@ for t in $targets; do
   s=${t#*:}
   d=$($bin stress -v "$p" -s "$s" --time "${secs}s" --runs "$runs" --seed 1 --json | summary || true)
   n=$($bin stress -v "$p" -s "$s" --time "${secs}s" --runs "$runs" --seed 1 --no-delay --json | summary || true)
-  echo "| $p | $s | ${d% *} | ${d#* } | ${n% *} | ${n#* } |"
+  echo "| $p | $s | $d | $n |"
 done
 
 echo

@@ -233,6 +233,44 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
 mod tests {
     use super::*;
 
+    fn note(step: u64, task: Tid) -> Event {
+        Event {
+            step,
+            task,
+            cpu: None,
+            func: Cow::Borrowed("f"),
+            what: What::Note {
+                text: Cow::Borrowed("x"),
+            },
+        }
+    }
+
+    #[test]
+    fn rings_keep_the_last_events_of_each_task_until_frozen() {
+        let mut t = Trace::rings(2, 3);
+        for step in 1..=100 {
+            t.push(note(step, (step % 2) as Tid));
+        }
+        assert_eq!(t.last().unwrap().step, 100);
+        t.freeze();
+        for step in 101..=105 {
+            t.push(note(step, 0));
+        }
+        let steps: Vec<u64> = t.take().iter().map(|e| e.step).collect();
+        // Task 1's last three, task 0's last three before the freeze and all five after,
+        // in step order.
+        assert_eq!(
+            steps,
+            vec![95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105]
+        );
+
+        let mut full = Trace::full();
+        for step in 1..=100 {
+            full.push(note(step, 0));
+        }
+        assert_eq!(full.take().len(), 100);
+    }
+
     #[test]
     fn every_event_round_trips_through_json() {
         let events = [
