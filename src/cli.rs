@@ -1,6 +1,7 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
-//! `minimize`, `import`, `stress` (in `cli/stress.rs`), `verify` (in `cli/verify.rs`).
+//! `minimize`, `import`, `stress`, `verify`, `compare` (the last three in `cli/`).
 
+mod compare;
 mod stress;
 mod verify;
 
@@ -102,6 +103,9 @@ pub enum Command {
     /// (delay bounding), bound by bound, so that a violation found needs the fewest.
     #[command(after_help = VERIFY_EXIT_HELP)]
     Verify(VerifyArgs),
+    /// Compare search strategies on the buggy targets: from many seeds each, the share that
+    /// found a violation, executions to the first one, wall time, throughput, survival curves.
+    Compare(CompareArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = EXIT_HELP)]
     Import {
@@ -208,6 +212,40 @@ pub struct VerifyArgs {
     pub jobs: Option<usize>,
 }
 
+#[derive(clap::Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// Variant (repeatable). With --scenario, the targets are every variant on every
+    /// scenario; default: every buggy preset on the named scenarios where kernel history says
+    /// its bug shows.
+    #[arg(long = "variant", short = 'v')]
+    pub variants: Vec<String>,
+    /// Scenario (repeatable); see --variant.
+    #[arg(long = "scenario", short = 's')]
+    pub scenarios: Vec<String>,
+    /// Strategy: random, pct:D, urw, dfs, or bytes (the byte-driven scheduler on random
+    /// bytes). Repeatable; default: random, pct:1 to pct:4, urw, bytes.
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
+    /// Seeds per (target, strategy): 1 to N.
+    #[arg(long, default_value_t = 200)]
+    pub seeds: u64,
+    /// Executions per run at most.
+    #[arg(long, default_value_t = 100_000)]
+    pub executions: usize,
+    /// Wall time per run at most (e.g. 10s).
+    #[arg(long, default_value = "10s")]
+    pub time: String,
+    /// Folder for one survival-curve SVG per target.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Print JSON Lines, one object per (target, strategy).
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct HuntArgs {
     /// Variant: a preset (V0 V1 V2 V3 V3b V4 V5), a preset with overrides (V3:park_wti=off) or
@@ -305,6 +343,7 @@ pub fn main_with(cli: Cli) -> i32 {
         } => cmd_minimize(file, out, tries, scenario),
         Command::Stress(a) => stress::cmd_stress(a),
         Command::Verify(a) => verify::cmd_verify(a),
+        Command::Compare(a) => compare::cmd_compare(a),
         Command::Import {
             target,
             artifact,

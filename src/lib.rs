@@ -33,6 +33,7 @@
 //! ```
 
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod explore;
 pub mod feedback;

@@ -315,8 +315,8 @@ pub struct World {
     pub cycle_start: u64,
 }
 
-/// How a stress driver runs a scenario's operations back to back in one world (engine-side
-/// control, not model state: nothing in the model reads it).
+/// How a stress driver runs a scenario's operations back to back in one world: control of the
+/// scenario's controller between its cycles, not kernel state (no kernel function reads it).
 #[derive(Clone, Debug, Default)]
 pub struct Cycles {
     /// Start the operations over after they end (only for scenarios that end where they

@@ -1,0 +1,156 @@
+//! `parkrace compare`: strategies side by side on the buggy targets.
+
+use super::{CompareArgs, EXIT_IO, EXIT_OK, parse_duration, parse_list, usage};
+use crate::compare::{Caps, Cell, Contender, Target, run_one, survival_svg};
+use crate::oracle::OracleSet;
+use crate::scenario::Scenario;
+use crate::variant::Variant;
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String> {
+    let targets = if a.variants.is_empty() && a.scenarios.is_empty() {
+        Target::buggy()
+    } else {
+        if a.variants.is_empty() || a.scenarios.is_empty() {
+            return Err("give both --variant and --scenario, or neither".into());
+        }
+        let mut t = Vec::new();
+        for v in &a.variants {
+            let variant: Variant = v.parse()?;
+            for s in &a.scenarios {
+                t.push(Target {
+                    variant,
+                    scenario: Scenario::by_name(s)?,
+                    oracles: OracleSet::all(),
+                });
+            }
+        }
+        t
+    };
+    let contenders = parse_list(&a.strategies, Contender::defaults, |s| s.parse())?;
+    if a.seeds == 0 {
+        return Err("--seeds must be at least 1".into());
+    }
+    if a.executions == 0 {
+        return Err("--executions must be at least 1".into());
+    }
+    let caps = Caps {
+        executions: a.executions,
+        time: Some(parse_duration(&a.time)?),
+    };
+    Ok((targets, contenders, caps))
+}
+
+/// Run every seed of one (target, contender) on `jobs` threads.
+fn cell(t: &Target, c: Contender, seeds: u64, caps: Caps, jobs: usize) -> Cell {
+    let next = AtomicU64::new(1);
+    let runs = Mutex::new(vec![None; seeds as usize]);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed > seeds {
+                        break;
+                    }
+                    let r = run_one(t, c, seed, caps);
+                    runs.lock().unwrap()[seed as usize - 1] = Some(r);
+                }
+            });
+        }
+    });
+    Cell {
+        target: t.label(),
+        contender: c,
+        runs: runs
+            .into_inner()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.expect("every seed ran"))
+            .collect(),
+    }
+}
+
+fn row(c: &Cell, executions_cap: usize) -> String {
+    let (q1, q3) = c.quartiles();
+    let median = match c.median() {
+        Some(m) => m.to_string(),
+        None => format!(">{executions_cap}"),
+    };
+    let iqr = match (q1, q3) {
+        (Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => "-".into(),
+    };
+    format!(
+        "{:<30} {:<8} {:>5}/{:<5} {:>9} {:>13} {:>10.1} ms {:>9.0}",
+        c.target,
+        c.contender.to_string(),
+        c.found(),
+        c.runs.len(),
+        median,
+        iqr,
+        c.median_wall().as_secs_f64() * 1000.0,
+        c.execs_per_sec()
+    )
+}
+
+pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
+    let (targets, contenders, caps) = match parse(&a) {
+        Ok(x) => x,
+        Err(e) => return usage(e),
+    };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+    if let Some(dir) = &a.svg
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("parkrace: cannot create {}: {e}", dir.display());
+        return EXIT_IO;
+    }
+    let mut out = std::io::stdout().lock();
+    if !a.json {
+        let _ = writeln!(
+            out,
+            "{:<30} {:<8} {:>11} {:>9} {:>13} {:>13} {:>9}",
+            "target", "strategy", "found", "median", "IQR (found)", "median wall", "execs/s"
+        );
+    }
+    for t in &targets {
+        let mut cells = Vec::new();
+        for &c in &contenders {
+            let cl = cell(t, c, a.seeds, caps, jobs);
+            if a.json {
+                let _ = writeln!(out, "{}", cl.json());
+            } else {
+                let _ = writeln!(out, "{}", row(&cl, caps.executions));
+            }
+            let _ = out.flush();
+            cells.push(cl);
+        }
+        if let Some(dir) = &a.svg {
+            let refs: Vec<&Cell> = cells.iter().collect();
+            let name = format!(
+                "{}-{}.svg",
+                t.variant.label().replace([':', ',', '='], "_"),
+                t.scenario.name
+            );
+            let path = dir.join(name);
+            if let Err(e) = crate::repro::write_atomic(
+                &path,
+                survival_svg(&t.label(), &refs, caps.executions).as_bytes(),
+            ) {
+                eprintln!("parkrace: cannot write {}: {e}", path.display());
+                return EXIT_IO;
+            }
+        }
+    }
+    EXIT_OK
+}

@@ -1,0 +1,312 @@
+//! Strategies side by side (`parkrace compare`): for each target (a buggy preset on a scenario
+//! where kernel history says its bug shows), every contender runs from many seeds, each run
+//! until its first violation or its cap, and the executions it took are what is compared:
+//! the share of seeds that found a violation, the median and quartiles of executions to the
+//! first one, wall time and throughput, and survival curves (the share of seeds still without a
+//! violation against executions).
+
+use crate::engine::shuttle::Strategy;
+use crate::explore::{Hunt, hunt, run_bytes};
+use crate::history::must_catch;
+use crate::oracle::OracleSet;
+use crate::scenario::{Scenario, SplitMix};
+use crate::variant::{Preset, Variant};
+use serde_json::{Value, json};
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// A search strategy under comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contender {
+    /// One of shuttle's schedulers (as `parkrace hunt --strategy` runs it).
+    Shuttle(Strategy),
+    /// The byte-driven scheduler on uniformly random bytes, one fresh execution per input
+    /// (how fuzz targets and proptest run the model, without their feedback).
+    Bytes,
+}
+
+impl Contender {
+    /// The default line-up: shuttle random, PCT at depths 1 to 4, URW, random bytes.
+    pub fn defaults() -> Vec<Contender> {
+        let mut v = vec![Contender::Shuttle(Strategy::Random)];
+        v.extend((1..=4).map(|d| Contender::Shuttle(Strategy::Pct(d))));
+        v.push(Contender::Shuttle(Strategy::Urw));
+        v.push(Contender::Bytes);
+        v
+    }
+}
+
+impl fmt::Display for Contender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Contender::Shuttle(s) => s.fmt(f),
+            Contender::Bytes => f.write_str("bytes"),
+        }
+    }
+}
+
+impl FromStr for Contender {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("bytes") {
+            return Ok(Contender::Bytes);
+        }
+        s.parse::<Strategy>()
+            .map(Contender::Shuttle)
+            .map_err(|e| format!("{e}, or bytes"))
+    }
+}
+
+/// A buggy preset on a scenario.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub variant: Variant,
+    pub scenario: Scenario,
+    pub oracles: OracleSet,
+}
+
+impl Target {
+    /// Every buggy preset on every named scenario where history says its bug shows.
+    pub fn buggy() -> Vec<Target> {
+        let mut v = Vec::new();
+        for p in Preset::ALL {
+            for s in Scenario::named() {
+                if must_catch(p, &s.name) {
+                    v.push(Target {
+                        variant: p.variant(),
+                        scenario: s,
+                        oracles: OracleSet::all(),
+                    });
+                }
+            }
+        }
+        v
+    }
+
+    pub fn label(&self) -> String {
+        format!("{} {}", self.variant.label(), self.scenario.name)
+    }
+}
+
+/// Caps of one run (one contender from one seed).
+#[derive(Clone, Copy, Debug)]
+pub struct Caps {
+    pub executions: usize,
+    pub time: Option<Duration>,
+}
+
+/// One run: executions to the first violation (`None`: none within the caps), and its cost.
+#[derive(Clone, Copy, Debug)]
+pub struct RunResult {
+    pub first: Option<usize>,
+    pub executions: usize,
+    pub elapsed: Duration,
+}
+
+/// Run `c` on `t` from `seed` until the first violation or the caps.
+pub fn run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> RunResult {
+    let start = Instant::now();
+    match c {
+        Contender::Shuttle(strategy) => {
+            let r = hunt(&Hunt {
+                variant: t.variant,
+                scenario: t.scenario.clone(),
+                strategy,
+                oracles: t.oracles,
+                executions: caps.executions,
+                time: caps.time,
+                seed,
+            });
+            RunResult {
+                first: r.found.map(|f| f.execution),
+                executions: r.executions,
+                elapsed: r.elapsed,
+            }
+        }
+        Contender::Bytes => {
+            let mut rng = SplitMix(seed ^ 0xb17e_5b17_e5b1_7e5b);
+            let mut bytes = vec![0u8; 512];
+            for i in 1..=caps.executions {
+                bytes.iter_mut().for_each(|b| *b = rng.next() as u8);
+                let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
+                if run.outcome.violation.is_some() {
+                    return RunResult {
+                        first: Some(i),
+                        executions: i,
+                        elapsed: start.elapsed(),
+                    };
+                }
+                if caps.time.is_some_and(|d| start.elapsed() >= d) {
+                    return RunResult {
+                        first: None,
+                        executions: i,
+                        elapsed: start.elapsed(),
+                    };
+                }
+            }
+            RunResult {
+                first: None,
+                executions: caps.executions,
+                elapsed: start.elapsed(),
+            }
+        }
+    }
+}
+
+/// Every seed's run of one contender on one target.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub target: String,
+    pub contender: Contender,
+    pub runs: Vec<RunResult>,
+}
+
+/// The `q`-quantile (0 to 1) of sorted values, nearest rank.
+fn quantile(sorted: &[usize], q: f64) -> Option<usize> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    Some(sorted[i])
+}
+
+impl Cell {
+    /// Executions to the first violation of the seeds that found one, sorted.
+    fn firsts(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.runs.iter().filter_map(|r| r.first).collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub fn found(&self) -> usize {
+        self.runs.iter().filter(|r| r.first.is_some()).count()
+    }
+
+    /// Median executions to the first violation over every seed, counting a seed without one
+    /// as beyond every finding (so it is `None` when half the seeds or more found nothing).
+    pub fn median(&self) -> Option<usize> {
+        let f = self.firsts();
+        let n = self.runs.len();
+        (f.len() * 2 > n).then(|| f[(n - 1) / 2])
+    }
+
+    /// Quartiles of executions to the first violation among the seeds that found one.
+    pub fn quartiles(&self) -> (Option<usize>, Option<usize>) {
+        let f = self.firsts();
+        (quantile(&f, 0.25), quantile(&f, 0.75))
+    }
+
+    pub fn median_wall(&self) -> Duration {
+        let mut w: Vec<Duration> = self.runs.iter().map(|r| r.elapsed).collect();
+        w.sort_unstable();
+        w.get(w.len() / 2).copied().unwrap_or_default()
+    }
+
+    pub fn execs_per_sec(&self) -> f64 {
+        let e: usize = self.runs.iter().map(|r| r.executions).sum();
+        let t: f64 = self.runs.iter().map(|r| r.elapsed.as_secs_f64()).sum();
+        e as f64 / t.max(1e-9)
+    }
+
+    /// Survival: the share of seeds without a violation after `x` executions.
+    pub fn survival(&self, x: usize) -> f64 {
+        let alive = self
+            .runs
+            .iter()
+            .filter(|r| r.first.is_none_or(|f| f > x))
+            .count();
+        alive as f64 / self.runs.len().max(1) as f64
+    }
+
+    pub fn json(&self) -> Value {
+        let (q1, q3) = self.quartiles();
+        json!({
+            "target": self.target,
+            "strategy": self.contender.to_string(),
+            "seeds": self.runs.len(),
+            "found": self.found(),
+            "share_found": self.found() as f64 / self.runs.len().max(1) as f64,
+            "median_executions": self.median(),
+            "q1_executions": q1,
+            "q3_executions": q3,
+            "median_wall_ms": self.median_wall().as_secs_f64() * 1000.0,
+            "executions_per_sec": self.execs_per_sec().round(),
+            "first_executions": self.runs.iter().map(|r| r.first).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Survival curves of one target's cells as a self-contained SVG (log-scale executions).
+pub fn survival_svg(target: &str, cells: &[&Cell], cap: usize) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 360.0;
+    const L: f64 = 60.0;
+    const B: f64 = 40.0;
+    const COLORS: [&str; 8] = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    ];
+    let xmax = (cap.max(10) as f64).log10();
+    let px = |x: usize| L + (x.max(1) as f64).log10() / xmax * (W - L - 20.0);
+    let py = |y: f64| 20.0 + (1.0 - y) * (H - 20.0 - B);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <title>{target}: share of seeds without a violation</title>\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{L}\" y=\"14\">{target}: share of seeds still without a violation</text>\n\
+         <line x1=\"{L}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n\
+         <line x1=\"{L}\" y1=\"20\" x2=\"{L}\" y2=\"{}\" stroke=\"black\"/>\n",
+        H - B,
+        W - 20.0,
+        H - B,
+        H - B
+    );
+    let mut decade = 1usize;
+    while decade <= cap.max(10) {
+        let x = px(decade);
+        s += &format!(
+            "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#ccc\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{decade}</text>\n",
+            H - B,
+            20.0,
+            H - B + 14.0
+        );
+        decade *= 10;
+    }
+    for (y, label) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+        s += &format!(
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>\n",
+            L - 4.0,
+            py(y) + 4.0
+        );
+    }
+    s += &format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">executions (log scale)</text>\n",
+        (L + W) / 2.0,
+        H - 6.0
+    );
+    for (i, c) in cells.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let mut pts = vec![(px(1), py(1.0))];
+        let mut firsts = c.firsts();
+        firsts.dedup();
+        let mut prev = 1.0;
+        for f in firsts {
+            let y = c.survival(f);
+            pts.push((px(f), py(prev)));
+            pts.push((px(f), py(y)));
+            prev = y;
+        }
+        pts.push((px(cap.max(10)), py(prev)));
+        let path: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        s += &format!(
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n\
+             <text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>\n",
+            path.join(" "),
+            W - 150.0,
+            34.0 + 14.0 * i as f64,
+            c.contender
+        );
+    }
+    s += "</svg>\n";
+    s
+}

@@ -1,0 +1,118 @@
+//! Strategy comparison: each strategy finds the V2 race from a fixed seed; the JSON rows have
+//! the documented fields; survival curves are drawn.
+
+use parkrace::compare::{Caps, Cell, Contender, Target, run_one, survival_svg};
+use parkrace::oracle::OracleSet;
+use parkrace::scenario::Scenario;
+use parkrace::variant::Preset;
+use std::process::Command;
+
+fn v2_seed_race() -> Target {
+    Target {
+        variant: Preset::V2.variant(),
+        scenario: Scenario::by_name("park-unpark").unwrap(),
+        oracles: OracleSet::all(),
+    }
+}
+
+#[test]
+fn each_strategy_finds_the_v2_race_from_a_fixed_seed() {
+    let caps = Caps {
+        executions: 20_000,
+        time: None,
+    };
+    for c in ["random", "pct:3", "pct:4", "urw", "bytes"] {
+        let c: Contender = c.parse().unwrap();
+        let r = run_one(&v2_seed_race(), c, 1, caps);
+        let first = r.first.unwrap_or_else(|| panic!("{c} missed the race"));
+        assert!(first <= r.executions, "{c}");
+        // Deterministic: the same seed finds it at the same execution.
+        assert_eq!(
+            run_one(&v2_seed_race(), c, 1, caps).first,
+            Some(first),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn cells_summarize_and_draw_their_runs() {
+    let caps = Caps {
+        executions: 2_000,
+        time: None,
+    };
+    let runs = (1..=5)
+        .map(|s| run_one(&v2_seed_race(), Contender::Bytes, s, caps))
+        .collect();
+    let cell = Cell {
+        target: "V2 park-unpark".into(),
+        contender: Contender::Bytes,
+        runs,
+    };
+    assert_eq!(cell.found(), 5);
+    let m = cell.median().unwrap();
+    assert!(cell.survival(0) == 1.0 && cell.survival(2_000) == 0.0);
+    assert!(cell.survival(m) <= 0.6);
+    let svg = survival_svg("V2 park-unpark", &[&cell], 2_000);
+    assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains(">bytes<"));
+}
+
+#[test]
+fn json_rows_have_the_documented_fields_and_svgs_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args([
+            "compare",
+            "-v",
+            "V2",
+            "-s",
+            "park-unpark",
+            "--strategy",
+            "random",
+        ])
+        .args([
+            "--strategy",
+            "pct:1",
+            "--seeds",
+            "4",
+            "--executions",
+            "300",
+            "--json",
+        ])
+        .arg("--svg")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for f in [
+        "target",
+        "strategy",
+        "seeds",
+        "found",
+        "share_found",
+        "median_executions",
+        "q1_executions",
+        "q3_executions",
+        "median_wall_ms",
+        "executions_per_sec",
+    ] {
+        assert!(rows[0].get(f).is_some(), "missing {f}");
+    }
+    assert_eq!(rows[0]["found"], 4);
+    // PCT with depth 1 never preempts: the race needs preemptions.
+    assert_eq!(rows[1]["found"], 0);
+    assert!(rows[1]["median_executions"].is_null());
+    assert!(dir.path().join("V2-park-unpark.svg").exists());
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args(["compare", "--strategy", "bfs"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
