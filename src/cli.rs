@@ -580,6 +580,17 @@ pub(crate) fn oracles_for(spec: &str, v: &Variant) -> Result<OracleSet, String> 
     }
 }
 
+/// `--jobs` (at least 1), or the number of cores.
+pub(crate) fn jobs_or_cores(given: Option<usize>) -> usize {
+    given
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1)
+}
+
 /// Parse each of a repeatable option's values, or take the default when none was given.
 pub(crate) fn parse_list<T>(
     given: &[String],
@@ -625,14 +636,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     if a.executions == 0 {
         return usage("--executions must be at least 1");
     }
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
+    let jobs = jobs_or_cores(a.jobs);
 
     let mut cells = Vec::new();
     for v in &variants {

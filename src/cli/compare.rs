@@ -1,6 +1,6 @@
 //! `parkrace compare`: strategies side by side on the buggy targets.
 
-use super::{CompareArgs, EXIT_IO, EXIT_OK, parse_duration, parse_list, usage};
+use super::{CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, usage};
 use crate::compare::{Caps, Cell, Contender, Target, run_one, survival_svg};
 use crate::oracle::OracleSet;
 use crate::scenario::Scenario;
@@ -101,14 +101,7 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
         Ok(x) => x,
         Err(e) => return usage(e),
     };
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
+    let jobs = jobs_or_cores(a.jobs);
     if let Some(dir) = &a.svg
         && let Err(e) = std::fs::create_dir_all(dir)
     {

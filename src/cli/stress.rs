@@ -1,6 +1,9 @@
 //! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
 
-use super::{EXIT_FINDING, EXIT_OK, StressArgs, oracles_for, parse_duration, parse_list, usage};
+use super::{
+    EXIT_FINDING, EXIT_OK, StressArgs, jobs_or_cores, oracles_for, parse_duration, parse_list,
+    usage,
+};
 use crate::engine::native::Delay;
 use crate::scenario::Scenario;
 use crate::stress::{Config, Progress, Report, Target, run};
@@ -42,13 +45,10 @@ fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
     )?;
     let scenarios = parse_list(&a.scenarios, Scenario::named, Scenario::by_name)?;
     let time = parse_duration(&a.time)?;
-    let instances = match a.instances {
-        Some(0) => return Err("--instances must be at least 1".into()),
-        Some(n) => n,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-    };
+    if a.instances == Some(0) {
+        return Err("--instances must be at least 1".into());
+    }
+    let instances = jobs_or_cores(a.instances);
     if a.runs == 0 {
         return Err("--runs must be at least 1".into());
     }

@@ -1,7 +1,8 @@
 //! `parkrace verify`: bounded-exhaustive verification of (variant x scenario), one row each.
 
 use super::{
-    EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, oracles_for, parse_duration, parse_list, usage,
+    EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, oracles_for, parse_duration,
+    parse_list, usage,
 };
 use crate::repro::Repro;
 use crate::scenario::Scenario;
@@ -61,14 +62,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
         Ok(j) => j,
         Err(e) => return usage(e),
     };
-    let workers = a
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .clamp(1, jobs.len());
+    let workers = jobs_or_cores(a.jobs).min(jobs.len());
     let jobs = Arc::new(jobs);
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<Option<Verdict>>>> = Arc::new(Mutex::new(vec![None; jobs.len()]));
