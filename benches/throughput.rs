@@ -1,5 +1,5 @@
-//! Executions per second of the shuttle engine, per strategy and for byte-driven single
-//! executions, on the seed's scenario (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
+//! Executions per second of the shuttle engine, per strategy, for byte-driven single
+//! executions and for the bounded-exhaustive search of `verify`, on the seed's scenario (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
 //! every execution runs to its end (a hunt would stop at V2's first violation).
 //!
 //! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`
@@ -92,5 +92,28 @@ fn byte_driven(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, byte_driven);
+/// Bounded-exhaustive search (`parkrace verify`): every schedule within one preemption or delay
+/// of the seed's scenario, one shuttle runner for the whole search.
+fn bounded(c: &mut Criterion) {
+    let mut g = c.benchmark_group("bounded-dfs");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    for preset in [Preset::V2, Preset::V3] {
+        let job = parkrace::verify::Verify {
+            variant: preset.variant(),
+            scenario: Scenario::by_name("park-unpark").unwrap(),
+            oracles: OracleSet::of(&[]),
+            bound: 1,
+            time: None,
+        };
+        let schedules = parkrace::verify::verify(&job).executions();
+        g.throughput(Throughput::Elements(schedules));
+        g.bench_function(preset.name(), |b| {
+            b.iter(|| assert_eq!(parkrace::verify::verify(&job).executions(), schedules))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput, byte_driven, bounded);
 criterion_main!(benches);
