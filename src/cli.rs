@@ -226,6 +226,11 @@ pub struct CompareArgs {
     /// bytes). Repeatable; default: random, pct:1 to pct:4, urw, bytes.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
+    /// Compare on the ablations of the fixes instead of the buggy presets (in addition to
+    /// --variant/--scenario targets, if given): V5 with one switch set back to an earlier
+    /// preset's value, on each named scenario where 10^4 random executions find a violation.
+    #[arg(long)]
+    pub ablations: bool,
     /// Seeds per (target, strategy): 1 to N.
     #[arg(long, default_value_t = 200)]
     pub seeds: u64,

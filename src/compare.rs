@@ -84,8 +84,72 @@ impl Target {
         v
     }
 
+    /// The ablations of the fixes: V5 with one switch set back to a value it has in an
+    /// earlier preset, on every named scenario where a quick random hunt (`probe` executions)
+    /// finds a violation.
+    pub fn ablations(probe: usize) -> Vec<Target> {
+        let v5 = Preset::V5.variant();
+        let mut variants: Vec<Variant> = Vec::new();
+        for (name, value) in v5.switches() {
+            for p in Preset::ALL {
+                let other = p
+                    .variant()
+                    .switches()
+                    .into_iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v)
+                    .expect("every preset has every switch");
+                if other != value {
+                    let mut v = v5;
+                    v.set(name, &other).expect("a preset's value is valid");
+                    if !variants.contains(&v) {
+                        variants.push(v);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for v in variants {
+            for s in Scenario::named() {
+                let r = hunt(&Hunt {
+                    variant: v,
+                    scenario: s.clone(),
+                    strategy: Strategy::Random,
+                    oracles: OracleSet::all(),
+                    executions: probe,
+                    time: None,
+                    seed: 1,
+                });
+                if r.found.is_some() {
+                    out.push(Target {
+                        variant: v,
+                        scenario: s,
+                        oracles: OracleSet::all(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     pub fn label(&self) -> String {
-        format!("{} {}", self.variant.label(), self.scenario.name)
+        let v = match self.variant.preset() {
+            Some(p) => p.name().to_string(),
+            None => {
+                // An ablation: name the switches that differ from V5.
+                let v5 = Preset::V5.variant().switches();
+                let diff: Vec<String> = self
+                    .variant
+                    .switches()
+                    .into_iter()
+                    .zip(v5)
+                    .filter(|(a, b)| a.1 != b.1)
+                    .map(|(a, _)| format!("{}={}", a.0, a.1))
+                    .collect();
+                format!("V5:{}", diff.join(","))
+            }
+        };
+        format!("{v} {}", self.scenario.name)
     }
 }
 

@@ -116,3 +116,30 @@ fn json_rows_have_the_documented_fields_and_svgs_are_written() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn ablations_undo_one_fix_each_and_are_unsafe() {
+    let targets = Target::ablations(3_000);
+    let v5 = Preset::V5.variant().switches();
+    for t in &targets {
+        let differ = t
+            .variant
+            .switches()
+            .into_iter()
+            .zip(v5.iter())
+            .filter(|(a, b)| a.1 != b.1)
+            .count();
+        assert_eq!(differ, 1, "{}", t.label());
+    }
+    let labels: Vec<String> = targets.iter().map(Target::label).collect();
+    // Undoing V3's set_special_state brings back the seed's race; undoing V5's fix is V4.
+    assert!(
+        labels.contains(&"V5:parkme_store=mb park-unpark".to_string()),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"V4 stop-unparked".to_string()),
+        "{labels:?}"
+    );
+    assert!(!labels.iter().any(|l| l.starts_with("V5 ")), "{labels:?}");
+}

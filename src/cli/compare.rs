@@ -11,7 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String> {
     let targets = if a.variants.is_empty() && a.scenarios.is_empty() {
-        Target::buggy()
+        if a.ablations {
+            Vec::new()
+        } else {
+            Target::buggy()
+        }
     } else {
         if a.variants.is_empty() || a.scenarios.is_empty() {
             return Err("give both --variant and --scenario, or neither".into());
@@ -29,6 +33,10 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String>
         }
         t
     };
+    let mut targets = targets;
+    if a.ablations {
+        targets.extend(Target::ablations(10_000));
+    }
     let contenders = parse_list(&a.strategies, Contender::defaults, |s| s.parse())?;
     if a.seeds == 0 {
         return Err("--seeds must be at least 1".into());
@@ -84,7 +92,7 @@ fn row(c: &Cell, executions_cap: usize) -> String {
         _ => "-".into(),
     };
     format!(
-        "{:<30} {:<8} {:>5}/{:<5} {:>9} {:>13} {:>10.1} ms {:>9.0}",
+        "{:<44} {:<8} {:>5}/{:<5} {:>9} {:>13} {:>10.1} ms {:>9.0}",
         c.target,
         c.contender.to_string(),
         c.found(),
@@ -112,7 +120,7 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
     if !a.json {
         let _ = writeln!(
             out,
-            "{:<30} {:<8} {:>11} {:>9} {:>13} {:>13} {:>9}",
+            "{:<44} {:<8} {:>11} {:>9} {:>13} {:>13} {:>9}",
             "target", "strategy", "found", "median", "IQR (found)", "median wall", "execs/s"
         );
     }
@@ -130,11 +138,12 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
         }
         if let Some(dir) = &a.svg {
             let refs: Vec<&Cell> = cells.iter().collect();
-            let name = format!(
-                "{}-{}.svg",
-                t.variant.label().replace([':', ',', '='], "_"),
-                t.scenario.name
-            );
+            let name: String = t
+                .label()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let name = format!("{name}.svg");
             let path = dir.join(name);
             if let Err(e) = crate::repro::write_atomic(
                 &path,
