@@ -222,8 +222,9 @@ pub struct CompareArgs {
     /// Scenario (repeatable); see --variant.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Strategy: random, pct:D, urw, dfs, or bytes (the byte-driven scheduler on random
-    /// bytes). Repeatable; default: random, pct:1 to pct:4, urw, bytes.
+    /// Strategy: random, pct:D, urw, dfs, bytes (the byte-driven scheduler on random bytes)
+    /// or bounded:K (random schedules with at most K preemptions). Repeatable; default:
+    /// random, pct:1 to pct:4, urw, bytes.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Compare on the ablations of the fixes instead of the buggy presets (in addition to

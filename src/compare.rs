@@ -6,7 +6,7 @@
 //! violation against executions).
 
 use crate::engine::shuttle::Strategy;
-use crate::explore::{Hunt, hunt, run_bytes};
+use crate::explore::{Hunt, hunt, run_bytes, sample_bounded};
 use crate::history::must_catch;
 use crate::oracle::OracleSet;
 use crate::scenario::{Scenario, SplitMix};
@@ -24,6 +24,10 @@ pub enum Contender {
     /// The byte-driven scheduler on uniformly random bytes, one fresh execution per input
     /// (how fuzz targets and proptest run the model, without their feedback).
     Bytes,
+    /// The byte-driven scheduler on random schedules with at most K preemptions, each
+    /// decision preempting with probability 1/16 while the budget lasts (the sampler of
+    /// `minimize`).
+    Bounded(u32),
 }
 
 impl Contender {
@@ -42,6 +46,7 @@ impl fmt::Display for Contender {
         match self {
             Contender::Shuttle(s) => s.fmt(f),
             Contender::Bytes => f.write_str("bytes"),
+            Contender::Bounded(k) => write!(f, "bounded:{k}"),
         }
     }
 }
@@ -49,12 +54,19 @@ impl fmt::Display for Contender {
 impl FromStr for Contender {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if s.trim().eq_ignore_ascii_case("bytes") {
+        let t = s.trim().to_ascii_lowercase();
+        if t == "bytes" {
             return Ok(Contender::Bytes);
+        }
+        if let Some(k) = t.strip_prefix("bounded:") {
+            return match k.parse::<u32>() {
+                Ok(k) if (1..=8).contains(&k) => Ok(Contender::Bounded(k)),
+                _ => Err(format!("bounded:K takes K from 1 to 8, got '{k}'")),
+            };
         }
         s.parse::<Strategy>()
             .map(Contender::Shuttle)
-            .map_err(|e| format!("{e}, or bytes"))
+            .map_err(|e| format!("{e}, bytes or bounded:K"))
     }
 }
 
@@ -188,13 +200,27 @@ pub fn run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> RunResult {
                 elapsed: r.elapsed,
             }
         }
-        Contender::Bytes => {
+        Contender::Bytes | Contender::Bounded(_) => {
             let mut rng = SplitMix(seed ^ 0xb17e_5b17_e5b1_7e5b);
             let mut bytes = vec![0u8; 512];
             for i in 1..=caps.executions {
-                bytes.iter_mut().for_each(|b| *b = rng.next() as u8);
-                let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
-                if run.outcome.violation.is_some() {
+                let violated = match c {
+                    Contender::Bounded(k) => {
+                        let s = rng.next();
+                        sample_bounded(&t.scenario, t.variant, t.oracles, s, k, 16)
+                            .1
+                            .violation
+                            .is_some()
+                    }
+                    _ => {
+                        bytes.iter_mut().for_each(|b| *b = rng.next() as u8);
+                        run_bytes(&t.scenario, t.variant, t.oracles, &bytes)
+                            .outcome
+                            .violation
+                            .is_some()
+                    }
+                };
+                if violated {
                     return RunResult {
                         first: Some(i),
                         executions: i,

@@ -143,3 +143,15 @@ fn ablations_undo_one_fix_each_and_are_unsafe() {
     );
     assert!(!labels.iter().any(|l| l.starts_with("V5 ")), "{labels:?}");
 }
+
+#[test]
+fn contenders_parse_and_print_alike() {
+    for s in ["random", "pct:3", "urw", "dfs", "bytes", "bounded:2"] {
+        let c: Contender = s.parse().unwrap();
+        assert_eq!(c.to_string(), s);
+    }
+    assert_eq!(Contender::defaults().len(), 7);
+    for bad in ["bounded:0", "bounded:x", "bfs"] {
+        assert!(bad.parse::<Contender>().is_err(), "{bad}");
+    }
+}
