@@ -100,9 +100,11 @@ fn bounded(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(4));
     for preset in [Preset::V2, Preset::V3] {
         let job = parkrace::verify::Verify {
-            variant: preset.variant(),
-            scenario: Scenario::by_name("park-unpark").unwrap(),
-            oracles: OracleSet::of(&[]),
+            target: parkrace::target::Target::new(
+                preset.variant(),
+                Scenario::by_name("park-unpark").unwrap(),
+                OracleSet::of(&[]),
+            ),
             bound: 1,
             time: None,
         };

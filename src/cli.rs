@@ -13,6 +13,7 @@ use crate::oracle::{Oracle, OracleSet};
 use crate::render;
 use crate::repro::Repro;
 use crate::scenario::Scenario;
+use crate::target::Target;
 use crate::variant::{Preset, SWITCHES, Variant};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -576,14 +577,26 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
     EXIT_OK
 }
 
-/// The oracles of a variant from an `--oracles` value: a list, `all`, or `history` (the
-/// oracles kernel history says the preset keeps).
-pub(crate) fn oracles_for(spec: &str, v: &Variant) -> Result<OracleSet, String> {
-    if spec.trim().eq_ignore_ascii_case("history") {
-        Ok(history::kept(v))
+/// The targets of the repeatable `--variant` (default: `default_variants`) and `--scenario`
+/// (default: every named scenario) options: every variant on every scenario, with the oracles
+/// of `--oracles`: a list, `all`, or `history` (for each preset the oracles kernel history
+/// says it keeps).
+pub(crate) fn targets_for(
+    variants: &[String],
+    scenarios: &[String],
+    default_variants: impl FnOnce() -> Vec<Variant>,
+    oracles: &str,
+) -> Result<Vec<Target>, String> {
+    let variants = parse_list(variants, default_variants, |s| s.parse::<Variant>())?;
+    let scenarios = parse_list(scenarios, Scenario::named, Scenario::by_name)?;
+    let fixed: Option<OracleSet> = if oracles.trim().eq_ignore_ascii_case("history") {
+        None
     } else {
-        spec.parse()
-    }
+        Some(oracles.parse()?)
+    };
+    Ok(Target::cross(&variants, &scenarios, |v| {
+        fixed.unwrap_or_else(|| history::kept(v))
+    }))
 }
 
 /// `--jobs` (at least 1), or the number of cores.

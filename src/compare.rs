@@ -10,6 +10,7 @@ use crate::explore::{Hunt, hunt, run_bytes, sample_bounded};
 use crate::history::must_catch;
 use crate::oracle::OracleSet;
 use crate::scenario::{Scenario, SplitMix};
+use crate::target::Target;
 use crate::variant::{Preset, Variant};
 use serde_json::{Value, json};
 use std::fmt;
@@ -70,99 +71,61 @@ impl FromStr for Contender {
     }
 }
 
-/// A buggy preset on a scenario.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub variant: Variant,
-    pub scenario: Scenario,
-    pub oracles: OracleSet,
+/// Every buggy preset on every named scenario where history says its bug shows.
+pub fn buggy() -> Vec<Target> {
+    let mut v = Vec::new();
+    for p in Preset::ALL {
+        for s in Scenario::named() {
+            if must_catch(p, &s.name) {
+                v.push(Target::new(p.variant(), s, OracleSet::all()));
+            }
+        }
+    }
+    v
 }
 
-impl Target {
-    /// Every buggy preset on every named scenario where history says its bug shows.
-    pub fn buggy() -> Vec<Target> {
-        let mut v = Vec::new();
+/// The ablations of the fixes: V5 with one switch set back to a value it has in an
+/// earlier preset, on every named scenario where a quick random hunt (`probe` executions)
+/// finds a violation.
+pub fn ablations(probe: usize) -> Vec<Target> {
+    let v5 = Preset::V5.variant();
+    let mut variants: Vec<Variant> = Vec::new();
+    for (name, value) in v5.switches() {
         for p in Preset::ALL {
-            for s in Scenario::named() {
-                if must_catch(p, &s.name) {
-                    v.push(Target {
-                        variant: p.variant(),
-                        scenario: s,
-                        oracles: OracleSet::all(),
-                    });
+            let other = p
+                .variant()
+                .switches()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v)
+                .expect("every preset has every switch");
+            if other != value {
+                let mut v = v5;
+                v.set(name, &other).expect("a preset's value is valid");
+                if !variants.contains(&v) {
+                    variants.push(v);
                 }
             }
         }
-        v
     }
-
-    /// The ablations of the fixes: V5 with one switch set back to a value it has in an
-    /// earlier preset, on every named scenario where a quick random hunt (`probe` executions)
-    /// finds a violation.
-    pub fn ablations(probe: usize) -> Vec<Target> {
-        let v5 = Preset::V5.variant();
-        let mut variants: Vec<Variant> = Vec::new();
-        for (name, value) in v5.switches() {
-            for p in Preset::ALL {
-                let other = p
-                    .variant()
-                    .switches()
-                    .into_iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v)
-                    .expect("every preset has every switch");
-                if other != value {
-                    let mut v = v5;
-                    v.set(name, &other).expect("a preset's value is valid");
-                    if !variants.contains(&v) {
-                        variants.push(v);
-                    }
-                }
+    let mut out = Vec::new();
+    for v in variants {
+        for s in Scenario::named() {
+            let r = hunt(&Hunt {
+                variant: v,
+                scenario: s.clone(),
+                strategy: Strategy::Random,
+                oracles: OracleSet::all(),
+                executions: probe,
+                time: None,
+                seed: 1,
+            });
+            if r.found.is_some() {
+                out.push(Target::new(v, s, OracleSet::all()));
             }
         }
-        let mut out = Vec::new();
-        for v in variants {
-            for s in Scenario::named() {
-                let r = hunt(&Hunt {
-                    variant: v,
-                    scenario: s.clone(),
-                    strategy: Strategy::Random,
-                    oracles: OracleSet::all(),
-                    executions: probe,
-                    time: None,
-                    seed: 1,
-                });
-                if r.found.is_some() {
-                    out.push(Target {
-                        variant: v,
-                        scenario: s,
-                        oracles: OracleSet::all(),
-                    });
-                }
-            }
-        }
-        out
     }
-
-    pub fn label(&self) -> String {
-        let v = match self.variant.preset() {
-            Some(p) => p.name().to_string(),
-            None => {
-                // An ablation: name the switches that differ from V5.
-                let v5 = Preset::V5.variant().switches();
-                let diff: Vec<String> = self
-                    .variant
-                    .switches()
-                    .into_iter()
-                    .zip(v5)
-                    .filter(|(a, b)| a.1 != b.1)
-                    .map(|(a, _)| format!("{}={}", a.0, a.1))
-                    .collect();
-                format!("V5:{}", diff.join(","))
-            }
-        };
-        format!("{v} {}", self.scenario.name)
-    }
+    out
 }
 
 /// Caps of one run (one contender from one seed).

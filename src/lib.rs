@@ -47,5 +47,6 @@ pub mod repro;
 pub mod run;
 pub mod scenario;
 pub mod stress;
+pub mod target;
 pub mod variant;
 pub mod verify;

@@ -20,10 +20,10 @@ use crate::history;
 use crate::model::Kernel;
 use crate::model::trace::{Event, Trace};
 use crate::model::world::Cycles;
-use crate::oracle::{Oracle, OracleSet, Violation};
+use crate::oracle::{Oracle, Violation};
 use crate::run::{build_world, launch};
-use crate::scenario::Scenario;
-use crate::variant::{Preset, Variant};
+pub use crate::target::Target;
+use crate::variant::Preset;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,14 +42,6 @@ pub const DEFAULT_EVENTS: usize = 24;
 
 /// How often the supervisor wakes up (deadline, interrupt, hang check, progress).
 const TICK: Duration = Duration::from_millis(100);
-
-/// What one target checks: a variant on a scenario, with its oracles.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub variant: Variant,
-    pub scenario: Scenario,
-    pub oracles: OracleSet,
-}
 
 /// A stress run.
 #[derive(Clone, Debug)]
@@ -248,19 +240,7 @@ impl Report {
                 );
                 let _ = writeln!(s, "  {}: {}", o, o.summary());
                 let _ = writeln!(s, "  {}", f.violation);
-                let _ = writeln!(
-                    s,
-                    "  the last {} events of each task:",
-                    f.events
-                        .iter()
-                        .fold(BTreeMap::<usize, usize>::new(), |mut m, e| {
-                            *m.entry(e.task).or_default() += 1;
-                            m
-                        })
-                        .values()
-                        .max()
-                        .unwrap_or(&0)
-                );
+                let _ = writeln!(s, "  the last events of each task:");
                 s.push_str(&crate::render::table(
                     &f.events,
                     &f.names,

@@ -10,10 +10,8 @@
 use crate::engine::bounded::{BoundedDfs, BoundedStats, Stopped};
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::explore::{ByteRun, config, run_bytes, thread_count};
-use crate::oracle::OracleSet;
 use crate::run::execute;
-use crate::scenario::Scenario;
-use crate::variant::Variant;
+use crate::target::Target;
 use shuttle::Runner;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,9 +20,7 @@ use std::time::{Duration, Instant};
 /// What to verify.
 #[derive(Clone, Debug)]
 pub struct Verify {
-    pub variant: Variant,
-    pub scenario: Scenario,
-    pub oracles: OracleSet,
+    pub target: Target,
     /// The bound K on preemptions plus delays.
     pub bound: u32,
     /// Wall time at most (the search is then incomplete).
@@ -73,10 +69,11 @@ fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Opti
         Arc::clone(&dfs.stats),
         Arc::clone(&dfs.last),
     );
-    let threads = thread_count(&v.scenario, v.variant);
-    let (sc, variant, oracles) = (v.scenario.clone(), v.variant, v.oracles);
+    let t = &v.target;
+    let threads = thread_count(&t.scenario, t.variant);
+    let (sc, variant, oracles) = (t.scenario.clone(), t.variant, t.oracles);
     let stop2 = Arc::clone(&stop);
-    Runner::new(dfs, config(&v.scenario, time)).run(move || {
+    Runner::new(dfs, config(&t.scenario, time)).run(move || {
         let o = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
         if o.violation.is_some() {
             stop2.store(true, Ordering::Relaxed);
@@ -102,7 +99,8 @@ pub fn verify(v: &Verify) -> Verdict {
         let (stats, bytes) = search(v, k, left);
         levels.push(Level { bound: k, stats });
         if let Some(b) = bytes {
-            let run = run_bytes(&v.scenario, v.variant, v.oracles, &b.bytes);
+            let t = &v.target;
+            let run = run_bytes(&t.scenario, t.variant, t.oracles, &b.bytes);
             found = Some((b, run));
             break;
         }

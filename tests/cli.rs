@@ -1,6 +1,8 @@
 //! The command line: hunt writes repro files that replay with exit 0; bad input exits 2 with a
 //! one-line error; JSON Lines carry the documented fields.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -43,17 +45,18 @@ fn hunt_json_lines_have_the_documented_fields_and_repros_replay() {
     );
     assert_eq!(rows.len(), 2);
     for r in &rows {
-        for f in [
-            "variant",
-            "scenario",
-            "strategy",
-            "executions",
-            "elapsed_ms",
-            "violation",
-            "repro",
-        ] {
-            assert!(r.get(f).is_some(), "missing {f} in {r}");
-        }
+        common::assert_fields(
+            r,
+            &[
+                "variant",
+                "scenario",
+                "strategy",
+                "executions",
+                "elapsed_ms",
+                "violation",
+                "repro",
+            ],
+        );
     }
     let v2 = &rows[0];
     assert_eq!(v2["variant"], "V2");

@@ -1,18 +1,21 @@
 //! Strategy comparison: each strategy finds the V2 race from a fixed seed; the JSON rows have
 //! the documented fields; survival curves are drawn.
 
-use parkrace::compare::{Caps, Cell, Contender, Target, run_one, survival_svg};
+mod common;
+
+use parkrace::compare::{Caps, Cell, Contender, ablations, run_one, survival_svg};
 use parkrace::oracle::OracleSet;
 use parkrace::scenario::Scenario;
+use parkrace::target::Target;
 use parkrace::variant::Preset;
 use std::process::Command;
 
 fn v2_seed_race() -> Target {
-    Target {
-        variant: Preset::V2.variant(),
-        scenario: Scenario::by_name("park-unpark").unwrap(),
-        oracles: OracleSet::all(),
-    }
+    Target::new(
+        Preset::V2.variant(),
+        Scenario::by_name("park-unpark").unwrap(),
+        OracleSet::all(),
+    )
 }
 
 #[test]
@@ -90,20 +93,21 @@ fn json_rows_have_the_documented_fields_and_svgs_are_written() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), 2);
-    for f in [
-        "target",
-        "strategy",
-        "seeds",
-        "found",
-        "share_found",
-        "median_executions",
-        "q1_executions",
-        "q3_executions",
-        "median_wall_ms",
-        "executions_per_sec",
-    ] {
-        assert!(rows[0].get(f).is_some(), "missing {f}");
-    }
+    common::assert_fields(
+        &rows[0],
+        &[
+            "target",
+            "strategy",
+            "seeds",
+            "found",
+            "share_found",
+            "median_executions",
+            "q1_executions",
+            "q3_executions",
+            "median_wall_ms",
+            "executions_per_sec",
+        ],
+    );
     assert_eq!(rows[0]["found"], 4);
     // PCT with depth 1 never preempts: the race needs preemptions.
     assert_eq!(rows[1]["found"], 0);
@@ -119,7 +123,7 @@ fn json_rows_have_the_documented_fields_and_svgs_are_written() {
 
 #[test]
 fn ablations_undo_one_fix_each_and_are_unsafe() {
-    let targets = Target::ablations(3_000);
+    let targets = ablations(3_000);
     let v5 = Preset::V5.variant().switches();
     for t in &targets {
         let differ = t

@@ -2,6 +2,8 @@
 //! a violation comes with every task's last events, and the command line reports, exits and
 //! stops as documented.
 
+mod common;
+
 use parkrace::engine::native::Delay;
 use parkrace::history::may_fail;
 use parkrace::model::trace::What;
@@ -27,11 +29,7 @@ fn stress(targets: Vec<Target>, time: Duration, delay: bool, first: bool, seed: 
 }
 
 fn target(p: Preset, scenario: &str, oracles: OracleSet) -> Target {
-    Target {
-        variant: p.variant(),
-        scenario: Scenario::by_name(scenario).unwrap(),
-        oracles,
-    }
+    Target::new(p.variant(), Scenario::by_name(scenario).unwrap(), oracles)
 }
 
 #[test]
@@ -170,19 +168,20 @@ fn json_reports_the_documented_fields_and_the_exit_status_tells_a_violation() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for f in [
-        "seed",
-        "instances",
-        "delay",
-        "elapsed_ms",
-        "cycles",
-        "cycles_per_sec",
-        "violations",
-        "first_violation_ms",
-        "targets",
-    ] {
-        assert!(j.get(f).is_some(), "missing {f} in {j}");
-    }
+    common::assert_fields(
+        &j,
+        &[
+            "seed",
+            "instances",
+            "delay",
+            "elapsed_ms",
+            "cycles",
+            "cycles_per_sec",
+            "violations",
+            "first_violation_ms",
+            "targets",
+        ],
+    );
     assert_eq!(j["seed"], 4);
     assert!(j["cycles"].as_u64().unwrap() > 0);
     assert!(j["first_violation_ms"].is_null());

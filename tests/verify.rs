@@ -2,18 +2,19 @@
 //! (every lower bound was searched to the end without one) and replays; a fixed preset is
 //! verified; the command line reports and exits as documented.
 
+mod common;
+
 use parkrace::explore::run_bytes;
 use parkrace::oracle::{Oracle, OracleSet};
 use parkrace::scenario::Scenario;
+use parkrace::target::Target;
 use parkrace::variant::Preset;
 use parkrace::verify::{Verify, verify};
 use std::process::Command;
 
 fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
     Verify {
-        variant: p.variant(),
-        scenario: Scenario::by_name(scenario).unwrap(),
-        oracles,
+        target: Target::new(p.variant(), Scenario::by_name(scenario).unwrap(), oracles),
         bound,
         time: None,
     }
@@ -84,20 +85,21 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), 2);
-    for f in [
-        "variant",
-        "scenario",
-        "oracles",
-        "preemptions",
-        "verified",
-        "schedules",
-        "schedules_per_bound",
-        "elapsed_ms",
-        "violation",
-        "repro",
-    ] {
-        assert!(rows[0].get(f).is_some(), "missing {f}");
-    }
+    common::assert_fields(
+        &rows[0],
+        &[
+            "variant",
+            "scenario",
+            "oracles",
+            "preemptions",
+            "verified",
+            "schedules",
+            "schedules_per_bound",
+            "elapsed_ms",
+            "violation",
+            "repro",
+        ],
+    );
     assert_eq!(rows[0]["violation"]["oracle"], "I1");
     assert_eq!(rows[1]["verified"], true);
     let repro = rows[0]["repro"].as_str().unwrap();

@@ -1,41 +1,25 @@
 //! `parkrace compare`: strategies side by side on the buggy targets.
 
-use super::{CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, usage};
-use crate::compare::{Caps, Cell, Contender, Target, run_one, survival_svg};
-use crate::oracle::OracleSet;
-use crate::scenario::Scenario;
-use crate::variant::Variant;
+use super::{
+    CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, targets_for, usage,
+};
+use crate::compare::{Caps, Cell, Contender, ablations, buggy, run_one, survival_svg};
+use crate::target::Target;
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String> {
-    let targets = if a.variants.is_empty() && a.scenarios.is_empty() {
-        if a.ablations {
-            Vec::new()
-        } else {
-            Target::buggy()
-        }
+    let mut targets = if a.variants.is_empty() && a.scenarios.is_empty() {
+        if a.ablations { Vec::new() } else { buggy() }
     } else {
         if a.variants.is_empty() || a.scenarios.is_empty() {
             return Err("give both --variant and --scenario, or neither".into());
         }
-        let mut t = Vec::new();
-        for v in &a.variants {
-            let variant: Variant = v.parse()?;
-            for s in &a.scenarios {
-                t.push(Target {
-                    variant,
-                    scenario: Scenario::by_name(s)?,
-                    oracles: OracleSet::all(),
-                });
-            }
-        }
-        t
+        targets_for(&a.variants, &a.scenarios, Vec::new, "all")?
     };
-    let mut targets = targets;
     if a.ablations {
-        targets.extend(Target::ablations(10_000));
+        targets.extend(ablations(10_000));
     }
     let contenders = parse_list(&a.strategies, Contender::defaults, |s| s.parse())?;
     if a.seeds == 0 {

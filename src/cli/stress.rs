@@ -1,13 +1,9 @@
 //! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
 
-use super::{
-    EXIT_FINDING, EXIT_OK, StressArgs, jobs_or_cores, oracles_for, parse_duration, parse_list,
-    usage,
-};
+use super::{EXIT_FINDING, EXIT_OK, StressArgs, jobs_or_cores, parse_duration, targets_for, usage};
 use crate::engine::native::Delay;
-use crate::scenario::Scenario;
-use crate::stress::{Config, Progress, Report, Target, run};
-use crate::variant::{Preset, Variant};
+use crate::stress::{Config, Progress, Report, run};
+use crate::variant::Preset;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,12 +34,12 @@ fn catch_ctrl_c() {
 }
 
 fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
-    let variants = parse_list(
+    let targets = targets_for(
         &a.variants,
+        &a.scenarios,
         || Preset::ALL.iter().map(|p| p.variant()).collect(),
-        |s| s.parse::<Variant>(),
+        &a.oracles,
     )?;
-    let scenarios = parse_list(&a.scenarios, Scenario::named, Scenario::by_name)?;
     let time = parse_duration(&a.time)?;
     if a.instances == Some(0) {
         return Err("--instances must be at least 1".into());
@@ -54,17 +50,6 @@ fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
     }
     if a.events == 0 {
         return Err("--events must be at least 1".into());
-    }
-    let mut targets = Vec::new();
-    for v in &variants {
-        let oracles = oracles_for(&a.oracles, v)?;
-        for s in &scenarios {
-            targets.push(Target {
-                variant: *v,
-                scenario: s.clone(),
-                oracles,
-            });
-        }
     }
     let seed = a.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -88,16 +73,12 @@ fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
 /// A live progress line on a terminal; elsewhere a line every ten seconds.
 struct Live {
     tty: bool,
-    quiet: bool,
     total: Duration,
     last_line: Instant,
 }
 
 impl Live {
     fn show(&mut self, p: &Progress) {
-        if self.quiet {
-            return;
-        }
         let line = format!(
             "[{:.1}/{:.0} s] {} cycles ({:.1}k/s), {} violation{}{}",
             p.elapsed.as_secs_f64(),
@@ -119,7 +100,7 @@ impl Live {
     }
 
     fn clear(&self) {
-        if self.tty && !self.quiet {
+        if self.tty {
             eprint!("\r{:70}\r", "");
         }
     }
@@ -177,7 +158,6 @@ pub(super) fn cmd_stress(a: StressArgs) -> i32 {
         };
         let mut live = Live {
             tty: std::io::stderr().is_terminal(),
-            quiet: false,
             total: cfg.time,
             last_line: Instant::now(),
         };

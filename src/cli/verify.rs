@@ -1,12 +1,10 @@
 //! `parkrace verify`: bounded-exhaustive verification of (variant x scenario), one row each.
 
 use super::{
-    EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, oracles_for, parse_duration,
-    parse_list, usage,
+    EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, parse_duration, targets_for, usage,
 };
 use crate::repro::Repro;
-use crate::scenario::Scenario;
-use crate::variant::{Preset, Variant};
+use crate::variant::Preset;
 use crate::verify::{Verdict, Verify, verify};
 use serde_json::json;
 use std::io::Write;
@@ -14,17 +12,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
-    let variants = parse_list(
+    let targets = targets_for(
         &a.variants,
+        &a.scenarios,
         || {
             [Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
                 .iter()
                 .map(|p| p.variant())
                 .collect()
         },
-        |s| s.parse::<Variant>(),
+        &a.oracles,
     )?;
-    let scenarios = parse_list(&a.scenarios, Scenario::named, Scenario::by_name)?;
     let time = a.time.as_deref().map(parse_duration).transpose()?;
     if a.preemptions > 8 {
         return Err(format!(
@@ -32,20 +30,14 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
             a.preemptions
         ));
     }
-    let mut jobs = Vec::new();
-    for v in &variants {
-        let oracles = oracles_for(&a.oracles, v)?;
-        for s in &scenarios {
-            jobs.push(Verify {
-                variant: *v,
-                scenario: s.clone(),
-                oracles,
-                bound: a.preemptions,
-                time,
-            });
-        }
-    }
-    Ok(jobs)
+    Ok(targets
+        .into_iter()
+        .map(|target| Verify {
+            target,
+            bound: a.preemptions,
+            time,
+        })
+        .collect())
 }
 
 /// Schedules per bound, e.g. `1 / 40 / 702`.
@@ -96,7 +88,8 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
     for i in rx {
         done[i] = true;
         while printed < jobs.len() && done[printed] {
-            let j = &jobs[printed];
+            let j = &jobs[printed].target;
+            let bound = jobs[printed].bound;
             let d = results.lock().unwrap()[printed].take().expect("a verdict");
             printed += 1;
             let mut repro_path = None;
@@ -106,7 +99,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     j.variant,
                     &j.scenario,
                     j.oracles,
-                    &format!("verify:{}", j.bound),
+                    &format!("verify:{bound}"),
                     d.executions() as usize,
                     &stopped.bytes,
                     run,
@@ -129,7 +122,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "switches": j.variant.switch_string(),
                     "scenario": j.scenario.name,
                     "oracles": j.oracles.to_string(),
-                    "preemptions": j.bound,
+                    "preemptions": bound,
                     "verified": d.verified(),
                     "complete": d.found.is_some() || d.verified(),
                     "schedules": d.schedules(),
@@ -172,7 +165,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "{:<5} {:<18} K<={} {:>7.1} s  [{}]  {}",
                     label.chars().take(5).collect::<String>(),
                     j.scenario.name,
-                    j.bound,
+                    bound,
                     d.elapsed.as_secs_f64(),
                     per_bound(&d),
                     verdict

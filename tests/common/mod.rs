@@ -23,3 +23,10 @@ pub fn run(
         seed,
     })
 }
+
+/// Assert that a JSON object has every one of `fields`.
+pub fn assert_fields(v: &serde_json::Value, fields: &[&str]) {
+    for f in fields {
+        assert!(v.get(f).is_some(), "missing {f} in {v}");
+    }
+}
