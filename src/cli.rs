@@ -2,8 +2,11 @@
 //! `minimize`, `import`, `stress`, `verify`, `compare` (the last three in `cli/`).
 
 mod compare;
+mod soak;
 mod stress;
 mod verify;
+
+pub use soak::{SoakArgs, SoakCommand};
 
 use crate::engine::shuttle::Strategy;
 use crate::explore::{Hunt, HuntResult, hunt, replay};
@@ -19,7 +22,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,10 +40,12 @@ pub const EXIT_IO: i32 = 3;
 const EXIT_HELP: &str = "Exit status:
   0  hunt: every verdict agrees with kernel history (or history says nothing about it);
      replay: the recorded violation reproduced; minimize, import: a repro file was written;
-     stress: no violation was seen
+     stress: no violation was seen; soak, report: no violation history does not explain
   1  hunt: some verdict disagrees with kernel history, or a model self-check failed;
      replay: the recorded violation did not reproduce; minimize: the file's schedule does
-     not violate its oracle; import: the input violates nothing; stress: a violation was seen
+     not violate its oracle; import: the input violates nothing; stress: a violation was seen;
+     soak, report: a violation history does not explain (or any, on a switch set that is no
+     preset)
   2  bad arguments, or an unreadable or invalid input file
   3  an I/O error while writing files";
 
@@ -100,6 +105,18 @@ pub enum Command {
     /// park/unpark cycles back to back, with delay and preemption injection.
     #[command(after_help = STRESS_EXIT_HELP)]
     Stress(StressArgs),
+    /// Overnight randomized testing: a long campaign over variants x scenarios x strategies
+    /// (shuttle random, PCT, URW, random bytes, native stress) that writes every new violation
+    /// at once as a minimized repro, checkpoints, resumes after Ctrl-C or kill -9, splits into
+    /// shards (`soak merge` joins them) and reports (summary.json, report.html).
+    #[command(after_help = soak::SOAK_HELP)]
+    Soak(SoakArgs),
+    /// Make a soak campaign's summary.json and report.html anew from its journal.
+    #[command(after_help = soak::SOAK_HELP)]
+    Report {
+        /// The campaign folder.
+        dir: PathBuf,
+    },
     /// Bounded-exhaustive verification: every schedule with at most K preemptions plus delays
     /// (delay bounding), bound by bound, so that a violation found needs the fewest.
     #[command(after_help = VERIFY_EXIT_HELP)]
@@ -292,6 +309,30 @@ pub struct HuntArgs {
     pub no_minimize: bool,
 }
 
+/// Set by Ctrl-C: a run (stress, soak) stops, and its report is printed as usual.
+pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(unix)]
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+    // A second Ctrl-C ends the process at once.
+    // SAFETY: signal() is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+    }
+}
+
+pub(crate) fn catch_ctrl_c() {
+    #[cfg(unix)]
+    // SAFETY: installs a handler that only stores to an atomic and calls signal().
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
 /// Parse `500ms`, `30s`, `5m`, `2h` or a plain number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -349,6 +390,8 @@ pub fn main_with(cli: Cli) -> i32 {
             scenario,
         } => cmd_minimize(file, out, tries, scenario),
         Command::Stress(a) => stress::cmd_stress(a),
+        Command::Soak(a) => soak::cmd_soak(a),
+        Command::Report { dir } => soak::cmd_report(&dir),
         Command::Verify(a) => verify::cmd_verify(a),
         Command::Compare(a) => compare::cmd_compare(a),
         Command::Import {

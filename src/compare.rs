@@ -6,7 +6,7 @@
 //! violation against executions).
 
 use crate::engine::shuttle::Strategy;
-use crate::explore::{Hunt, hunt, run_bytes, sample_bounded};
+use crate::explore::{Found, Hunt, Limits, hunt, hunt_with, run_bytes, sample_bounded};
 use crate::history::must_catch;
 use crate::oracle::OracleSet;
 use crate::scenario::{Scenario, SplitMix};
@@ -15,6 +15,7 @@ use crate::variant::{Preset, Variant};
 use serde_json::{Value, json};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// A search strategy under comparison.
@@ -143,67 +144,133 @@ pub struct RunResult {
     pub elapsed: Duration,
 }
 
-/// Run `c` on `t` from `seed` until the first violation or the caps.
-pub fn run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> RunResult {
+/// A violation a search found: the execution, and its schedule bytes when the search drove
+/// the model by bytes.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub found: Found,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// One search: its cost, and the first violation it found.
+#[derive(Clone, Debug)]
+pub struct Searched {
+    pub executions: usize,
+    /// Model steps of every execution together.
+    pub steps: u64,
+    pub elapsed: Duration,
+    pub hit: Option<Hit>,
+    /// Ended by [`Limits::cancel`] before its caps.
+    pub cancelled: bool,
+}
+
+/// Run `c` on `t` from `seed` until the first violation, the caps or one of `limits`.
+pub fn search(t: &Target, c: Contender, seed: u64, caps: Caps, limits: &Limits) -> Searched {
     let start = Instant::now();
     match c {
         Contender::Shuttle(strategy) => {
-            let r = hunt(&Hunt {
-                variant: t.variant,
-                scenario: t.scenario.clone(),
-                strategy,
-                oracles: t.oracles,
-                executions: caps.executions,
-                time: caps.time,
-                seed,
-            });
-            RunResult {
-                first: r.found.map(|f| f.execution),
+            let r = hunt_with(
+                &Hunt {
+                    variant: t.variant,
+                    scenario: t.scenario.clone(),
+                    strategy,
+                    oracles: t.oracles,
+                    executions: caps.executions,
+                    time: caps.time,
+                    seed,
+                },
+                limits,
+            );
+            Searched {
                 executions: r.executions,
+                steps: r.steps,
                 elapsed: r.elapsed,
+                hit: r.found.map(|found| Hit { found, bytes: None }),
+                cancelled: r.cancelled,
             }
         }
         Contender::Bytes | Contender::Bounded(_) => {
             let mut rng = SplitMix(seed ^ 0xb17e_5b17_e5b1_7e5b);
             let mut bytes = vec![0u8; 512];
+            let mut steps = 0;
+            let end = |executions, steps, hit, cancelled| Searched {
+                executions,
+                steps,
+                elapsed: start.elapsed(),
+                hit,
+                cancelled,
+            };
             for i in 1..=caps.executions {
-                let violated = match c {
+                let found = match c {
                     Contender::Bounded(k) => {
                         let s = rng.next();
-                        sample_bounded(&t.scenario, t.variant, t.oracles, s, k, 16)
-                            .1
-                            .violation
-                            .is_some()
+                        let (b, out) = sample_bounded(&t.scenario, t.variant, t.oracles, s, k, 16);
+                        steps += out.steps;
+                        bytes = b;
+                        // Run the (rare) violating schedule again for its decisions.
+                        out.violation.and_then(|_| {
+                            run_bytes(&t.scenario, t.variant, t.oracles, &bytes).found(i)
+                        })
                     }
                     _ => {
                         bytes.iter_mut().for_each(|b| *b = rng.next() as u8);
-                        run_bytes(&t.scenario, t.variant, t.oracles, &bytes)
-                            .outcome
-                            .violation
-                            .is_some()
+                        let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
+                        steps += run.outcome.steps;
+                        run.found(i)
                     }
                 };
-                if violated {
-                    return RunResult {
-                        first: Some(i),
-                        executions: i,
-                        elapsed: start.elapsed(),
+                if let Some(found) = found {
+                    let hit = Hit {
+                        found,
+                        bytes: Some(bytes),
                     };
+                    return end(i, steps, Some(hit), false);
                 }
-                if caps.time.is_some_and(|d| start.elapsed() >= d) {
-                    return RunResult {
-                        first: None,
-                        executions: i,
-                        elapsed: start.elapsed(),
-                    };
+                if limits
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(Ordering::Relaxed))
+                {
+                    return end(i, steps, None, true);
+                }
+                if caps.time.is_some_and(|d| start.elapsed() >= d)
+                    || limits.steps.is_some_and(|b| steps >= b)
+                {
+                    return end(i, steps, None, false);
                 }
             }
-            RunResult {
-                first: None,
-                executions: caps.executions,
-                elapsed: start.elapsed(),
-            }
+            end(caps.executions, steps, None, false)
         }
+    }
+}
+
+/// Run `c` on `t` from `seed` until the first violation or the caps.
+pub fn run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> RunResult {
+    let r = search(t, c, seed, caps, &Limits::default());
+    RunResult {
+        first: r.hit.map(|h| h.found.execution),
+        executions: r.executions,
+        elapsed: r.elapsed,
+    }
+}
+
+/// One survival curve: a label and, per seed, the executions to its first violation
+/// (`None`: none within its cap).
+#[derive(Clone, Debug)]
+pub struct Curve {
+    pub label: String,
+    pub firsts: Vec<Option<usize>>,
+}
+
+impl Curve {
+    /// The share of seeds without a violation after `x` executions.
+    pub fn survival(&self, x: usize) -> f64 {
+        let alive = self
+            .firsts
+            .iter()
+            .filter(|f| f.is_none_or(|f| f > x))
+            .count();
+        alive as f64 / self.firsts.len().max(1) as f64
     }
 }
 
@@ -264,12 +331,15 @@ impl Cell {
 
     /// Survival: the share of seeds without a violation after `x` executions.
     pub fn survival(&self, x: usize) -> f64 {
-        let alive = self
-            .runs
-            .iter()
-            .filter(|r| r.first.is_none_or(|f| f > x))
-            .count();
-        alive as f64 / self.runs.len().max(1) as f64
+        self.curve().survival(x)
+    }
+
+    /// The cell's survival curve, labelled with its contender.
+    pub fn curve(&self) -> Curve {
+        Curve {
+            label: self.contender.to_string(),
+            firsts: self.runs.iter().map(|r| r.first).collect(),
+        }
     }
 
     pub fn json(&self) -> Value {
@@ -290,8 +360,9 @@ impl Cell {
     }
 }
 
-/// Survival curves of one target's cells as a self-contained SVG (log-scale executions).
-pub fn survival_svg(target: &str, cells: &[&Cell], cap: usize) -> String {
+/// Survival curves (of one target's cells, say) as a self-contained SVG: the share of seeds
+/// still without a violation against executions, log scale, up to `cap`.
+pub fn survival_svg(target: &str, curves: &[Curve], cap: usize) -> String {
     const W: f64 = 640.0;
     const H: f64 = 360.0;
     const L: f64 = 60.0;
@@ -337,10 +408,11 @@ pub fn survival_svg(target: &str, cells: &[&Cell], cap: usize) -> String {
         (L + W) / 2.0,
         H - 6.0
     );
-    for (i, c) in cells.iter().enumerate() {
+    for (i, c) in curves.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         let mut pts = vec![(px(1), py(1.0))];
-        let mut firsts = c.firsts();
+        let mut firsts: Vec<usize> = c.firsts.iter().flatten().copied().collect();
+        firsts.sort_unstable();
         firsts.dedup();
         let mut prev = 1.0;
         for f in firsts {
@@ -357,7 +429,7 @@ pub fn survival_svg(target: &str, cells: &[&Cell], cap: usize) -> String {
             path.join(" "),
             W - 150.0,
             34.0 + 14.0 * i as f64,
-            c.contender
+            c.label
         );
     }
     s += "</svg>\n";

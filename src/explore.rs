@@ -11,6 +11,7 @@ use crate::scenario::Scenario;
 use crate::variant::Variant;
 use shuttle::scheduler::Scheduler;
 use shuttle::{Config, MaxSteps, Runner};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,8 +45,30 @@ pub struct Found {
 #[derive(Clone, Debug)]
 pub struct HuntResult {
     pub executions: usize,
+    /// Model steps of every execution together.
+    pub steps: u64,
     pub elapsed: Duration,
     pub found: Option<Found>,
+    /// Ended by [`Limits::cancel`] before its budget.
+    pub cancelled: bool,
+}
+
+/// Further limits of a hunt, checked between executions.
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    /// Stop once the executions together took this many model steps (a budget that, unlike
+    /// wall time, repeats exactly from the same seed).
+    pub steps: Option<u64>,
+    /// Stop when this is set (Ctrl-C).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// How a recorded run ended.
+struct Recorded {
+    executions: usize,
+    steps: u64,
+    found: Option<Found>,
+    cancelled: bool,
 }
 
 /// Threads a scenario creates (for the platform's id table).
@@ -63,32 +86,47 @@ pub(crate) fn config(scenario: &Scenario, time: Option<Duration>) -> Config {
     c
 }
 
-/// Run `f` under `scheduler` with a recorder; stop at the first violation.
+/// Run `f` under `scheduler` with a recorder; stop at the first violation or a limit.
 fn run_recorded(
     scheduler: Box<dyn Scheduler + Send>,
     scenario: &Scenario,
     variant: Variant,
     oracles: OracleSet,
     time: Option<Duration>,
-) -> (usize, Option<Found>) {
+    limits: &Limits,
+) -> Recorded {
     let shared = Arc::new(Mutex::new(RecorderShared::default()));
     let found: Arc<Mutex<Option<(usize, Outcome)>>> = Arc::new(Mutex::new(None));
+    let steps = Arc::new(Mutex::new((0u64, false)));
     let runner = Runner::new(
         Recorder::new(scheduler, Arc::clone(&shared)),
         config(scenario, time),
     );
     let threads = thread_count(scenario, variant);
     let (sc, sh, fd) = (scenario.clone(), Arc::clone(&shared), Arc::clone(&found));
-    let n = runner.run(move || {
+    let (st, limits) = (Arc::clone(&steps), limits.clone());
+    runner.run(move || {
         let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        let mut s = sh.lock().unwrap();
+        let mut st = st.lock().unwrap();
+        st.0 += outcome.steps;
         if outcome.violation.is_some() {
-            let mut s = sh.lock().unwrap();
             if !s.stop {
                 s.stop = true;
                 *fd.lock().unwrap() = Some((s.executions, outcome));
             }
+        } else if limits.steps.is_some_and(|b| st.0 >= b) {
+            s.stop = true;
+        } else if limits
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            s.stop = true;
+            st.1 = true;
         }
     });
+    let n = shared.lock().unwrap().executions;
     let found = found.lock().unwrap().take().map(|(execution, outcome)| {
         let s = shared.lock().unwrap();
         Found {
@@ -100,18 +138,31 @@ fn run_recorded(
             ),
         }
     });
-    (n, found)
+    let (steps, cancelled) = *steps.lock().unwrap();
+    Recorded {
+        executions: n,
+        steps,
+        found,
+        cancelled,
+    }
 }
 
 /// Explore until the first violation or the budget.
 pub fn hunt(h: &Hunt) -> HuntResult {
+    hunt_with(h, &Limits::default())
+}
+
+/// Explore until the first violation, the budget or one of `limits`.
+pub fn hunt_with(h: &Hunt, limits: &Limits) -> HuntResult {
     let start = Instant::now();
     let scheduler = h.strategy.scheduler(h.seed, h.executions);
-    let (executions, found) = run_recorded(scheduler, &h.scenario, h.variant, h.oracles, h.time);
+    let r = run_recorded(scheduler, &h.scenario, h.variant, h.oracles, h.time, limits);
     HuntResult {
-        executions,
+        executions: r.executions,
+        steps: r.steps,
         elapsed: start.elapsed(),
-        found,
+        found: r.found,
+        cancelled: r.cancelled,
     }
 }
 

@@ -12,8 +12,8 @@
 //!    (native stress, [`stress`]).
 //! 4. [`model`]: the kernel model, one atomic step per numbered step of spec section b.
 //! 5. [`oracle`]: what "parked" must mean (spec e), checked inside the model.
-//! 6. [`run`] / [`explore`] / [`verify`] / [`stress`]: one execution; a search over many; every
-//!    schedule within a bound; native stress.
+//! 6. [`run`] / [`explore`] / [`verify`] / [`stress`] / [`soak`]: one execution; a search over
+//!    many; every schedule within a bound; native stress; long resumable campaigns.
 //! 7. [`repro`] / [`render`]: failures saved as replayable files and drawn as per-task tables.
 //!
 //! ```no_run
@@ -46,6 +46,7 @@ pub mod render;
 pub mod repro;
 pub mod run;
 pub mod scenario;
+pub mod soak;
 pub mod stress;
 pub mod target;
 pub mod variant;

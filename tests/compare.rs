@@ -56,7 +56,7 @@ fn cells_summarize_and_draw_their_runs() {
     let m = cell.median().unwrap();
     assert!(cell.survival(0) == 1.0 && cell.survival(2_000) == 0.0);
     assert!(cell.survival(m) <= 0.6);
-    let svg = survival_svg("V2 park-unpark", &[&cell], 2_000);
+    let svg = survival_svg("V2 park-unpark", &[cell.curve()], 2_000);
     assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains(">bytes<"));
 }
 

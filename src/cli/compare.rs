@@ -121,7 +121,7 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
             cells.push(cl);
         }
         if let Some(dir) = &a.svg {
-            let refs: Vec<&Cell> = cells.iter().collect();
+            let curves: Vec<_> = cells.iter().map(Cell::curve).collect();
             let name: String = t
                 .label()
                 .chars()
@@ -131,7 +131,7 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
             let path = dir.join(name);
             if let Err(e) = crate::repro::write_atomic(
                 &path,
-                survival_svg(&t.label(), &refs, caps.executions).as_bytes(),
+                survival_svg(&t.label(), &curves, caps.executions).as_bytes(),
             ) {
                 eprintln!("parkrace: cannot write {}: {e}", path.display());
                 return EXIT_IO;

@@ -1,37 +1,16 @@
 //! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
 
-use super::{EXIT_FINDING, EXIT_OK, StressArgs, jobs_or_cores, parse_duration, targets_for, usage};
+use super::{
+    EXIT_FINDING, EXIT_OK, INTERRUPTED, StressArgs, catch_ctrl_c, jobs_or_cores, parse_duration,
+    targets_for, usage,
+};
 use crate::engine::native::Delay;
 use crate::stress::{Config, Progress, Report, run};
 use crate::variant::Preset;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-/// Set by Ctrl-C: the run stops, and its report is printed as usual.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-#[cfg(unix)]
-extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::Relaxed);
-    // A second Ctrl-C ends the process at once.
-    // SAFETY: signal() is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_DFL);
-    }
-}
-
-fn catch_ctrl_c() {
-    #[cfg(unix)]
-    // SAFETY: installs a handler that only stores to an atomic and calls signal().
-    unsafe {
-        libc::signal(
-            libc::SIGINT,
-            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
-        );
-    }
-}
 
 fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
     let targets = targets_for(
