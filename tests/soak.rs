@@ -115,6 +115,8 @@ const CAMPAIGN: &[&str] = &[
     "100000",
     "--minimize-tries",
     "300",
+    "--key-tries",
+    "300",
     "--jobs",
     "2",
 ];

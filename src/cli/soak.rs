@@ -7,8 +7,8 @@ use super::{
 };
 use crate::soak::report::Summary;
 use crate::soak::{
-    self, Campaign, Counters, DEFAULT_MINIMIZE_TRIES, DEFAULT_NATIVE_MS, DEFAULT_UNIT_STEPS, Plan,
-    Session, Shard, SoakError, Store, Strategy, UnitRecord,
+    self, Campaign, Counters, DEFAULT_KEY_TRIES, DEFAULT_MINIMIZE_TRIES, DEFAULT_NATIVE_MS,
+    DEFAULT_UNIT_STEPS, Plan, Session, Shard, SoakError, Store, Strategy, UnitRecord,
 };
 use crate::variant::Variant;
 use clap::Subcommand;
@@ -80,9 +80,13 @@ pub struct SoakArgs {
     /// Wall time of a native-stress unit, e.g. 1s.
     #[arg(long)]
     pub native_time: Option<String>,
-    /// Minimization tries per violation.
+    /// Minimization tries for the repro file of each new distinct violation [default: 10000].
     #[arg(long)]
     pub minimize_tries: Option<usize>,
+    /// Minimization tries every violation gets before its de-duplication key (its race
+    /// signature) is taken [default: 1500].
+    #[arg(long)]
+    pub key_tries: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,8 +147,8 @@ fn new_campaign(a: &SoakArgs) -> Result<Campaign, String> {
     if a.unit_steps == Some(0) {
         return Err("--unit-steps must be at least 1".into());
     }
-    if a.minimize_tries == Some(0) {
-        return Err("--minimize-tries must be at least 1".into());
+    if a.minimize_tries == Some(0) || a.key_tries == Some(0) {
+        return Err("--minimize-tries and --key-tries must be at least 1".into());
     }
     let seed = a.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -165,6 +169,7 @@ fn new_campaign(a: &SoakArgs) -> Result<Campaign, String> {
         unit_steps: a.unit_steps.unwrap_or(DEFAULT_UNIT_STEPS),
         native_ms,
         minimize_tries: a.minimize_tries.unwrap_or(DEFAULT_MINIMIZE_TRIES),
+        key_tries: a.key_tries.unwrap_or(DEFAULT_KEY_TRIES),
         shard,
         units: a.units,
         time_s,
@@ -188,6 +193,7 @@ fn campaign_flags(a: &SoakArgs) -> Vec<&'static str> {
         (a.unit_steps.is_some(), "--unit-steps"),
         (a.native_time.is_some(), "--native-time"),
         (a.minimize_tries.is_some(), "--minimize-tries"),
+        (a.key_tries.is_some(), "--key-tries"),
     ];
     for (g, name) in given {
         if g {

@@ -24,7 +24,7 @@ use crate::compare::{Caps, Contender, Hit, search};
 use crate::engine::native::{Delay, mix};
 use crate::engine::shuttle::Strategy as ShuttleStrategy;
 use crate::explore::{Hunt, Limits, bytes_of_decisions, hunt_with};
-use crate::minimize::{Minimized, minimize_bytes, minimize_with_scenario};
+use crate::minimize::{Measure, Minimized, minimize_bytes, minimize_with_scenario};
 use crate::model::trace::{Event, What};
 use crate::oracle::{Oracle, OracleSet};
 use crate::render;
@@ -51,8 +51,10 @@ pub const VERSION: u32 = 1;
 pub const DEFAULT_UNIT_STEPS: u64 = 1_000_000;
 /// Wall time of a native-stress unit by default.
 pub const DEFAULT_NATIVE_MS: u64 = 1000;
-/// Minimization tries per violation by default.
+/// Minimization tries for the repro file of a new distinct violation, by default.
 pub const DEFAULT_MINIMIZE_TRIES: usize = 10_000;
+/// Minimization tries every violation gets for its de-duplication key, by default.
+pub const DEFAULT_KEY_TRIES: usize = 1500;
 /// Executions a native violation may take to reproduce under shuttle.
 const REPRODUCE_EXECUTIONS: usize = 20_000;
 
@@ -184,7 +186,12 @@ pub struct Campaign {
     pub unit_steps: u64,
     /// Wall time of a native-stress unit, in milliseconds.
     pub native_ms: u64,
+    /// Minimization tries for the repro file of a new distinct violation (starting from the
+    /// schedule its key came from).
     pub minimize_tries: usize,
+    /// Minimization tries every violation gets before its signature is taken.
+    #[serde(default = "default_key_tries")]
+    pub key_tries: usize,
     pub shard: Shard,
     /// Units of the whole campaign (over every shard), if bounded.
     pub units: Option<u64>,
@@ -205,6 +212,10 @@ impl Campaign {
             self.merged_from.clone()
         }
     }
+}
+
+fn default_key_tries() -> usize {
+    DEFAULT_KEY_TRIES
 }
 
 /// One cell: a variant on a scenario under a strategy.
@@ -307,6 +318,21 @@ impl Plan {
             && self.campaign.shard.owns(u / self.cells.len() as u64)
     }
 
+    /// The first unit at or after `from` that is this plan's shard's, if any is left.
+    pub fn next_owned(&self, from: u64) -> Option<u64> {
+        let cells = self.cells.len() as u64;
+        let shard = self.campaign.shard;
+        let round = from / cells;
+        // Rounds to skip to the next one of this shard.
+        let skip = (shard.index - 1 + shard.count - round % shard.count) % shard.count;
+        let u = if skip == 0 {
+            from
+        } else {
+            (round + skip) * cells
+        };
+        self.campaign.units.is_none_or(|n| u < n).then_some(u)
+    }
+
     /// The step budget of a unit of `strategy`: a third of the campaign's for the byte-driven
     /// strategies, whose executions each start a fresh shuttle runner (about three times the
     /// time per step), so that units of every strategy take about the same time.
@@ -341,7 +367,8 @@ pub struct HitRecord {
     pub file: String,
     /// The race diagram, relative to the campaign folder.
     pub diagram: String,
-    /// The minimized schedule's preemptions and steps.
+    /// The preemptions and steps of the schedule the key was taken from (the repro file's
+    /// schedule may be smaller still).
     pub preemptions: u32,
     pub steps: u64,
     /// The scenario the minimized schedule runs (a generated one may have been reduced).
@@ -539,21 +566,9 @@ impl Session<'_> {
     /// The next unit of this shard not yet done, if any is left.
     fn take(&self, d: &Mutex<Dispenser>) -> Option<u64> {
         let mut d = d.lock().unwrap();
-        let cells = self.plan.cells.len() as u64;
-        let shard = self.plan.campaign.shard;
         loop {
-            let u = d.next;
-            if self.plan.campaign.units.is_some_and(|n| u >= n) {
-                return None;
-            }
-            d.next += 1;
-            let round = u / cells;
-            if !shard.owns(round) {
-                // Skip to the first unit of this shard's next round.
-                let skip = (shard.index - 1 + shard.count - round % shard.count) % shard.count;
-                d.next = (round + skip) * cells;
-                continue;
-            }
+            let u = self.plan.next_owned(d.next)?;
+            d.next = u + 1;
             if !d.done.contains(&u) {
                 return Some(u);
             }
@@ -648,7 +663,9 @@ impl Session<'_> {
             Some(b) => Some(b),
             None => bytes_of_decisions(&target.scenario, v, o, &hit.found.decisions).ok(),
         };
-        let tries = self.plan.campaign.minimize_tries;
+        // A quick minimization for the key: deterministic, so that the same hit always
+        // counts under the same key, however the campaign's work is split.
+        let tries = self.plan.campaign.key_tries;
         let minimized: Option<(Scenario, Minimized)> = bytes.and_then(|b| match cell.scenario {
             ScenarioSpec::Random => minimize_with_scenario(&target.scenario, v, o, b, tries).ok(),
             ScenarioSpec::Fixed(_) => minimize_bytes(&target.scenario, v, o, b, tries)
@@ -656,23 +673,27 @@ impl Session<'_> {
                 .map(|m| (target.scenario.clone(), m)),
         });
         let label = strategy.to_string();
-        let (scenario, repro, sig) = match minimized {
+        let repro_of = |s: &Scenario, m: &Minimized, before: Measure| {
+            let mut r = Repro::of_bytes(v, s, o, &label, execution, &m.bytes, &m.run)
+                .expect("a minimized schedule violates its oracle");
+            r.seed = seed;
+            r.minimized_from = Some(MinimizedFrom {
+                preemptions: before.preemptions,
+                steps: before.steps,
+            });
+            r
+        };
+        let (scenario, repro, sig, polish) = match &minimized {
             Some((s, m)) => {
-                let mut r = Repro::of_bytes(v, &s, o, &label, execution, &m.bytes, &m.run)
-                    .expect("a minimized schedule violates its oracle");
-                r.seed = seed;
-                r.minimized_from = Some(MinimizedFrom {
-                    preemptions: m.before.preemptions,
-                    steps: m.before.steps,
-                });
-                let sig = signature(&s, &r.trace);
-                (s, r, sig)
+                let r = repro_of(s, m, m.before);
+                let sig = signature(s, &r.trace);
+                (s.clone(), r, sig, Some((s, m)))
             }
             // The decisions did not convert to bytes: keep the execution as found.
             None => {
                 let r = Repro::new(v, &target.scenario, o, &label, seed, &hit.found);
                 let sig = signature(&target.scenario, &r.trace);
-                (target.scenario.clone(), r, sig)
+                (target.scenario.clone(), r, sig, None)
             }
         };
         let oracle = repro.violation.oracle;
@@ -684,6 +705,19 @@ impl Session<'_> {
         ));
         let file = format!("repros/{stem}.json");
         let diagram = format!("repros/{stem}.txt");
+        // A new distinct violation: minimize on, for the file, from where the key stopped.
+        let (key_preemptions, key_steps) =
+            (repro.preemptions + repro.switches.unwrap_or(0), repro.steps);
+        let repro = match polish {
+            Some((s, m)) if !self.dir.join(&file).exists() => {
+                let tries = self.plan.campaign.minimize_tries;
+                match minimize_bytes(s, v, o, m.bytes.clone(), tries) {
+                    Ok(p) if p.after < m.after => repro_of(s, &p, m.before),
+                    _ => repro,
+                }
+            }
+            _ => repro,
+        };
         self.write_new(&file, || {
             serde_json::to_string_pretty(&repro).expect("a repro serializes")
         })?;
@@ -697,8 +731,8 @@ impl Session<'_> {
             signature: sig,
             file,
             diagram,
-            preemptions: repro.preemptions + repro.switches.unwrap_or(0),
-            steps: repro.steps,
+            preemptions: key_preemptions,
+            steps: key_steps,
             scenario: scenario.name.clone(),
         })
     }
@@ -849,7 +883,14 @@ pub fn write_report_of(
     plan: &Plan,
     records: &[UnitRecord],
 ) -> Result<report::Summary, SoakError> {
-    let summary = report::summarize(plan, plan.campaign.shards(), records);
+    let mut summary = report::summarize(plan, plan.campaign.shards(), records);
+    // The repro files say how small each schedule got.
+    for v in &mut summary.violations {
+        if let Ok(r) = Repro::load(&dir.join(&v.file)) {
+            v.preemptions = r.preemptions + r.switches.unwrap_or(0);
+            v.steps = r.steps;
+        }
+    }
     let (curves, cap) = report::curves(plan, records);
     let html = report::html(&summary, &curves, cap);
     let json = serde_json::to_string_pretty(&summary).expect("a summary serializes");
@@ -929,4 +970,144 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SoakError> {
         summary,
         duplicates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(cells_scenarios: &[&str], shard: Shard, units: Option<u64>) -> Plan {
+        Plan::new(Campaign {
+            format: FORMAT.into(),
+            version: VERSION,
+            parkrace: env!("CARGO_PKG_VERSION").into(),
+            seed: 1,
+            variants: vec![Preset::V2.variant(), Preset::V5.variant()],
+            scenarios: cells_scenarios.iter().map(|s| s.to_string()).collect(),
+            strategies: vec!["random".into(), "bytes".into(), "native".into()],
+            oracles: "all".into(),
+            unit_steps: 1000,
+            native_ms: 10,
+            minimize_tries: 10,
+            key_tries: 10,
+            shard,
+            units,
+            time_s: None,
+            merged_from: vec![],
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn shard_specs_parse_and_reject() {
+        assert_eq!("2/8".parse::<Shard>(), Ok(Shard { index: 2, count: 8 }));
+        for bad in ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_partition_the_units_and_each_covers_every_cell() {
+        for n in 1..=4 {
+            let plans: Vec<Plan> = (1..=n)
+                .map(|i| plan(&["park", "random"], Shard { index: i, count: n }, Some(100)))
+                .collect();
+            let cells = plans[0].cells.len();
+            assert_eq!(cells, 12);
+            let mut owner = vec![0; 100];
+            for p in &plans {
+                // next_owned walks exactly the units owns() says are the shard's.
+                let mut walked = vec![];
+                let mut from = 0;
+                while let Some(u) = p.next_owned(from) {
+                    walked.push(u);
+                    from = u + 1;
+                }
+                let owned: Vec<u64> = (0..100).filter(|&u| p.owns(u)).collect();
+                assert_eq!(walked, owned, "shard {}", p.campaign.shard);
+                for u in owned {
+                    owner[u as usize] += 1;
+                }
+                if n <= 3 {
+                    let seen: std::collections::HashSet<usize> =
+                        walked.iter().map(|&u| p.cell_of(u)).collect();
+                    assert_eq!(
+                        seen.len(),
+                        cells,
+                        "shard {} covers every cell",
+                        p.campaign.shard
+                    );
+                }
+            }
+            assert!(owner.iter().all(|&k| k == 1), "{n} shards: {owner:?}");
+        }
+    }
+
+    #[test]
+    fn generated_scenarios_differ_per_unit_and_repeat_per_seed() {
+        let p = plan(&["random"], Shard::WHOLE, None);
+        let a = p.cells[0].target(p.seed_of(0)).scenario;
+        let b = p.cells[0].target(p.seed_of(1)).scenario;
+        assert_ne!(a, b);
+        assert_eq!(a, p.cells[0].target(p.seed_of(0)).scenario);
+        assert_eq!(p.cells[0].label(), "V2 random random");
+    }
+
+    #[test]
+    fn byte_driven_units_take_a_third_of_the_steps() {
+        let p = plan(&["park"], Shard::WHOLE, None);
+        let steps: Vec<u64> = p
+            .cells
+            .iter()
+            .take(3)
+            .map(|c| p.unit_steps(c.strategy))
+            .collect();
+        assert_eq!(steps, vec![1000, 333, 1000]);
+    }
+
+    #[test]
+    fn the_signature_ignores_independent_steps_but_not_the_write_order() {
+        use crate::engine::shuttle::Strategy as S;
+        // Two different V2 schedules of the seed race, and the same with K's writes reordered.
+        let s = Scenario::by_name("park-unpark").unwrap();
+        let find = |seed| {
+            crate::explore::hunt(&Hunt {
+                variant: Preset::V2.variant(),
+                scenario: s.clone(),
+                strategy: S::Random,
+                oracles: OracleSet::of(&[Oracle::I5]),
+                executions: 10_000,
+                time: None,
+                seed,
+            })
+            .found
+            .unwrap()
+            .outcome
+            .trace
+        };
+        let t = find(1);
+        // Drop every read: the signature must not change.
+        let writes: Vec<Event> = t
+            .iter()
+            .filter(|e| !matches!(e.what, What::StateRead { .. } | What::OnCpuRead { .. }))
+            .cloned()
+            .collect();
+        assert_eq!(signature(&s, &t), signature(&s, &writes));
+        // Swap two writes to the same location: it must.
+        let mut swapped = t.clone();
+        let idx: Vec<usize> = swapped
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e.what, What::StateWrite { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let (i, j) = (idx[0], idx[1]);
+        let (a, b) = (swapped[i].clone(), swapped[j].clone());
+        swapped[i] = b;
+        swapped[j] = a;
+        assert_ne!(signature(&s, &t), signature(&s, &swapped));
+        // And another scenario's shape changes it too.
+        let other = Scenario::by_name("hotplug").unwrap();
+        assert_ne!(signature(&s, &t), signature(&other, &t));
+    }
 }

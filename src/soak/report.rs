@@ -268,21 +268,31 @@ fn verdicts(plan: &Plan, cells: &[CellSummary]) -> Vec<Verdict> {
     out
 }
 
-/// Executions per second in about 60 intervals of campaign time.
+/// Executions per second over campaign time, in up to 60 intervals (fewer for a short
+/// campaign); a unit's executions are spread evenly over its run.
 fn throughput(records: &[UnitRecord], elapsed: f64) -> Vec<(f64, f64)> {
     if records.is_empty() || elapsed <= 0.0 {
         return vec![];
     }
-    let n = 60usize;
+    let n = (records.len() / 4).clamp(5, 60);
     let w = elapsed / n as f64;
-    let mut b = vec![0u64; n];
+    let mut b = vec![0f64; n];
     for r in records {
-        let i = ((r.t / w) as usize).min(n - 1);
-        b[i] += r.executions;
+        let end = r.t;
+        let start = (end - r.ms as f64 / 1000.0).max(0.0);
+        let len = (end - start).max(1e-9);
+        for (i, slot) in b.iter_mut().enumerate() {
+            let (lo, hi) = (i as f64 * w, (i as f64 + 1.0) * w);
+            let overlap = (end.min(hi) - start.max(lo)).max(0.0);
+            *slot += r.executions as f64 * overlap / len;
+        }
+        if end - start < 1e-9 {
+            b[((end / w) as usize).min(n - 1)] += r.executions as f64;
+        }
     }
     b.iter()
         .enumerate()
-        .map(|(i, &e)| ((i as f64 + 1.0) * w, e as f64 / w))
+        .map(|(i, &e)| ((i as f64 + 1.0) * w, e / w))
         .collect()
 }
 

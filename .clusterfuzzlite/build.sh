@@ -1,0 +1,48 @@
+#!/bin/bash -eu
+# OSS-Fuzz / ClusterFuzzLite build script: builds parkrace's libFuzzer targets into $OUT, each
+# with its seed corpus ($OUT/TARGET_seed_corpus.zip) and libFuzzer options (TARGET.options).
+#
+# In the OSS-Fuzz image (gcr.io/oss-fuzz-base/base-builder-rust, see Dockerfile here) it runs
+# from $SRC/parkrace with nightly Rust and the image's sanitizer flags. Locally, on stable
+# Rust, it builds without a sanitizer (-s none; see the README):
+#
+#   OUT=$(mktemp -d) .clusterfuzzlite/build.sh
+#
+# PARKRACE_TARGETS (space separated) picks the targets; default: every target. The targets of
+# buggy presets (park_v0 ... park_v4) crash within seconds by design; park_fixed is the one to
+# fuzz continuously (the Dockerfile sets it).
+: "${OUT:?set OUT to the folder for the fuzz target binaries}"
+if [ -n "${SRC:-}" ] && [ -d "$SRC/parkrace/fuzz" ]; then
+  cd "$SRC/parkrace"
+else
+  cd "$(dirname "$0")/.."
+fi
+mkdir -p "$OUT"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+sanitizer=()
+if ! rustc --version | grep -q nightly; then
+  sanitizer=(-s none)
+  # A failed stable ASan probe leaves a bad cache behind (see the README).
+  rm -f fuzz/target/.rustc_info.json
+fi
+if [ -n "${PARKRACE_TARGETS:-}" ]; then
+  targets=$PARKRACE_TARGETS
+  for t in $targets; do
+    (cd fuzz && cargo fuzz build -O ${sanitizer[@]+"${sanitizer[@]}"} "$t")
+  done
+else
+  targets=$(cd fuzz && cargo fuzz list)
+  (cd fuzz && cargo fuzz build -O ${sanitizer[@]+"${sanitizer[@]}"})
+fi
+triple=$(rustc -vV | sed -n 's/^host: //p')
+for t in $targets; do
+  cp "fuzz/target/$triple/release/$t" "$OUT/"
+  if [ -d "fuzz/seeds/$t" ]; then
+    rm -f "$OUT/${t}_seed_corpus.zip"
+    (cd "fuzz/seeds/$t" && python3 -m zipfile -c "$OUT/${t}_seed_corpus.zip" ./*)
+  fi
+  # Fuzz inputs are a scenario shape plus schedule bytes: small inputs are enough.
+  printf '[libfuzzer]\nmax_len = 4096\n' > "$OUT/$t.options"
+done
