@@ -472,7 +472,7 @@ impl Live {
             };
             let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
             b.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {msg}")
+                ProgressStyle::with_template("[{elapsed_precise}] {bar:12} {msg}")
                     .expect("a valid template"),
             );
             b
@@ -498,12 +498,10 @@ impl Live {
             None => String::new(),
         };
         format!(
-            "{} units, {} executions ({:.1}k/s), {} distinct violation{}{remaining}",
-            units,
-            execs,
+            "{units} units, {:.1}k execs {:.1}k/s, {} distinct{remaining}",
+            execs as f64 / 1000.0,
             rate / 1000.0,
             c.distinct(),
-            if c.distinct() == 1 { "" } else { "s" },
         )
     }
 

@@ -318,6 +318,25 @@ impl Plan {
             && self.campaign.shard.owns(u / self.cells.len() as u64)
     }
 
+    /// How many of the units `0..n` are this plan's shard's.
+    pub fn owned_below(&self, n: u64) -> u64 {
+        let cells = self.cells.len() as u64;
+        let Shard { index, count } = self.campaign.shard;
+        let full = n / cells;
+        // Rounds r < full with r % count == index - 1.
+        let rounds = if full >= index {
+            (full - index) / count + 1
+        } else {
+            0
+        };
+        let partial = if self.campaign.shard.owns(full) {
+            n - full * cells
+        } else {
+            0
+        };
+        rounds * cells + partial
+    }
+
     /// The first unit at or after `from` that is this plan's shard's, if any is left.
     pub fn next_owned(&self, from: u64) -> Option<u64> {
         let cells = self.cells.len() as u64;
@@ -398,33 +417,32 @@ fn fnv64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The signature of a minimized schedule: a hash of the scenario's structure (not its name)
-/// and the schedule's race, up to the violation: for every shared location (a task's state
-/// word, `on_rq`, `on_cpu`, a kthread flag, a completion's count) the order of the writes to
-/// it, each with its writer, kernel function and value, and the violating step's task and
-/// function. Two minimal schedules that differ only in the order of independent steps (a
-/// read that one of them repeats, a test moved past another task's store) have the same
-/// race, and so the same signature.
-pub fn signature(scenario: &Scenario, trace: &[Event]) -> String {
-    let shape = Scenario {
-        name: String::new(),
-        about: String::new(),
-        ..scenario.clone()
-    };
+/// The signature of a minimized schedule: a hash of its scenario's name (`random` for every
+/// generated scenario, whose shape is incidental) and the schedule's race, up to the
+/// violation: for every shared location (a task's state word, `on_rq`, `on_cpu`, a kthread
+/// flag, a completion's count) the order of the writes to it, each with its writer's name,
+/// kernel function and value, and the violating step's task and function. Two minimal
+/// schedules that differ only in the order of independent steps (a read that one of them
+/// repeats, a test moved past another task's store) have the same race, and so the same
+/// signature.
+pub fn signature(scenario: &str, names: &[String], trace: &[Event]) -> String {
+    let name = |t: usize| names.get(t).cloned().unwrap_or_else(|| format!("t{t}"));
     let mut locations: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut violation = String::new();
     for e in trace {
         let (loc, value) = match &e.what {
-            What::StateWrite { task, new, .. } => (format!("state{task}"), new.to_string()),
-            What::OnRq { task, new, .. } => (format!("on_rq{task}"), new.to_string()),
-            What::OnCpu { task, new } => (format!("on_cpu{task}"), new.to_string()),
+            What::StateWrite { task, new, .. } => {
+                (format!("{}.state", name(*task)), new.to_string())
+            }
+            What::OnRq { task, new, .. } => (format!("{}.on_rq", name(*task)), new.to_string()),
+            What::OnCpu { task, new } => (format!("{}.on_cpu", name(*task)), new.to_string()),
             What::FlagSet { bit } => (format!("flag{bit}"), "1".into()),
             What::FlagClear { bit } => (format!("flag{bit}"), "0".into()),
             What::FlagTestAndSet { bit, old: false } => (format!("flag{bit}"), "1".into()),
             What::FlagTestAndClear { bit, old: true } => (format!("flag{bit}"), "0".into()),
             What::Done { comp, new, .. } => (format!("done{comp}"), new.to_string()),
             What::Violation { oracle } => {
-                violation = format!("{oracle}@{}:{}", e.task, e.func);
+                violation = format!("{oracle}@{}:{}", name(e.task), e.func);
                 break;
             }
             _ => continue,
@@ -432,12 +450,9 @@ pub fn signature(scenario: &Scenario, trace: &[Event]) -> String {
         locations
             .entry(loc)
             .or_default()
-            .push(format!("{}:{}={value}", e.task, e.func));
+            .push(format!("{}:{}={value}", name(e.task), e.func));
     }
-    let text = format!(
-        "{}|{violation}|{locations:?}",
-        serde_json::to_string(&shape).expect("a scenario serializes"),
-    );
+    let text = format!("{scenario}|{violation}|{locations:?}");
     format!("{:016x}", fnv64(text.as_bytes()))
 }
 
@@ -686,13 +701,13 @@ impl Session<'_> {
         let (scenario, repro, sig, polish) = match &minimized {
             Some((s, m)) => {
                 let r = repro_of(s, m, m.before);
-                let sig = signature(s, &r.trace);
+                let sig = signature(cell.scenario.name(), &r.names, &r.trace);
                 (s.clone(), r, sig, Some((s, m)))
             }
             // The decisions did not convert to bytes: keep the execution as found.
             None => {
                 let r = Repro::new(v, &target.scenario, o, &label, seed, &hit.found);
-                let sig = signature(&target.scenario, &r.trace);
+                let sig = signature(cell.scenario.name(), &r.names, &r.trace);
                 (target.scenario.clone(), r, sig, None)
             }
         };
@@ -1025,6 +1040,15 @@ mod tests {
                 }
                 let owned: Vec<u64> = (0..100).filter(|&u| p.owns(u)).collect();
                 assert_eq!(walked, owned, "shard {}", p.campaign.shard);
+                for k in [0, 1, 11, 12, 13, 50, 99, 100] {
+                    let brute = (0..k).filter(|&u| p.owns(u)).count() as u64;
+                    assert_eq!(
+                        p.owned_below(k),
+                        brute,
+                        "shard {} below {k}",
+                        p.campaign.shard
+                    );
+                }
                 for u in owned {
                     owner[u as usize] += 1;
                 }
@@ -1083,16 +1107,17 @@ mod tests {
             .found
             .unwrap()
             .outcome
-            .trace
         };
-        let t = find(1);
+        let o = find(1);
+        let (t, names) = (o.trace, o.names);
+        let sig = |t: &[Event]| signature("park-unpark", &names, t);
         // Drop every read: the signature must not change.
         let writes: Vec<Event> = t
             .iter()
             .filter(|e| !matches!(e.what, What::StateRead { .. } | What::OnCpuRead { .. }))
             .cloned()
             .collect();
-        assert_eq!(signature(&s, &t), signature(&s, &writes));
+        assert_eq!(sig(&t), sig(&writes));
         // Swap two writes to the same location: it must.
         let mut swapped = t.clone();
         let idx: Vec<usize> = swapped
@@ -1105,9 +1130,8 @@ mod tests {
         let (a, b) = (swapped[i].clone(), swapped[j].clone());
         swapped[i] = b;
         swapped[j] = a;
-        assert_ne!(signature(&s, &t), signature(&s, &swapped));
-        // And another scenario's shape changes it too.
-        let other = Scenario::by_name("hotplug").unwrap();
-        assert_ne!(signature(&s, &t), signature(&other, &t));
+        assert_ne!(sig(&t), sig(&swapped));
+        // And another scenario changes it too.
+        assert_ne!(sig(&t), signature("hotplug", &names, &t));
     }
 }

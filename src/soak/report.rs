@@ -509,7 +509,8 @@ pub fn html(s: &Summary, curves: &[Curve], cap: usize) -> String {
         h += &survival_svg("every violated target", curves, cap);
         h += "</div>\n";
     }
-    h += "<h2>Throughput</h2>\n<div id=\"throughput\">\n";
+    h += "<h2>Throughput</h2>\n<p>Executions per second of every job together over campaign time; \
+          time spent minimizing a violation is time without executions.</p>\n<div id=\"throughput\">\n";
     h += &throughput_svg(&s.throughput);
     h += "</div>\n<h2>Cells</h2>\n<details><summary>Per variant, scenario and strategy</summary>\n\
           <table id=\"cells\"><tr><th>cell</th><th>units</th><th>executions</th><th>time (s)</th><th>violations</th><th>first hit (execution)</th></tr>\n";
