@@ -1,5 +1,5 @@
-//! Executions per second of the shuttle engine, per strategy, for byte-driven single
-//! executions and for the bounded-exhaustive search of `verify`, on the seed's scenario (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
+//! Executions per second of each engine: shuttle per strategy, byte-driven single
+//! executions, the bounded-exhaustive search of `verify`, and native OS threads (fresh worlds), on the seed's scenario (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
 //! every execution runs to its end (a hunt would stop at V2's first violation).
 //!
 //! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`
@@ -117,5 +117,37 @@ fn bounded(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, byte_driven, bounded);
+/// The native engine (`parkrace stress`): fresh worlds of the seed's scenario one after
+/// another on pooled OS threads, with and without delay injection.
+fn native(c: &mut Criterion) {
+    use parkrace::engine::native::{Delay, NativePlatform, Pool};
+    use parkrace::run::{build_world, launch};
+    use std::sync::Arc;
+    const WORLDS: u64 = 200;
+    let scenario = Scenario::by_name("park-unpark").unwrap();
+    let mut g = c.benchmark_group("native");
+    g.throughput(Throughput::Elements(WORLDS));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    let pool = Pool::new();
+    for preset in [Preset::V2, Preset::V3] {
+        for (name, delay) in [("delay", Some(Delay::default())), ("no-delay", None)] {
+            let id = BenchmarkId::new(preset.name(), name);
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    for seed in 0..WORLDS {
+                        let world = build_world(&scenario, preset.variant(), OracleSet::of(&[]));
+                        let plat = NativePlatform::new(world.tasks.len(), seed, delay)
+                            .with_pool(Arc::clone(&pool));
+                        let out = launch(plat, world).finish();
+                        assert!(out.steps > 0);
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput, byte_driven, bounded, native);
 criterion_main!(benches);

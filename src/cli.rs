@@ -632,14 +632,18 @@ pub(crate) fn targets_for(
 ) -> Result<Vec<Target>, String> {
     let variants = parse_list(variants, default_variants, |s| s.parse::<Variant>())?;
     let scenarios = parse_list(scenarios, Scenario::named, Scenario::by_name)?;
-    let fixed: Option<OracleSet> = if oracles.trim().eq_ignore_ascii_case("history") {
-        None
-    } else {
-        Some(oracles.parse()?)
-    };
-    Ok(Target::cross(&variants, &scenarios, |v| {
-        fixed.unwrap_or_else(|| history::kept(v))
-    }))
+    let oracles = history::oracles_for(oracles)?;
+    Ok(Target::cross(&variants, &scenarios, oracles))
+}
+
+/// A seed for a run that was given none: from the clock (printed, so that it can be given
+/// again).
+pub(crate) fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        % 1_000_000_000
 }
 
 /// `--jobs` (at least 1), or the number of cores.

@@ -51,6 +51,17 @@ pub fn kept(variant: &Variant) -> OracleSet {
     }
 }
 
+/// The oracles an `--oracles` option asks of each variant: a list, `all`, or `history` (for
+/// each preset the oracles kernel history says it keeps, see [`kept`]).
+pub fn oracles_for(spec: &str) -> Result<impl Fn(&Variant) -> OracleSet + Copy, String> {
+    let fixed: Option<OracleSet> = if spec.trim().eq_ignore_ascii_case("history") {
+        None
+    } else {
+        Some(spec.parse()?)
+    };
+    Ok(move |v: &Variant| fixed.unwrap_or_else(|| kept(v)))
+}
+
 /// Whether a verdict agrees with kernel history: `None` when history says nothing (a switch
 /// set that is no preset, or a generated scenario with no violation).
 pub fn agrees(p: Option<Preset>, scenario: &str, violation: Option<Oracle>) -> Option<bool> {

@@ -150,13 +150,7 @@ fn new_campaign(a: &SoakArgs) -> Result<Campaign, String> {
     if a.minimize_tries == Some(0) || a.key_tries == Some(0) {
         return Err("--minimize-tries and --key-tries must be at least 1".into());
     }
-    let seed = a.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-            % 1_000_000_000
-    });
+    let seed = a.seed.unwrap_or_else(super::clock_seed);
     let c = Campaign {
         format: soak::FORMAT.into(),
         version: soak::VERSION,

@@ -30,13 +30,7 @@ fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
     if a.events == 0 {
         return Err("--events must be at least 1".into());
     }
-    let seed = a.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-            % 1_000_000_000
-    });
+    let seed = a.seed.unwrap_or_else(super::clock_seed);
     let cfg = Config {
         targets,
         time,

@@ -284,15 +284,10 @@ impl Plan {
             .iter()
             .map(|s| s.parse())
             .collect::<Result<_, _>>()?;
-        let history = campaign.oracles.trim().eq_ignore_ascii_case("history");
-        let fixed: Option<OracleSet> = if history {
-            None
-        } else {
-            Some(campaign.oracles.parse()?)
-        };
+        let oracles_of = crate::history::oracles_for(&campaign.oracles)?;
         let mut cells = Vec::new();
         for v in &campaign.variants {
-            let oracles = fixed.unwrap_or_else(|| crate::history::kept(v));
+            let oracles = oracles_of(v);
             for s in &scenarios {
                 for st in &strategies {
                     cells.push(Cell {
