@@ -49,7 +49,7 @@ pub struct SoakArgs {
     /// Continue the campaign in DIR where it stopped (Ctrl-C, kill -9, its time).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
-    /// Variant: a preset, a preset with overrides (V5:wti_sleep=off) or a switch list.
+    /// Variant: a preset, a preset with overrides (V5:park_wti=off) or a switch list.
     /// Repeatable; default: every preset.
     #[arg(long = "variant", short = 'v')]
     pub variants: Vec<String>,
@@ -74,10 +74,11 @@ pub struct SoakArgs {
     /// Worker threads (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Model steps per unit of a schedule search (a unit also ends at its first violation).
+    /// Model steps per unit of a schedule search (a unit also ends at its first violation)
+    /// [default: 1000000; byte-driven strategies a third of it].
     #[arg(long)]
     pub unit_steps: Option<u64>,
-    /// Wall time of a native-stress unit, e.g. 1s.
+    /// Wall time of a native-stress unit [default: 1s].
     #[arg(long)]
     pub native_time: Option<String>,
     /// Minimization tries for the repro file of each new distinct violation [default: 10000].
