@@ -378,3 +378,55 @@ fn bad_durations_shards_and_folders_give_one_line_and_exit_2() {
         assert!(!Path::new(new).exists(), "{c:?} made the folder");
     }
 }
+
+#[test]
+fn a_folder_in_use_by_a_running_soak_is_refused_and_report_reads_it_meanwhile() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("busy");
+    let mut child = parkrace()
+        .args([
+            "soak",
+            "-v",
+            "V5",
+            "-s",
+            "park",
+            "--strategy",
+            "random",
+            "--time",
+            "60s",
+            "--unit-steps",
+            "20000",
+            "--jobs",
+            "1",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while journal_units(&dir).len() < 2 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = run(&["soak", "--resume", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("in use"), "{err}");
+    // Reading is fine while it runs.
+    assert_eq!(
+        run(&["report", dir.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert!(summary(&dir)["units"].as_u64().unwrap() >= 2);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Once it is gone, the lock is too.
+    let o = run(&["soak", "--resume", dir.to_str().unwrap(), "--time", "1s"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -8,7 +8,7 @@ use super::{
 use crate::soak::report::Summary;
 use crate::soak::{
     self, Campaign, Counters, DEFAULT_KEY_TRIES, DEFAULT_MINIMIZE_TRIES, DEFAULT_NATIVE_MS,
-    DEFAULT_UNIT_STEPS, Plan, Session, Shard, SoakError, Store, Strategy, UnitRecord,
+    DEFAULT_UNIT_STEPS, Plan, Session, Shard, SoakError, Store, Strategy,
 };
 use crate::variant::Variant;
 use clap::Subcommand;
@@ -332,13 +332,13 @@ pub(super) fn cmd_soak(a: SoakArgs) -> i32 {
         )
     });
     live.finish();
-    let (records, error) = result;
+    let (finished, error) = result;
     drop(store);
     let summary = match soak::write_report(&dir) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    print_summary(&dir, &summary, Some(&records));
+    print_summary(&dir, &summary, Some(finished));
     let left = c
         .units
         .map(|n| (0..n).filter(|&u| plan.owns(u)).count() as u64 - summary.units.min(n));
@@ -380,14 +380,14 @@ fn show_secs(s: f64) -> String {
 }
 
 /// What the campaign found, for the terminal.
-fn print_summary(dir: &Path, s: &Summary, session: Option<&[UnitRecord]>) {
+fn print_summary(dir: &Path, s: &Summary, session: Option<u64>) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "\n{} units{}, {} executions, {} of campaign time, {:.0} executions/s",
         s.units,
         session
-            .map(|r| format!(" ({} this session)", r.len()))
+            .map(|n| format!(" ({n} this session)"))
             .unwrap_or_default(),
         s.executions,
         show_secs(s.elapsed_s),

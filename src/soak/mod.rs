@@ -522,15 +522,15 @@ struct Dispenser {
 
 impl Session<'_> {
     /// Run units on `jobs` threads until the deadline, the cancel flag or the campaign's
-    /// units run out. Returns the records of this session's finished units, and the first I/O
+    /// units run out. Returns how many units this session finished, and the first I/O
     /// error writing files, if any (the session stops at it).
-    pub fn run(&self, done: &[UnitRecord]) -> (Vec<UnitRecord>, Option<std::io::Error>) {
+    pub fn run(&self, done: &[UnitRecord]) -> (u64, Option<std::io::Error>) {
         let start = Instant::now();
         let dispenser = Mutex::new(Dispenser {
             next: 0,
             done: done.iter().map(|r| r.u).collect(),
         });
-        let records = Mutex::new(Vec::new());
+        let finished = AtomicU64::new(0);
         let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
         std::thread::scope(|scope| {
             for _ in 0..self.jobs {
@@ -551,7 +551,7 @@ impl Session<'_> {
                                     break;
                                 }
                                 self.counters.add(&rec);
-                                records.lock().unwrap().push(rec);
+                                finished.fetch_add(1, Ordering::Relaxed);
                             }
                             Ok(None) => break,
                             Err(e) => {
@@ -563,9 +563,7 @@ impl Session<'_> {
                 });
             }
         });
-        let mut recs = records.into_inner().unwrap();
-        recs.sort_by_key(|r| r.u);
-        (recs, error.into_inner().unwrap())
+        (finished.into_inner(), error.into_inner().unwrap())
     }
 
     fn fail(&self, error: &Mutex<Option<std::io::Error>>, e: std::io::Error) {
