@@ -30,6 +30,9 @@ pub enum Contender {
     /// decision preempting with probability 1/16 while the budget lasts (the sampler of
     /// `minimize`).
     Bounded(u32),
+    /// The libFuzzer loop: the preset's fuzz target (built by `cargo fuzz build`) with the
+    /// target's scenario and preset pinned, from an empty corpus, seeded (see [`libfuzzer`]).
+    LibFuzzer,
 }
 
 impl Contender {
@@ -49,6 +52,7 @@ impl fmt::Display for Contender {
             Contender::Shuttle(s) => s.fmt(f),
             Contender::Bytes => f.write_str("bytes"),
             Contender::Bounded(k) => write!(f, "bounded:{k}"),
+            Contender::LibFuzzer => f.write_str("libfuzzer"),
         }
     }
 }
@@ -60,6 +64,9 @@ impl FromStr for Contender {
         if t == "bytes" {
             return Ok(Contender::Bytes);
         }
+        if t == "libfuzzer" {
+            return Ok(Contender::LibFuzzer);
+        }
         if let Some(k) = t.strip_prefix("bounded:") {
             return match k.parse::<u32>() {
                 Ok(k) if (1..=8).contains(&k) => Ok(Contender::Bounded(k)),
@@ -68,7 +75,7 @@ impl FromStr for Contender {
         }
         s.parse::<Strategy>()
             .map(Contender::Shuttle)
-            .map_err(|e| format!("{e}, bytes or bounded:K"))
+            .map_err(|e| format!("{e}, bytes, bounded:K or libfuzzer"))
     }
 }
 
@@ -189,6 +196,13 @@ pub fn search(t: &Target, c: Contender, seed: u64, caps: Caps, limits: &Limits) 
                 cancelled: r.cancelled,
             }
         }
+        Contender::LibFuzzer => Searched {
+            executions: 0,
+            steps: 0,
+            elapsed: start.elapsed(),
+            hit: None,
+            cancelled: false,
+        },
         Contender::Bytes | Contender::Bounded(_) => {
             let mut rng = SplitMix(seed ^ 0xb17e_5b17_e5b1_7e5b);
             let mut bytes = vec![0u8; 512];
@@ -244,14 +258,24 @@ pub fn search(t: &Target, c: Contender, seed: u64, caps: Caps, limits: &Limits) 
     }
 }
 
-/// Run `c` on `t` from `seed` until the first violation or the caps.
+/// Run `c` on `t` from `seed` until the first violation or the caps. Panics where
+/// [`try_run_one`] fails (only the libFuzzer contender can).
 pub fn run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> RunResult {
+    try_run_one(t, c, seed, caps).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run `c` on `t` from `seed` until the first violation or the caps; fails where the
+/// libFuzzer contender cannot run its fuzz target.
+pub fn try_run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> Result<RunResult, String> {
+    if c == Contender::LibFuzzer {
+        return libfuzzer::run(t, seed, caps);
+    }
     let r = search(t, c, seed, caps, &Limits::default());
-    RunResult {
+    Ok(RunResult {
         first: r.hit.map(|h| h.found.execution),
         executions: r.executions,
         elapsed: r.elapsed,
-    }
+    })
 }
 
 /// One survival curve: a label and, per seed, the executions to its first violation
@@ -434,4 +458,128 @@ pub fn survival_svg(target: &str, curves: &[Curve], cap: usize) -> String {
     }
     s += "</svg>\n";
     s
+}
+
+/// The libFuzzer loop as a contender: a subprocess running the preset's fuzz target with the
+/// target's scenario, preset and oracles pinned (`PARKRACE_FUZZ_SCENARIO`,
+/// `PARKRACE_FUZZ_PRESET`, `PARKRACE_FUZZ_ORACLES`), so that libFuzzer mutates schedule bytes
+/// only, from an empty corpus, with `-seed` and `-len_control=0`. The target counts its executions and says how
+/// many it took in its crash message.
+pub mod libfuzzer {
+    use super::{Caps, RunResult, Target};
+    use crate::variant::Preset;
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::time::Instant;
+
+    /// The fuzz target that runs `p`.
+    pub fn target_name(p: Preset) -> &'static str {
+        match p {
+            Preset::V0 => "park_v0",
+            Preset::V1 => "park_v1",
+            Preset::V2 => "park_v2",
+            Preset::V3 | Preset::V3b => "park_v3",
+            Preset::V4 => "park_v4",
+            Preset::V5 => "park_fixed",
+        }
+    }
+
+    /// The built fuzz target: `$PARKRACE_FUZZ_BIN_DIR/NAME`, or `fuzz/target/*/release/NAME`.
+    pub fn binary(name: &str) -> Result<PathBuf, String> {
+        if let Ok(d) = std::env::var("PARKRACE_FUZZ_BIN_DIR") {
+            let p = PathBuf::from(d).join(name);
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(format!("no fuzz target {}", p.display()))
+            };
+        }
+        let base = PathBuf::from("fuzz/target");
+        if let Ok(rd) = std::fs::read_dir(&base) {
+            for e in rd.flatten() {
+                let p = e.path().join("release").join(name);
+                if p.is_file() {
+                    return p
+                        .canonicalize()
+                        .map_err(|e| format!("{}: {e}", p.display()));
+                }
+            }
+        }
+        Err(format!(
+            "fuzz target {name} is not built: run `cd fuzz && cargo fuzz build -s none` (or set PARKRACE_FUZZ_BIN_DIR)"
+        ))
+    }
+
+    /// Check that `t` has a fuzz target that is built.
+    pub fn check(t: &Target) -> Result<(), String> {
+        let p = t
+            .variant
+            .preset()
+            .ok_or_else(|| format!("libfuzzer runs presets only, not {}", t.label()))?;
+        binary(target_name(p)).map(|_| ())
+    }
+
+    /// One libFuzzer run on `t` from `seed`.
+    pub fn run(t: &Target, seed: u64, caps: Caps) -> Result<RunResult, String> {
+        let p = t
+            .variant
+            .preset()
+            .ok_or_else(|| format!("libfuzzer runs presets only, not {}", t.label()))?;
+        let bin = binary(target_name(p))?;
+        let dir =
+            std::env::temp_dir().join(format!("parkrace-libfuzzer-{}-{seed}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut cmd = Command::new(&bin);
+        cmd.env("PARKRACE_FUZZ_SCENARIO", &t.scenario.name)
+            .env("PARKRACE_FUZZ_PRESET", p.name())
+            .env("PARKRACE_FUZZ_ORACLES", t.oracles.to_string())
+            .arg(format!("-seed={seed}"))
+            .arg(format!("-runs={}", caps.executions))
+            // Inputs of full length from the start: a schedule needs bytes to preempt, and
+            // libFuzzer's default growth of input lengths costs thousands of executions here.
+            .arg("-len_control=0")
+            .arg(format!("-artifact_prefix={}/", dir.display()))
+            .arg("-print_final_stats=1")
+            .current_dir(&dir);
+        if let Some(d) = caps.time {
+            cmd.arg(format!("-max_total_time={}", d.as_secs().max(1)));
+        }
+        let start = Instant::now();
+        let out = cmd
+            .output()
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
+        let elapsed = start.elapsed();
+        let _ = std::fs::remove_dir_all(&dir);
+        let err = String::from_utf8_lossy(&out.stderr);
+        // "parkrace park_v2: ... after N executions: ..." on a violation.
+        let after = err.lines().find_map(|l| {
+            let rest = l.split(", after ").nth(1)?;
+            rest.split(' ').next()?.parse::<usize>().ok()
+        });
+        if let Some(n) = after {
+            return Ok(RunResult {
+                first: Some(n),
+                executions: n,
+                elapsed,
+            });
+        }
+        if !out.status.success() {
+            return Err(format!(
+                "{} failed without a violation: {}",
+                bin.display(),
+                err.lines().last().unwrap_or("")
+            ));
+        }
+        // "stat::number_of_executed_units: N"
+        let n = err
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(caps.executions);
+        Ok(RunResult {
+            first: None,
+            executions: n,
+            elapsed,
+        })
+    }
 }

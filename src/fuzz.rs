@@ -269,21 +269,55 @@ fn oracle_override() -> Option<OracleSet> {
     })
 }
 
+/// `PARKRACE_FUZZ_SCENARIO` and `PARKRACE_FUZZ_PRESET`, read once: pin the scenario and the
+/// preset, so that the fuzzer searches schedules of one target only (what `parkrace compare
+/// --strategy libfuzzer` measures).
+fn pins() -> &'static (Option<Scenario>, Option<Preset>) {
+    static P: std::sync::OnceLock<(Option<Scenario>, Option<Preset>)> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let s = std::env::var("PARKRACE_FUZZ_SCENARIO")
+            .ok()
+            .map(|n| Scenario::by_name(&n).expect("PARKRACE_FUZZ_SCENARIO: a scenario name"));
+        let p = std::env::var("PARKRACE_FUZZ_PRESET").ok().map(|n| {
+            Preset::ALL
+                .into_iter()
+                .find(|p| p.name().eq_ignore_ascii_case(&n))
+                .expect("PARKRACE_FUZZ_PRESET: a preset name")
+        });
+        (s, p)
+    })
+}
+
+/// Executions of the fuzz target in this process so far.
+static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The body of every fuzz target: decode, run, and on a violation report it and abort (a
 /// libFuzzer crash; aborting rather than panicking keeps shuttle's panic hook quiet).
 ///
 /// `PARKRACE_FUZZ_ORACLES=I6,I2` narrows the crash oracles to those (for a campaign on one
 /// race); `parkrace import` must then be given the same list with `--oracles`.
+/// `PARKRACE_FUZZ_SCENARIO` and `PARKRACE_FUZZ_PRESET` pin the scenario and preset (the
+/// input's shape is then ignored, so `import` does not apply to its crashes).
 pub fn fuzz_one(target: &str, data: &[u8]) {
     let t = Target::by_name(target).expect("fuzz target");
     let mut case = Case::decode(&t, data);
+    let (scenario, preset) = pins();
+    if let Some(s) = scenario {
+        case.scenario = s.clone();
+    }
+    if let Some(p) = preset {
+        case.preset = *p;
+        case.variant = p.variant();
+        case.oracles = t.oracles(*p);
+    }
     if let Some(o) = oracle_override() {
         case.oracles = o;
     }
+    let n = EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let run = case.run();
     if let Some(v) = &run.outcome.violation {
         eprintln!(
-            "parkrace {target}: {} on {} ({}): {v}\n\
+            "parkrace {target}: {} on {} ({}), after {n} executions: {v}\n\
              turn the crash file into a repro: parkrace import {target} <crash file>",
             case.preset,
             case.scenario.describe(),

@@ -150,7 +150,15 @@ fn ablations_undo_one_fix_each_and_are_unsafe() {
 
 #[test]
 fn contenders_parse_and_print_alike() {
-    for s in ["random", "pct:3", "urw", "dfs", "bytes", "bounded:2"] {
+    for s in [
+        "random",
+        "pct:3",
+        "urw",
+        "dfs",
+        "bytes",
+        "bounded:2",
+        "libfuzzer",
+    ] {
         let c: Contender = s.parse().unwrap();
         assert_eq!(c.to_string(), s);
     }
@@ -158,4 +166,57 @@ fn contenders_parse_and_print_alike() {
     for bad in ["bounded:0", "bounded:x", "bfs"] {
         assert!(bad.parse::<Contender>().is_err(), "{bad}");
     }
+}
+
+#[test]
+fn libfuzzer_needs_a_preset_and_its_built_target_and_says_so_in_one_line() {
+    let run = |args: &[&str], bin_dir: &str| {
+        Command::new(env!("CARGO_BIN_EXE_parkrace"))
+            .args(args)
+            .env("PARKRACE_FUZZ_BIN_DIR", bin_dir)
+            .output()
+            .unwrap()
+    };
+    let d = tempfile::tempdir().unwrap();
+    let empty = d.path().to_str().unwrap();
+    let custom = run(
+        &[
+            "compare",
+            "-v",
+            "V5:park_wti=off",
+            "-s",
+            "park",
+            "--strategy",
+            "libfuzzer",
+        ],
+        empty,
+    );
+    let err = String::from_utf8_lossy(&custom.stderr);
+    assert_eq!(custom.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("presets only") && err.lines().count() == 1,
+        "{err}"
+    );
+    let unbuilt = run(
+        &[
+            "compare",
+            "-v",
+            "V2",
+            "-s",
+            "park",
+            "--strategy",
+            "libfuzzer",
+        ],
+        empty,
+    );
+    let err = String::from_utf8_lossy(&unbuilt.stderr);
+    assert_eq!(unbuilt.status.code(), Some(2), "{err}");
+    assert!(err.contains("park_v2") && err.lines().count() == 1, "{err}");
+    // soak leaves libFuzzer to cargo fuzz and ClusterFuzzLite.
+    let soak = Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args(["soak", "--units", "1", "--strategy", "libfuzzer", "--out"])
+        .arg(d.path().join("s"))
+        .output()
+        .unwrap();
+    assert_eq!(soak.status.code(), Some(2));
 }

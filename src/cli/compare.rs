@@ -3,7 +3,7 @@
 use super::{
     CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, targets_for, usage,
 };
-use crate::compare::{Caps, Cell, Contender, ablations, buggy, run_one, survival_svg};
+use crate::compare::{Caps, Cell, Contender, ablations, buggy, survival_svg, try_run_one};
 use crate::target::Target;
 use std::io::Write;
 use std::sync::Mutex;
@@ -22,6 +22,11 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String>
         targets.extend(ablations(10_000));
     }
     let contenders = parse_list(&a.strategies, Contender::defaults, |s| s.parse())?;
+    if contenders.contains(&Contender::LibFuzzer) {
+        for t in &targets {
+            crate::compare::libfuzzer::check(t)?;
+        }
+    }
     if a.seeds == 0 {
         return Err("--seeds must be at least 1".into());
     }
@@ -35,25 +40,32 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String>
     Ok((targets, contenders, caps))
 }
 
-/// Run every seed of one (target, contender) on `jobs` threads.
-fn cell(t: &Target, c: Contender, seeds: u64, caps: Caps, jobs: usize) -> Cell {
+/// Run every seed of one (target, contender) on `jobs` threads; fails where a run cannot
+/// start (the libFuzzer contender's fuzz target).
+fn cell(t: &Target, c: Contender, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, String> {
     let next = AtomicU64::new(1);
     let runs = Mutex::new(vec![None; seeds as usize]);
+    let error = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| {
                 loop {
                     let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed > seeds {
+                    if seed > seeds || error.lock().unwrap().is_some() {
                         break;
                     }
-                    let r = run_one(t, c, seed, caps);
-                    runs.lock().unwrap()[seed as usize - 1] = Some(r);
+                    match try_run_one(t, c, seed, caps) {
+                        Ok(r) => runs.lock().unwrap()[seed as usize - 1] = Some(r),
+                        Err(e) => *error.lock().unwrap() = Some(e),
+                    }
                 }
             });
         }
     });
-    Cell {
+    if let Some(e) = error.into_inner().unwrap() {
+        return Err(e);
+    }
+    Ok(Cell {
         target: t.label(),
         contender: c,
         runs: runs
@@ -62,7 +74,7 @@ fn cell(t: &Target, c: Contender, seeds: u64, caps: Caps, jobs: usize) -> Cell {
             .into_iter()
             .map(|r| r.expect("every seed ran"))
             .collect(),
-    }
+    })
 }
 
 fn row(c: &Cell, executions_cap: usize) -> String {
@@ -111,7 +123,13 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
     for t in &targets {
         let mut cells = Vec::new();
         for &c in &contenders {
-            let cl = cell(t, c, a.seeds, caps, jobs);
+            let cl = match cell(t, c, a.seeds, caps, jobs) {
+                Ok(cl) => cl,
+                Err(e) => {
+                    eprintln!("parkrace: {e}");
+                    return EXIT_IO;
+                }
+            };
             if a.json {
                 let _ = writeln!(out, "{}", cl.json());
             } else {

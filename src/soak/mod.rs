@@ -99,6 +99,10 @@ impl FromStr for Strategy {
             Ok(Contender::Shuttle(ShuttleStrategy::Dfs)) => {
                 Err("dfs is exhaustive from one start and has no seeds to soak over".into())
             }
+            Ok(Contender::LibFuzzer) => Err(
+                "libfuzzer runs as `cargo fuzz` or under ClusterFuzzLite (.clusterfuzzlite/build.sh), not in a soak"
+                    .into(),
+            ),
             Ok(c) => Ok(Strategy::Search(c)),
             Err(e) => Err(format!("{e} or native")),
         }
