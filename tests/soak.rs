@@ -73,6 +73,14 @@ fn journal_units(dir: &Path) -> Vec<u64> {
         .collect()
 }
 
+/// Wait until the journal of `dir` lists at least `n` units (or two minutes pass).
+fn wait_for_units(dir: &Path, n: usize) {
+    let start = Instant::now();
+    while journal_units(dir).len() < n && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Every repro file and race diagram the journal names exists and is whole.
 fn assert_files_exist(dir: &Path) {
     for l in fs::read_to_string(dir.join("journal.jsonl"))
@@ -204,10 +212,7 @@ fn killed_with_sigkill_and_interrupted_then_resumed_it_loses_nothing_and_counts_
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while journal_units(&dir).len() < 10 && start.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_units(&dir, 10);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let after_kill = journal_units(&dir).len();
@@ -237,10 +242,7 @@ fn killed_with_sigkill_and_interrupted_then_resumed_it_loses_nothing_and_counts_
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while journal_units(&dir).len() < after_kill + 5 && start.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_units(&dir, after_kill + 5);
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -405,10 +407,7 @@ fn a_folder_in_use_by_a_running_soak_is_refused_and_report_reads_it_meanwhile() 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while journal_units(&dir).len() < 2 && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_units(&dir, 2);
     let o = run(&["soak", "--resume", dir.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
