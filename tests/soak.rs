@@ -160,19 +160,34 @@ fn a_short_soak_finds_the_v2_race_and_writes_a_repro_that_replays() {
     let v = &s["violations"].as_array().unwrap()[0];
     assert_eq!(v["oracle"], "I5", "the seed's race: {v}");
     assert_eq!(v["history"], "expected");
-    // Both the shuttle search and native stress (reproduced under shuttle) hit it.
+    // Both shuttle units hit it (from fixed seeds). Native stress ran its two units too;
+    // whether it hit the race within 3 s depends on the machine's load (tests/stress.rs
+    // asserts that it finds it).
     let hits: u64 = s["violations"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v["hits"].as_u64().unwrap())
+        .map(|v| v["by_strategy"]["random"].as_u64().unwrap_or(0))
         .sum();
-    assert_eq!(hits, 4, "every unit hits the race: {stdout}");
-    assert!(v["by_strategy"]["random"].as_u64().unwrap() >= 1, "{v}");
+    assert_eq!(hits, 2, "every shuttle unit hits the race: {stdout}");
+    let native = s["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["strategy"] == "native")
+        .unwrap();
+    assert_eq!(native["units"], 2);
+    assert!(native["executions"].as_u64().unwrap() > 0, "{native}");
     let verdict = &s["verdicts"][0];
     assert_eq!(verdict["status"], "caught", "{verdict}");
     assert!(stdout.contains("1 buggy target caught"), "{stdout}");
     // The repro replays, minimized, with its race diagram beside it.
+    let v = s["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["by_strategy"]["random"].as_u64().is_some())
+        .unwrap();
     let file = out.join(v["file"].as_str().unwrap());
     let r = run(&["replay", file.to_str().unwrap()]);
     assert_eq!(r.status.code(), Some(0));
