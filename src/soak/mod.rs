@@ -733,9 +733,7 @@ impl Session<'_> {
         self.write_new(&file, || {
             serde_json::to_string_pretty(&repro).expect("a repro serializes")
         })?;
-        self.write_new(&diagram, || {
-            diagram_text(&repro.violation.to_string(), &repro, None)
-        })?;
+        self.write_new(&diagram, || diagram_text(&repro, &file))?;
         Ok(HitRecord {
             oracle,
             execution: execution as u64,
@@ -842,10 +840,11 @@ fn variant_name(v: &Variant) -> String {
         .unwrap_or_else(|| "custom".into())
 }
 
-/// A repro's race diagram as a text file: the violation, how to replay it, the table.
-pub fn diagram_text(violation: &str, r: &Repro, note: Option<&str>) -> String {
+/// A repro's race diagram as a text file: the violation, how to replay its `file`, the table.
+pub fn diagram_text(r: &Repro, file: &str) -> String {
     let mut s = format!(
-        "{violation}\nvariant   {} ({})\nscenario  {}: {}\n",
+        "{}\nvariant   {} ({})\nscenario  {}: {}\n",
+        r.violation,
         r.preset.as_deref().unwrap_or("custom"),
         r.variant.switch_string(),
         r.scenario.name,
@@ -860,11 +859,7 @@ pub fn diagram_text(violation: &str, r: &Repro, note: Option<&str>) -> String {
             r.steps
         );
     }
-    if let Some(n) = note {
-        s += n;
-        s += "\n";
-    }
-    s += "replay    parkrace replay FILE.json\n\n";
+    s += &format!("replay    parkrace replay {file}\n\n");
     s += &render::table(&r.trace, &r.names, &r.completions, false);
     s
 }
