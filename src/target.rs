@@ -37,25 +37,27 @@ impl Target {
             .collect()
     }
 
-    /// `PRESET SCENARIO`; a switch set that is no preset but differs from V5 in a few
-    /// switches (an ablation of the fixes) is named `V5:switch=value,... SCENARIO`.
+    /// `PRESET SCENARIO`, the variant named as [`variant_label`] names it.
     pub fn label(&self) -> String {
-        let v = match self.variant.preset() {
-            Some(p) => p.name().to_string(),
-            None => {
-                // Name the switches that differ from V5.
-                let v5 = Preset::V5.variant().switches();
-                let diff: Vec<String> = self
-                    .variant
-                    .switches()
-                    .into_iter()
-                    .zip(v5)
-                    .filter(|(a, b)| a.1 != b.1)
-                    .map(|(a, _)| format!("{}={}", a.0, a.1))
-                    .collect();
-                format!("V5:{}", diff.join(","))
-            }
-        };
-        format!("{v} {}", self.scenario.name)
+        format!("{} {}", variant_label(&self.variant), self.scenario.name)
+    }
+}
+
+/// A variant's name in reports: its preset; a switch set that is no preset is named by the
+/// switches that differ from V5 (an ablation of the fixes): `V5:switch=value,...`.
+pub fn variant_label(variant: &Variant) -> String {
+    match variant.preset() {
+        Some(p) => p.name().to_string(),
+        None => {
+            let v5 = Preset::V5.variant().switches();
+            let diff: Vec<String> = variant
+                .switches()
+                .into_iter()
+                .zip(v5)
+                .filter(|(a, b)| a.1 != b.1)
+                .map(|(a, _)| format!("{}={}", a.0, a.1))
+                .collect();
+            format!("V5:{}", diff.join(","))
+        }
     }
 }

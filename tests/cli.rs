@@ -18,11 +18,7 @@ fn hunt_json(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
         .output()
         .unwrap();
     assert!(out.status.code().is_some());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::json_lines(&out.stdout)
 }
 
 #[test]

@@ -87,11 +87,7 @@ fn json_rows_have_the_documented_fields_and_svgs_are_written() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = common::json_lines(&out.stdout);
     assert_eq!(rows.len(), 2);
     common::assert_fields(
         &rows[0],

@@ -79,11 +79,7 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = common::json_lines(&out.stdout);
     assert_eq!(rows.len(), 2);
     common::assert_fields(
         &rows[0],

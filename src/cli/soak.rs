@@ -290,7 +290,6 @@ pub(super) fn cmd_soak(a: SoakArgs) -> i32 {
     let start = Instant::now();
     let deadline = time.map(|t| start + t);
     let session = Session {
-        dir: &dir,
         plan: &plan,
         store: &store,
         jobs,

@@ -237,16 +237,13 @@ impl Cell {
         format!("{} {}", self.target_label(), self.strategy)
     }
 
-    /// `VARIANT SCENARIO`.
+    /// `VARIANT SCENARIO`, as [`Target::label`] names a target.
     pub fn target_label(&self) -> String {
-        let s = match &self.scenario {
-            ScenarioSpec::Fixed(s) => s.clone(),
-            ScenarioSpec::Random => Scenario {
-                name: "random".into(),
-                ..Scenario::random(0)
-            },
-        };
-        Target::new(self.variant, s, self.oracles).label()
+        format!(
+            "{} {}",
+            crate::target::variant_label(&self.variant),
+            self.scenario.name()
+        )
     }
 
     /// The target unit `seed` searches.
@@ -504,7 +501,6 @@ impl Counters {
 
 /// What a session of a campaign is asked to do.
 pub struct Session<'a> {
-    pub dir: &'a Path,
     pub plan: &'a Plan,
     pub store: &'a Store,
     pub jobs: usize,
@@ -721,7 +717,7 @@ impl Session<'_> {
         let (key_preemptions, key_steps) =
             (repro.preemptions + repro.switches.unwrap_or(0), repro.steps);
         let repro = match polish {
-            Some((s, m)) if !self.dir.join(&file).exists() => {
+            Some((s, m)) if !self.store.dir().join(&file).exists() => {
                 let tries = self.plan.campaign.minimize_tries;
                 match minimize_bytes(s, v, o, m.bytes.clone(), tries) {
                     Ok(p) if p.after < m.after => repro_of(s, &p, m.before),
@@ -822,7 +818,7 @@ impl Session<'_> {
 
     /// Write `rel` (relative to the campaign folder) atomically, unless it exists.
     fn write_new(&self, rel: &str, text: impl FnOnce() -> String) -> std::io::Result<()> {
-        let path: PathBuf = self.dir.join(rel);
+        let path: PathBuf = self.store.dir().join(rel);
         if path.exists() {
             return Ok(());
         }

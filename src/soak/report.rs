@@ -123,7 +123,7 @@ pub fn summarize(plan: &Plan, shards: Vec<String>, records: &[UnitRecord]) -> Su
         .iter()
         .map(|cell| CellSummary {
             cell: cell.label(),
-            variant: cell.target_label().split(' ').next().unwrap_or("").into(),
+            variant: crate::target::variant_label(&cell.variant),
             preset: cell.variant.preset().map(|p| p.name().to_string()),
             switches: cell.variant.switch_string(),
             scenario: cell.scenario.name().to_string(),

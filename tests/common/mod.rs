@@ -30,3 +30,11 @@ pub fn assert_fields(v: &serde_json::Value, fields: &[&str]) {
         assert!(v.get(f).is_some(), "missing {f} in {v}");
     }
 }
+
+/// The JSON Lines a command printed, one value per line.
+pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
