@@ -27,6 +27,7 @@ fn throughput(c: &mut Criterion) {
             Strategy::Pct(3),
             Strategy::Urw,
             Strategy::Dfs,
+            Strategy::Focus(2),
         ] {
             let id = BenchmarkId::new(preset.name(), strategy.to_string());
             g.bench_function(id, |b| {
@@ -106,6 +107,7 @@ fn bounded(c: &mut Criterion) {
                 OracleSet::of(&[]),
             ),
             bound: 1,
+            kind: Default::default(),
             time: None,
         };
         let schedules = parkrace::verify::verify(&job).executions();

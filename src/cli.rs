@@ -211,6 +211,11 @@ pub struct VerifyArgs {
     /// preemptions) plus delays (non-default choices where the running task cannot go on).
     #[arg(long, short = 'k', default_value_t = 2)]
     pub preemptions: u32,
+    /// What K counts: `delays` (preemptions plus delays: delay bounding) or `preemptions`
+    /// (preemptions only, CHESS's context bounding: every choice where the running task
+    /// cannot go on is free).
+    #[arg(long, value_enum, default_value = "delays")]
+    pub count: crate::engine::bounded::BoundKind,
     /// Oracles: comma separated (I1,...,I8), "all", or "history" (for each preset the
     /// oracles kernel history says it keeps; every oracle for other switch sets).
     #[arg(long, default_value = "history")]
@@ -240,9 +245,11 @@ pub struct CompareArgs {
     /// Scenario (repeatable); see --variant.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Strategy: random, pct:D, urw, dfs, bytes (the byte-driven scheduler on random bytes)
-    /// or bounded:K (random schedules with at most K preemptions). Repeatable; default:
-    /// random, pct:1 to pct:4, urw, bytes.
+    /// Strategy: random, pct:D, urw, dfs, focus or focus:N (conflict-directed PCT: change
+    /// points only at accesses to shared protocol state, each with probability 1/N, default
+    /// 2), bytes (the byte-driven scheduler on random bytes), bounded:K (random schedules with
+    /// at most K preemptions) or libfuzzer. Repeatable; default: random, pct:1 to pct:4, urw,
+    /// bytes, focus.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Compare on the ablations of the fixes instead of the buggy presets (in addition to
@@ -280,7 +287,8 @@ pub struct HuntArgs {
     /// named scenario.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Strategy: random, pct, pct:DEPTH, urw, dfs. Repeatable; default: random and urw.
+    /// Strategy: random, pct, pct:DEPTH, urw, dfs, focus, focus:N (conflict-directed PCT, see
+    /// `compare --help`). Repeatable; default: random and urw.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8) or "all".

@@ -36,12 +36,16 @@ pub enum Contender {
 }
 
 impl Contender {
-    /// The default line-up: shuttle random, PCT at depths 1 to 4, URW, random bytes.
+    /// The default line-up: shuttle random, PCT at depths 1 to 4, URW, random bytes, and
+    /// parkrace's conflict-directed PCT.
     pub fn defaults() -> Vec<Contender> {
         let mut v = vec![Contender::Shuttle(Strategy::Random)];
         v.extend((1..=4).map(|d| Contender::Shuttle(Strategy::Pct(d))));
         v.push(Contender::Shuttle(Strategy::Urw));
         v.push(Contender::Bytes);
+        v.push(Contender::Shuttle(Strategy::Focus(
+            crate::engine::focus::DEFAULT_ODDS,
+        )));
         v
     }
 }

@@ -7,7 +7,7 @@
 //! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
 
-use crate::engine::bounded::{BoundedDfs, BoundedStats, Stopped};
+use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped};
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::explore::{ByteRun, config, run_bytes, thread_count};
 use crate::run::execute;
@@ -23,6 +23,8 @@ pub struct Verify {
     pub target: Target,
     /// The bound K on preemptions plus delays.
     pub bound: u32,
+    /// What the bound counts.
+    pub kind: BoundKind,
     /// Wall time at most (the search is then incomplete).
     pub time: Option<Duration>,
 }
@@ -63,7 +65,7 @@ impl Verdict {
 
 /// Explore every schedule within `bound`; stop at the first violation.
 fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Option<Stopped>) {
-    let dfs = BoundedDfs::new(bound);
+    let dfs = BoundedDfs::new(bound, v.kind);
     let (stop, stats, last) = (
         Arc::clone(&dfs.stop),
         Arc::clone(&dfs.stats),

@@ -4,6 +4,7 @@
 
 mod common;
 
+use parkrace::engine::bounded::BoundKind;
 use parkrace::explore::run_bytes;
 use parkrace::oracle::{Oracle, OracleSet};
 use parkrace::scenario::Scenario;
@@ -16,6 +17,7 @@ fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
     Verify {
         target: Target::new(p.variant(), Scenario::by_name(scenario).unwrap(), oracles),
         bound,
+        kind: Default::default(),
         time: None,
     }
 }
@@ -65,6 +67,55 @@ fn the_v2_stale_completion_needs_two_and_no_fewer() {
     assert!(d.levels[..2].iter().all(|l| l.stats.exhausted));
 }
 
+/// `--count preemptions` (CHESS's context bounding): choices where the running task cannot go
+/// on are free, so each bound holds every schedule delay bounding has and more.
+#[test]
+fn context_bounding_makes_blocked_choices_free() {
+    let with = |p: Preset, s: &str, oracles: OracleSet, kind: BoundKind| {
+        verify(&Verify {
+            kind,
+            ..job(p, s, oracles, 1)
+        })
+    };
+    // V3's one-tick sleep (d.5) needs one preemption under either count.
+    let delays = with(
+        Preset::V3,
+        "wti-latency",
+        OracleSet::all(),
+        BoundKind::Delays,
+    );
+    let pre = with(
+        Preset::V3,
+        "wti-latency",
+        OracleSet::all(),
+        BoundKind::Preemptions,
+    );
+    for d in [&delays, &pre] {
+        let (_, run) = d.found.as_ref().expect("I8 within one preemption");
+        assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, Oracle::I8);
+        assert_eq!(run.preemptions(), 1);
+        assert!(d.levels[0].stats.exhausted);
+    }
+    // Bound 0 is one schedule under delay bounding, every order of blocked choices here.
+    assert_eq!(delays.levels[0].stats.executions, 1);
+    assert!(pre.levels[0].stats.executions > 100, "{:?}", pre.levels);
+    // V5 keeps every oracle on stop-unparked with one preemption, blocked choices free.
+    let v5 = with(
+        Preset::V5,
+        "stop-unparked",
+        OracleSet::all(),
+        BoundKind::Preemptions,
+    );
+    assert!(v5.verified());
+    let v5_delays = with(
+        Preset::V5,
+        "stop-unparked",
+        OracleSet::all(),
+        BoundKind::Delays,
+    );
+    assert!(v5.schedules() > 10 * v5_delays.schedules());
+}
+
 fn parkrace() -> Command {
     Command::new(env!("CARGO_BIN_EXE_parkrace"))
 }
@@ -88,6 +139,7 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
             "scenario",
             "oracles",
             "preemptions",
+            "count",
             "verified",
             "schedules",
             "schedules_per_bound",
@@ -118,6 +170,7 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         &["-v", "V9"],
         &["--time", "x"],
         &["-s", "x"],
+        &["--count", "x"],
     ] {
         let out = parkrace().arg("verify").args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -57,7 +57,8 @@ pub struct SoakArgs {
     /// generated scenario per unit). Repeatable; default: every named scenario and `random`.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Strategy: random, pct:DEPTH, urw, bytes, bounded:K or native. Repeatable; default:
+    /// Strategy: random, pct:DEPTH, urw, focus, focus:N, bytes, bounded:K or native.
+    /// Repeatable; default:
     /// random, pct:2, pct:3, urw, bytes, native.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,

@@ -3,6 +3,7 @@
 use super::{
     EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, parse_duration, targets_for, usage,
 };
+use crate::engine::bounded::BoundKind;
 use crate::repro::Repro;
 use crate::variant::Preset;
 use crate::verify::{Verdict, Verify, verify};
@@ -35,6 +36,7 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
         .map(|target| Verify {
             target,
             bound: a.preemptions,
+            kind: a.count,
             time,
         })
         .collect())
@@ -116,6 +118,10 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 status = EXIT_FINDING;
             }
             let label = j.variant.label();
+            let what = match a.count {
+                BoundKind::Delays => "preemptions+delays",
+                BoundKind::Preemptions => "preemptions",
+            };
             if a.json {
                 let v = json!({
                     "variant": label,
@@ -123,6 +129,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "scenario": j.scenario.name,
                     "oracles": j.oracles.to_string(),
                     "preemptions": bound,
+                    "count": what,
                     "verified": d.verified(),
                     "complete": d.found.is_some() || d.verified(),
                     "schedules": d.schedules(),
@@ -141,16 +148,24 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 let verdict = match &d.found {
                     Some((stopped, run)) => {
                         let v = run.outcome.violation.as_ref().expect("a violation");
+                        let cost = match a.count {
+                            BoundKind::Delays => format!(
+                                "{} preemption(s) + {} delay(s) (the fewest together)",
+                                run.preemptions(),
+                                stopped.delays
+                            ),
+                            BoundKind::Preemptions => {
+                                format!("{} preemption(s) (the fewest)", run.preemptions())
+                            }
+                        };
                         format!(
-                            "VIOLATION {} with {} preemption(s) + {} delay(s) (the fewest), {}",
+                            "VIOLATION {} with {cost}, {}",
                             v.oracle,
-                            run.preemptions(),
-                            stopped.delays,
                             repro_path.as_deref().unwrap_or("")
                         )
                     }
                     None if d.verified() => format!(
-                        "verified: no violation of {} in {} schedules",
+                        "verified: no violation of {} with at most {bound} {what} in {} schedules",
                         j.oracles,
                         d.schedules()
                     ),

@@ -49,8 +49,8 @@ struct Point {
 impl Point {
     /// Every option but the default costs one: a preemption where the running task could go
     /// on or for a draw, a delay where it could not (see the module documentation).
-    fn cost(&self, option: u8) -> u32 {
-        u32::from(option != 0)
+    fn cost(&self, option: u8, kind: BoundKind) -> u32 {
+        u32::from(option != 0 && (self.preemptive || kind == BoundKind::Delays))
     }
 
     /// The schedule byte that makes the byte-driven scheduler take the same option.
@@ -83,10 +83,23 @@ pub struct Stopped {
     pub delays: u32,
 }
 
-/// The depth-first search over schedules with at most `bound` preemptions plus delays.
+/// What a bound counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BoundKind {
+    /// Preemptions plus delays (delay bounding): every non-default choice costs one.
+    #[default]
+    Delays,
+    /// Preemptions only (CHESS's context bounding): where the running task cannot go on,
+    /// every choice is free.
+    Preemptions,
+}
+
+/// The depth-first search over schedules with at most `bound` preemptions (plus delays,
+/// under [`BoundKind::Delays`]).
 #[derive(Debug)]
 pub struct BoundedDfs {
     bound: u32,
+    kind: BoundKind,
     /// The options to take at the first decisions of the next execution.
     prefix: Vec<u8>,
     /// The decisions of the current execution.
@@ -101,9 +114,10 @@ pub struct BoundedDfs {
 }
 
 impl BoundedDfs {
-    pub fn new(bound: u32) -> Self {
+    pub fn new(bound: u32, kind: BoundKind) -> Self {
         BoundedDfs {
             bound,
+            kind,
             prefix: Vec::new(),
             trail: Vec::new(),
             setup: true,
@@ -125,11 +139,12 @@ impl BoundedDfs {
         let mut c = 0;
         for p in &self.trail {
             cost.push(c);
-            c += p.cost(p.chosen);
+            c += p.cost(p.chosen, self.kind);
         }
         for j in (0..self.trail.len()).rev() {
             let p = self.trail[j];
-            if let Some(o) = (p.chosen + 1..p.options).find(|&o| cost[j] + p.cost(o) <= self.bound)
+            if let Some(o) =
+                (p.chosen + 1..p.options).find(|&o| cost[j] + p.cost(o, self.kind) <= self.bound)
             {
                 self.prefix = self.trail[..j].iter().map(|p| p.chosen).collect();
                 self.prefix.push(o);

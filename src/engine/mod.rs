@@ -8,6 +8,7 @@
 //! step that makes the condition true calls [`Platform::wake`]. Model code never busy-spins.
 
 pub mod bounded;
+pub mod focus;
 pub mod native;
 pub mod shuttle;
 

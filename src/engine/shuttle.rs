@@ -85,6 +85,9 @@ pub enum Strategy {
     Urw,
     /// shuttle's depth-first search (exhaustive over task choices; random data fixed).
     Dfs,
+    /// parkrace's conflict-directed PCT: priority change points only right after accesses
+    /// to shared protocol state, each with probability 1/N ([`super::focus`]).
+    Focus(u32),
 }
 
 impl Strategy {
@@ -106,6 +109,7 @@ impl Strategy {
             Strategy::Pct(d) => Box::new(PctScheduler::new_from_seed(seed, d.max(1), executions)),
             Strategy::Urw => Box::new(UrwRandomScheduler::new_from_seed(seed, executions)),
             Strategy::Dfs => Box::new(DfsScheduler::new(Some(executions), true)),
+            Strategy::Focus(n) => Box::new(super::focus::FocusScheduler::new(seed, n, executions)),
         }
     }
 }
@@ -117,6 +121,7 @@ impl fmt::Display for Strategy {
             Strategy::Pct(d) => write!(f, "pct:{d}"),
             Strategy::Urw => f.write_str("urw"),
             Strategy::Dfs => f.write_str("dfs"),
+            Strategy::Focus(n) => write!(f, "focus:{n}"),
         }
     }
 }
@@ -130,6 +135,7 @@ impl FromStr for Strategy {
             "pct" => Ok(Strategy::Pct(3)),
             "urw" => Ok(Strategy::Urw),
             "dfs" => Ok(Strategy::Dfs),
+            "focus" => Ok(Strategy::Focus(super::focus::DEFAULT_ODDS)),
             _ => {
                 if let Some(d) = s.strip_prefix("pct:") {
                     let d: usize = d.parse().map_err(|_| format!("bad PCT depth in '{s}'"))?;
@@ -138,8 +144,15 @@ impl FromStr for Strategy {
                     }
                     return Err(format!("PCT depth must be 1 to 16, got {d}"));
                 }
+                if let Some(n) = s.strip_prefix("focus:") {
+                    return match n.parse::<u32>() {
+                        Ok(n) if (1..=64).contains(&n) => Ok(Strategy::Focus(n)),
+                        _ => Err(format!("focus:N takes N from 1 to 64, got '{n}'")),
+                    };
+                }
                 Err(format!(
-                    "unknown strategy '{s}' (expected random, pct, pct:D, urw or dfs)"
+                    "unknown strategy '{s}' (expected random, pct, pct:D, urw, dfs, focus or \
+                     focus:N)"
                 ))
             }
         }

@@ -79,6 +79,7 @@ impl S<'_> {
         };
         let tasks = &self.w.tasks;
         crate::feedback::observe(&e, |t| tasks[t].kind.code());
+        crate::engine::focus::hint(&e.what);
         self.w.trace.push(e);
     }
 

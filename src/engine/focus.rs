@@ -1,0 +1,206 @@
+//! Conflict-directed PCT (`--strategy focus`): parkrace's own search strategy.
+//!
+//! PCT (Burckhardt et al., ASPLOS 2010) runs the highest-priority runnable task and, at d - 1
+//! change points drawn uniformly among the k scheduling points of an execution, drops the
+//! running task to the lowest priority. Its chance of hitting a bug of depth d is
+//! 1/(n k^(d-1)), and here k is about 200 while the races need the other CPU to run between
+//! two particular steps, so PCT at depth 3 or 4 needs hundreds to thousands of executions
+//! (README, "Comparing strategies"). But most of the model's steps cannot race: taking or
+//! dropping a lock, picking the next task, `preempt_disable`. What races is the protocol's
+//! shared state: a task's state word, `on_rq`, `on_cpu`, a completion's count and the kthread
+//! flags. So this scheduler places priority change points only at *conflicting accesses*:
+//!
+//! - each task gets a random priority when it is first seen; the highest-priority runnable
+//!   task runs;
+//! - after a step that read or wrote shared protocol state, the next decision where the
+//!   running task could go on is a change point with probability 1/`odds` (default 2): the
+//!   running task drops below every other, so another task runs from there, in the window
+//!   right after the access;
+//! - no other decision changes a priority, so between conflicting accesses a task runs as far
+//!   as it can, as under PCT;
+//! - controlled draws (an injected tick, a wakeup preemption) are uniformly random, as under
+//!   shuttle's random and PCT schedulers;
+//! - the first execution of a run has no change points at all: the schedule CHESS tries
+//!   first, where the races that need no preemption between threads (V0 and V1's early
+//!   return, `kthread_stop` of a never-parked thread) show at once.
+//!
+//! The number of change points is not bounded: each conflicting access is a coin toss, so an
+//! execution preempts about (conflicting accesses)/`odds` times, all of them at places where
+//! a preemption can change what another task reads.
+//!
+//! The model reports conflicting accesses through [`hint`], which it calls for every trace
+//! event; shuttle runs all threads of an execution on one OS thread, so a thread-local flag
+//! carries the hint from the step to the next scheduling decision. Everything else is drawn
+//! from a seeded SplitMix, so a run repeats exactly from its seed.
+
+use super::shuttle::{candidates, setup_pick};
+use crate::model::trace::What;
+use crate::scenario::SplitMix;
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::cell::Cell;
+
+/// The default odds of a change point at a conflicting access (probability 1/2).
+pub const DEFAULT_ODDS: u32 = 2;
+
+thread_local! {
+    /// A conflicting access happened since the last real decision.
+    static PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a trace event is a conflicting access: a read or write of a shared protocol
+/// variable (task state, `on_rq`, `on_cpu`, a completion's `done`, a kthread flag).
+pub fn conflicting(what: &What) -> bool {
+    matches!(
+        what,
+        What::StateRead { .. }
+            | What::StateWrite { .. }
+            | What::OnRq { .. }
+            | What::OnRqRead { .. }
+            | What::OnCpu { .. }
+            | What::OnCpuRead { .. }
+            | What::FlagSet { .. }
+            | What::FlagClear { .. }
+            | What::FlagTest { .. }
+            | What::FlagTestAndSet { .. }
+            | What::FlagTestAndClear { .. }
+            | What::Done { .. }
+            | What::DoneRead { .. }
+    )
+}
+
+/// Tell the scheduler about a model event (the model calls it for every trace event).
+#[inline]
+pub fn hint(what: &What) {
+    if conflicting(what) {
+        PENDING.with(|p| p.set(true));
+    }
+}
+
+/// Take the pending conflicting access, if any.
+fn take_pending() -> bool {
+    PENDING.with(|p| p.replace(false))
+}
+
+/// The conflict-directed PCT scheduler (see the module documentation).
+#[derive(Debug)]
+pub struct FocusScheduler {
+    rng: SplitMix,
+    odds: u64,
+    executions_left: usize,
+    /// Executions started (the first has no change points).
+    started: usize,
+    setup: bool,
+    /// Priority of each shuttle task seen so far in this execution; higher runs first.
+    prio: Vec<u64>,
+    /// The priority the next change point gives (below every priority given so far).
+    low: u64,
+}
+
+impl FocusScheduler {
+    /// A scheduler for `executions` executions from `seed`, with a change point at a
+    /// conflicting access with probability 1/`odds`.
+    pub fn new(seed: u64, odds: u32, executions: usize) -> Self {
+        FocusScheduler {
+            rng: SplitMix(seed ^ 0xf0c5_f0c5_f0c5_f0c5),
+            odds: u64::from(odds.max(1)),
+            executions_left: executions,
+            started: 0,
+            setup: true,
+            prio: Vec::new(),
+            low: 0,
+        }
+    }
+
+    /// The priority of shuttle task `t` (drawn when first asked).
+    fn priority(&mut self, t: TaskId) -> u64 {
+        let i = usize::from(t);
+        while self.prio.len() <= i {
+            // Initial priorities sit above every priority a change point gives.
+            let p = (1 << 62) + (self.rng.next() >> 2);
+            self.prio.push(p);
+        }
+        self.prio[i]
+    }
+}
+
+impl Scheduler for FocusScheduler {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.executions_left == 0 {
+            return None;
+        }
+        self.executions_left -= 1;
+        self.started += 1;
+        self.setup = true;
+        self.prio.clear();
+        self.low = 1 << 61;
+        take_pending();
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
+            take_pending();
+            return Some(t);
+        }
+        let (cands, cur_runs) = candidates(runnable, current);
+        if cands.len() < 2 {
+            return cands.first().copied();
+        }
+        if take_pending() && cur_runs && self.started > 1 && self.rng.below(self.odds) == 0 {
+            self.priority(cands[0]);
+            self.low -= 1;
+            self.prio[usize::from(cands[0])] = self.low;
+        }
+        let mut best = cands[0];
+        let mut top = self.priority(best);
+        for &c in &cands[1..] {
+            let p = self.priority(c);
+            if p > top {
+                (best, top) = (c, p);
+            }
+        }
+        Some(best)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicting_accesses_are_the_shared_protocol_state_only() {
+        assert!(conflicting(&What::StateWrite {
+            task: 1,
+            old: 0,
+            new: 1
+        }));
+        assert!(conflicting(&What::DoneRead { comp: 0, value: 0 }));
+        assert!(conflicting(&What::FlagTest {
+            bit: 0,
+            value: false
+        }));
+        assert!(!conflicting(&What::Lock {
+            lock: crate::model::trace::LockKey::Rq(0)
+        }));
+        assert!(!conflicting(&What::Note { text: "x".into() }));
+    }
+
+    #[test]
+    fn a_hint_is_pending_until_taken() {
+        take_pending();
+        hint(&What::Note { text: "x".into() });
+        assert!(!take_pending());
+        hint(&What::OnCpu { task: 0, new: true });
+        assert!(take_pending());
+        assert!(!take_pending());
+    }
+}
