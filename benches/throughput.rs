@@ -27,7 +27,7 @@ fn throughput(c: &mut Criterion) {
             Strategy::Pct(3),
             Strategy::Urw,
             Strategy::Dfs,
-            Strategy::Focus(2),
+            Strategy::Focus(None),
         ] {
             let id = BenchmarkId::new(preset.name(), strategy.to_string());
             g.bench_function(id, |b| {
@@ -108,6 +108,7 @@ fn bounded(c: &mut Criterion) {
             ),
             bound: 1,
             kind: Default::default(),
+            delays: None,
             time: None,
         };
         let schedules = parkrace::verify::verify(&job).executions();

@@ -216,6 +216,9 @@ pub struct VerifyArgs {
     /// cannot go on is free).
     #[arg(long, value_enum, default_value = "delays")]
     pub count: crate::engine::bounded::BoundKind,
+    /// With --count preemptions: at most D delays as well (default: any number).
+    #[arg(long, value_name = "D")]
+    pub delays: Option<u32>,
     /// Oracles: comma separated (I1,...,I8), "all", or "history" (for each preset the
     /// oracles kernel history says it keeps; every oracle for other switch sets).
     #[arg(long, default_value = "history")]
@@ -246,8 +249,8 @@ pub struct CompareArgs {
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
     /// Strategy: random, pct:D, urw, dfs, focus or focus:N (conflict-directed PCT: change
-    /// points only at accesses to shared protocol state, each with probability 1/N, default
-    /// 2), bytes (the byte-driven scheduler on random bytes), bounded:K (random schedules with
+    /// points only at accesses to shared protocol state, each with probability 1/N; plain
+    /// focus draws per execution between 1/2 and none), bytes (the byte-driven scheduler on random bytes), bounded:K (random schedules with
     /// at most K preemptions) or libfuzzer. Repeatable; default: random, pct:1 to pct:4, urw,
     /// bytes, focus.
     #[arg(long = "strategy")]

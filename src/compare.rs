@@ -43,9 +43,7 @@ impl Contender {
         v.extend((1..=4).map(|d| Contender::Shuttle(Strategy::Pct(d))));
         v.push(Contender::Shuttle(Strategy::Urw));
         v.push(Contender::Bytes);
-        v.push(Contender::Shuttle(Strategy::Focus(
-            crate::engine::focus::DEFAULT_ODDS,
-        )));
+        v.push(Contender::Shuttle(Strategy::Focus(None)));
         v
     }
 }

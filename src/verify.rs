@@ -25,6 +25,8 @@ pub struct Verify {
     pub bound: u32,
     /// What the bound counts.
     pub kind: BoundKind,
+    /// Under [`BoundKind::Preemptions`], at most this many delays as well (`None`: any).
+    pub delays: Option<u32>,
     /// Wall time at most (the search is then incomplete).
     pub time: Option<Duration>,
 }
@@ -65,7 +67,7 @@ impl Verdict {
 
 /// Explore every schedule within `bound`; stop at the first violation.
 fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Option<Stopped>) {
-    let dfs = BoundedDfs::new(bound, v.kind);
+    let dfs = BoundedDfs::new(bound, v.kind, v.delays);
     let (stop, stats, last) = (
         Arc::clone(&dfs.stop),
         Arc::clone(&dfs.stats),

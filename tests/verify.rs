@@ -18,6 +18,7 @@ fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
         target: Target::new(p.variant(), Scenario::by_name(scenario).unwrap(), oracles),
         bound,
         kind: Default::default(),
+        delays: None,
         time: None,
     }
 }
@@ -114,6 +115,16 @@ fn context_bounding_makes_blocked_choices_free() {
         BoundKind::Delays,
     );
     assert!(v5.schedules() > 10 * v5_delays.schedules());
+    // With no delays allowed, bound 0 is the one default schedule again, and one preemption
+    // gives no more schedules than one preemption or delay.
+    let no_delays = verify(&Verify {
+        kind: BoundKind::Preemptions,
+        delays: Some(0),
+        ..job(Preset::V5, "stop-unparked", OracleSet::all(), 1)
+    });
+    assert!(no_delays.verified());
+    assert_eq!(no_delays.levels[0].stats.executions, 1);
+    assert!(no_delays.schedules() <= v5_delays.schedules());
 }
 
 fn parkrace() -> Command {
@@ -171,6 +182,7 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         &["--time", "x"],
         &["-s", "x"],
         &["--count", "x"],
+        &["--delays", "1"],
     ] {
         let out = parkrace().arg("verify").args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -31,12 +31,20 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
             a.preemptions
         ));
     }
+    if a.delays.is_some() && a.count != BoundKind::Preemptions {
+        return Err(
+            "--delays caps delays beside --count preemptions; with --count delays, K \
+                    already counts them"
+                .into(),
+        );
+    }
     Ok(targets
         .into_iter()
         .map(|target| Verify {
             target,
             bound: a.preemptions,
             kind: a.count,
+            delays: a.delays,
             time,
         })
         .collect())
@@ -118,9 +126,10 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 status = EXIT_FINDING;
             }
             let label = j.variant.label();
-            let what = match a.count {
-                BoundKind::Delays => "preemptions+delays",
-                BoundKind::Preemptions => "preemptions",
+            let what = match (a.count, a.delays) {
+                (BoundKind::Delays, _) => "preemptions+delays".to_string(),
+                (BoundKind::Preemptions, None) => "preemptions".to_string(),
+                (BoundKind::Preemptions, Some(d)) => format!("preemptions and {d} delays"),
             };
             if a.json {
                 let v = json!({
@@ -130,6 +139,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "oracles": j.oracles.to_string(),
                     "preemptions": bound,
                     "count": what,
+                    "delays": a.delays,
                     "verified": d.verified(),
                     "complete": d.found.is_some() || d.verified(),
                     "schedules": d.schedules(),
@@ -154,9 +164,14 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                                 run.preemptions(),
                                 stopped.delays
                             ),
-                            BoundKind::Preemptions => {
-                                format!("{} preemption(s) (the fewest)", run.preemptions())
-                            }
+                            BoundKind::Preemptions => format!(
+                                "{} preemption(s) (the fewest{}) + {} delay(s)",
+                                run.preemptions(),
+                                a.delays
+                                    .map(|d| format!(" with at most {d} delays"))
+                                    .unwrap_or_default(),
+                                stopped.delays
+                            ),
                         };
                         format!(
                             "VIOLATION {} with {cost}, {}",

@@ -49,8 +49,12 @@ struct Point {
 impl Point {
     /// Every option but the default costs one: a preemption where the running task could go
     /// on or for a draw, a delay where it could not (see the module documentation).
-    fn cost(&self, option: u8, kind: BoundKind) -> u32 {
-        u32::from(option != 0 && (self.preemptive || kind == BoundKind::Delays))
+    fn cost(&self, option: u8) -> (u32, u32) {
+        match (option != 0, self.preemptive) {
+            (false, _) => (0, 0),
+            (true, true) => (1, 0),
+            (true, false) => (0, 1),
+        }
     }
 
     /// The schedule byte that makes the byte-driven scheduler take the same option.
@@ -95,11 +99,13 @@ pub enum BoundKind {
 }
 
 /// The depth-first search over schedules with at most `bound` preemptions (plus delays,
-/// under [`BoundKind::Delays`]).
+/// under [`BoundKind::Delays`]; under [`BoundKind::Preemptions`], with at most `delays`
+/// delays where that is given).
 #[derive(Debug)]
 pub struct BoundedDfs {
     bound: u32,
     kind: BoundKind,
+    delays: Option<u32>,
     /// The options to take at the first decisions of the next execution.
     prefix: Vec<u8>,
     /// The decisions of the current execution.
@@ -114,10 +120,11 @@ pub struct BoundedDfs {
 }
 
 impl BoundedDfs {
-    pub fn new(bound: u32, kind: BoundKind) -> Self {
+    pub fn new(bound: u32, kind: BoundKind, delays: Option<u32>) -> Self {
         BoundedDfs {
             bound,
             kind,
+            delays,
             prefix: Vec::new(),
             trail: Vec::new(),
             setup: true,
@@ -133,19 +140,32 @@ impl BoundedDfs {
         self.trail.iter().map(Point::byte).collect()
     }
 
+    /// Whether `preemptions` and `delays` are within the bound.
+    fn fits(&self, preemptions: u32, delays: u32) -> bool {
+        match self.kind {
+            BoundKind::Delays => preemptions + delays <= self.bound,
+            BoundKind::Preemptions => {
+                preemptions <= self.bound && self.delays.is_none_or(|d| delays <= d)
+            }
+        }
+    }
+
     /// The next prefix: the deepest decision with an untried option within the bound.
     fn advance(&mut self) -> bool {
         let mut cost = Vec::with_capacity(self.trail.len() + 1);
-        let mut c = 0;
-        for p in &self.trail {
-            cost.push(c);
-            c += p.cost(p.chosen, self.kind);
+        let (mut p, mut d) = (0, 0);
+        for pt in &self.trail {
+            cost.push((p, d));
+            let (a, b) = pt.cost(pt.chosen);
+            (p, d) = (p + a, d + b);
         }
         for j in (0..self.trail.len()).rev() {
-            let p = self.trail[j];
-            if let Some(o) =
-                (p.chosen + 1..p.options).find(|&o| cost[j] + p.cost(o, self.kind) <= self.bound)
-            {
+            let pt = self.trail[j];
+            let (p, d) = cost[j];
+            if let Some(o) = (pt.chosen + 1..pt.options).find(|&o| {
+                let (a, b) = pt.cost(o);
+                self.fits(p + a, d + b)
+            }) {
                 self.prefix = self.trail[..j].iter().map(|p| p.chosen).collect();
                 self.prefix.push(o);
                 return true;

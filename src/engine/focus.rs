@@ -13,20 +13,28 @@
 //! - each task gets a random priority when it is first seen; the highest-priority runnable
 //!   task runs;
 //! - after a step that read or wrote shared protocol state, the next decision where the
-//!   running task could go on is a change point with probability 1/`odds` (default 2): the
-//!   running task drops below every other, so another task runs from there, in the window
-//!   right after the access;
+//!   running task could go on is a change point with probability 1/`odds`: the running task
+//!   drops below every other, so another task runs from there, in the window right after the
+//!   access;
 //! - no other decision changes a priority, so between conflicting accesses a task runs as far
 //!   as it can, as under PCT;
 //! - controlled draws (an injected tick, a wakeup preemption) are uniformly random, as under
 //!   shuttle's random and PCT schedulers;
-//! - the first execution of a run has no change points at all: the schedule CHESS tries
-//!   first, where the races that need no preemption between threads (V0 and V1's early
-//!   return, `kthread_stop` of a never-parked thread) show at once.
+//! - the first execution of a run has no change points and runs the lowest id first, as
+//!   PCT's first execution does: the schedule CHESS tries first, where the races that need
+//!   no preemption between threads (V0 and V1's early return, `kthread_stop` of a
+//!   never-parked thread) show at once.
 //!
 //! The number of change points is not bounded: each conflicting access is a coin toss, so an
 //! execution preempts about (conflicting accesses)/`odds` times, all of them at places where
 //! a preemption can change what another task reads.
+//!
+//! `focus:N` fixes `odds` at N. Plain `focus` draws it per execution: 2 for half of the
+//! executions, and no change points at all for the other half (PCT at depth 1 with random
+//! priorities: one task goes as far as it can, and the races that need only an injected tick
+//! at the right place show there). On the cross-CPU V2 races the mixture needs about twice the
+//! executions of `focus:2`; on the ablation where PCT at depth 1 wins (V5 with V2's completer,
+//! preempt-parked) it needs a tenth (README, "Comparing strategies").
 //!
 //! The model reports conflicting accesses through [`hint`], which it calls for every trace
 //! event; shuttle runs all threads of an execution on one OS thread, so a thread-local flag
@@ -39,8 +47,9 @@ use crate::scenario::SplitMix;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::cell::Cell;
 
-/// The default odds of a change point at a conflicting access (probability 1/2).
-pub const DEFAULT_ODDS: u32 = 2;
+/// The odds of a change point at a conflicting access in plain `focus`'s executions that
+/// have change points (probability 1/2).
+pub const MIXED_ODDS: u32 = 2;
 
 thread_local! {
     /// A conflicting access happened since the last real decision.
@@ -85,6 +94,9 @@ fn take_pending() -> bool {
 #[derive(Debug)]
 pub struct FocusScheduler {
     rng: SplitMix,
+    /// Fixed odds (`focus:N`), or `None` for plain `focus`'s per-execution mixture.
+    fixed: Option<u32>,
+    /// This execution's odds (0: no change points).
     odds: u64,
     executions_left: usize,
     /// Executions started (the first has no change points).
@@ -98,11 +110,12 @@ pub struct FocusScheduler {
 
 impl FocusScheduler {
     /// A scheduler for `executions` executions from `seed`, with a change point at a
-    /// conflicting access with probability 1/`odds`.
-    pub fn new(seed: u64, odds: u32, executions: usize) -> Self {
+    /// conflicting access with probability 1/`odds` (`None`: plain `focus`'s mixture).
+    pub fn new(seed: u64, odds: Option<u32>, executions: usize) -> Self {
         FocusScheduler {
             rng: SplitMix(seed ^ 0xf0c5_f0c5_f0c5_f0c5),
-            odds: u64::from(odds.max(1)),
+            fixed: odds,
+            odds: 0,
             executions_left: executions,
             started: 0,
             setup: true,
@@ -115,8 +128,13 @@ impl FocusScheduler {
     fn priority(&mut self, t: TaskId) -> u64 {
         let i = usize::from(t);
         while self.prio.len() <= i {
-            // Initial priorities sit above every priority a change point gives.
-            let p = (1 << 62) + (self.rng.next() >> 2);
+            // Initial priorities sit above every priority a change point gives. The first
+            // execution runs the lowest id first (as PCT's first execution does).
+            let p = if self.started == 1 {
+                (1 << 62) - self.prio.len() as u64
+            } else {
+                (1 << 62) + (self.rng.next() >> 2)
+            };
             self.prio.push(p);
         }
         self.prio[i]
@@ -130,6 +148,11 @@ impl Scheduler for FocusScheduler {
         }
         self.executions_left -= 1;
         self.started += 1;
+        self.odds = match self.fixed {
+            Some(n) => u64::from(n.max(1)),
+            None if self.rng.below(2) == 0 => u64::from(MIXED_ODDS),
+            None => 0,
+        };
         self.setup = true;
         self.prio.clear();
         self.low = 1 << 61;
@@ -151,7 +174,12 @@ impl Scheduler for FocusScheduler {
         if cands.len() < 2 {
             return cands.first().copied();
         }
-        if take_pending() && cur_runs && self.started > 1 && self.rng.below(self.odds) == 0 {
+        if take_pending()
+            && cur_runs
+            && self.started > 1
+            && self.odds != 0
+            && self.rng.below(self.odds) == 0
+        {
             self.priority(cands[0]);
             self.low -= 1;
             self.prio[usize::from(cands[0])] = self.low;

@@ -86,8 +86,9 @@ pub enum Strategy {
     /// shuttle's depth-first search (exhaustive over task choices; random data fixed).
     Dfs,
     /// parkrace's conflict-directed PCT: priority change points only right after accesses
-    /// to shared protocol state, each with probability 1/N ([`super::focus`]).
-    Focus(u32),
+    /// to shared protocol state, each with probability 1/N (`None`: per execution, 1/2 or no
+    /// change points) ([`super::focus`]).
+    Focus(Option<u32>),
 }
 
 impl Strategy {
@@ -121,7 +122,8 @@ impl fmt::Display for Strategy {
             Strategy::Pct(d) => write!(f, "pct:{d}"),
             Strategy::Urw => f.write_str("urw"),
             Strategy::Dfs => f.write_str("dfs"),
-            Strategy::Focus(n) => write!(f, "focus:{n}"),
+            Strategy::Focus(None) => f.write_str("focus"),
+            Strategy::Focus(Some(n)) => write!(f, "focus:{n}"),
         }
     }
 }
@@ -135,7 +137,7 @@ impl FromStr for Strategy {
             "pct" => Ok(Strategy::Pct(3)),
             "urw" => Ok(Strategy::Urw),
             "dfs" => Ok(Strategy::Dfs),
-            "focus" => Ok(Strategy::Focus(super::focus::DEFAULT_ODDS)),
+            "focus" => Ok(Strategy::Focus(None)),
             _ => {
                 if let Some(d) = s.strip_prefix("pct:") {
                     let d: usize = d.parse().map_err(|_| format!("bad PCT depth in '{s}'"))?;
@@ -146,7 +148,7 @@ impl FromStr for Strategy {
                 }
                 if let Some(n) = s.strip_prefix("focus:") {
                     return match n.parse::<u32>() {
-                        Ok(n) if (1..=64).contains(&n) => Ok(Strategy::Focus(n)),
+                        Ok(n) if (1..=64).contains(&n) => Ok(Strategy::Focus(Some(n))),
                         _ => Err(format!("focus:N takes N from 1 to 64, got '{n}'")),
                     };
                 }
