@@ -208,7 +208,8 @@ pub struct VerifyArgs {
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
     /// The bound K on preemptions (preemptive switches, injected ticks and wakeup
-    /// preemptions) plus delays (non-default choices where the running task cannot go on).
+    /// preemptions) plus delays (non-default choices where the running task cannot go on);
+    /// on preemptions only with --count preemptions.
     #[arg(long, short = 'k', default_value_t = 2)]
     pub preemptions: u32,
     /// What K counts: `delays` (preemptions plus delays: delay bounding) or `preemptions`

@@ -2,7 +2,8 @@
 //! most K preemptions plus delays ([`crate::engine::bounded`]), bound by bound (0, 1, ..., K),
 //! so that the first violation found has the fewest preemptions plus delays any violation of
 //! the scenario needs. A clean result is a proof within the bound: no schedule with at most K
-//! preemptions plus delays violates the checked oracles.
+//! preemptions plus delays violates the checked oracles. With [`BoundKind::Preemptions`], K
+//! counts preemptions only (CHESS's context bounding), and the same holds for preemptions.
 //!
 //! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 pub struct Verify {
     pub target: Target,
-    /// The bound K on preemptions plus delays.
+    /// The bound K on preemptions (plus delays, under [`BoundKind::Delays`]).
     pub bound: u32,
     /// What the bound counts.
     pub kind: BoundKind,

@@ -20,6 +20,11 @@
 //! per scenario. A clean result proves: no schedule within K preemptions plus delays violates
 //! the checked oracles.
 //!
+//! [`BoundKind::Preemptions`] counts preemptions only, as CHESS's context bounding does: every
+//! choice where the running task cannot go on is free (or capped separately, `--delays D`).
+//! That is the stronger proof, and without a reduction of equivalent interleavings it is out
+//! of reach on the two-CPU scenarios (README, "Verification").
+//!
 //! The search is stateless: each execution replays a prefix of choices and then takes the
 //! default at every later decision; the next prefix is the deepest decision with an untried
 //! option that keeps the cost within the bound. The model is deterministic under a given
@@ -47,8 +52,9 @@ struct Point {
 }
 
 impl Point {
-    /// Every option but the default costs one: a preemption where the running task could go
-    /// on or for a draw, a delay where it could not (see the module documentation).
+    /// What taking `option` costs, as (preemptions, delays): every option but the default
+    /// costs one preemption where the running task could go on or for a draw, one delay
+    /// where it could not (see the module documentation).
     fn cost(&self, option: u8) -> (u32, u32) {
         match (option != 0, self.preemptive) {
             (false, _) => (0, 0),
