@@ -92,17 +92,6 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub fn all() -> Vec<Strategy> {
-        vec![
-            Strategy::Random,
-            Strategy::Pct(1),
-            Strategy::Pct(2),
-            Strategy::Pct(3),
-            Strategy::Urw,
-            Strategy::Dfs,
-        ]
-    }
-
     /// Build the shuttle scheduler for `executions` executions from `seed`.
     pub fn scheduler(self, seed: u64, executions: usize) -> Box<dyn Scheduler + Send> {
         match self {
