@@ -96,10 +96,10 @@ pub struct FocusScheduler {
     rng: SplitMix,
     /// Fixed odds (`focus:N`), or `None` for plain `focus`'s per-execution mixture.
     fixed: Option<u32>,
-    /// This execution's odds (0: no change points).
+    /// This execution's odds (0: no change points, as in every run's first execution).
     odds: u64,
     executions_left: usize,
-    /// Executions started (the first has no change points).
+    /// Executions started (the first runs the lowest id first).
     started: usize,
     setup: bool,
     /// Priority of each shuttle task seen so far in this execution; higher runs first.
@@ -148,11 +148,14 @@ impl Scheduler for FocusScheduler {
         }
         self.executions_left -= 1;
         self.started += 1;
-        self.odds = match self.fixed {
+        let odds = match self.fixed {
             Some(n) => u64::from(n.max(1)),
             None if self.rng.below(2) == 0 => u64::from(MIXED_ODDS),
             None => 0,
         };
+        // The first execution has no change points (drawn all the same, so that the random
+        // stream of later executions does not depend on it).
+        self.odds = if self.started == 1 { 0 } else { odds };
         self.setup = true;
         self.prio.clear();
         self.low = 1 << 61;
@@ -174,12 +177,9 @@ impl Scheduler for FocusScheduler {
         if cands.len() < 2 {
             return cands.first().copied();
         }
-        if take_pending()
-            && cur_runs
-            && self.started > 1
-            && self.odds != 0
-            && self.rng.below(self.odds) == 0
-        {
+        if take_pending() && cur_runs && self.odds != 0 && self.rng.below(self.odds) == 0 {
+            // Draw the running task's priority first if it has none yet, so the draws happen
+            // in the same order as without the change point.
             self.priority(cands[0]);
             self.low -= 1;
             self.prio[usize::from(cands[0])] = self.low;
