@@ -110,6 +110,7 @@ fn bounded(c: &mut Criterion) {
             kind: Default::default(),
             delays: None,
             time: None,
+            cache: true,
         };
         let schedules = parkrace::verify::verify(&job).executions();
         g.throughput(Throughput::Elements(schedules));

@@ -220,6 +220,10 @@ pub struct VerifyArgs {
     /// With --count preemptions: at most D delays as well (default: any number).
     #[arg(long, value_name = "D")]
     pub delays: Option<u32>,
+    /// Run every schedule to its end, without cutting those that reach a state already
+    /// explored with as much of the bound left (state caching, the default).
+    #[arg(long)]
+    pub no_state_cache: bool,
     /// Oracles: comma separated (I1,...,I8), "all", or "history" (for each preset the
     /// oracles kernel history says it keeps; every oracle for other switch sets).
     #[arg(long, default_value = "history")]

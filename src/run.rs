@@ -2,6 +2,7 @@
 //! model thread, wait for the scenario's end, stop everything, and report the outcome.
 //! Data flows one way: scenario -> engine -> model -> oracle -> outcome.
 
+use crate::engine::statecache::{self, Ask, Probed};
 use crate::engine::{Join, Platform};
 use crate::model::kthread::{
     UnparkFrom, do_exit, kthread_create_on_cpu, kthread_entry, kthread_park, kthread_stop,
@@ -216,6 +217,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         also: Vec::new(),
         cycles: None,
         cycle_start: 0,
+        hist: Vec::new(),
     }
 }
 
@@ -298,14 +300,13 @@ fn waker<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
 
 /// Body of model thread `me`, by kind.
 fn thread_body<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    let (kind, started, fresh) = {
-        let w = k.lock();
+    let (kind, started, fresh) = k.read(me, |w| {
         (
             w.tasks[me].kind,
             w.tasks[me].started,
             w.scenario.kthread_start == KStart::Fresh,
         )
-    };
+    });
     if matches!(kind, Kind::Agent) {
         return if k.lock().tasks[me].name == "W" {
             waker(k, me)
@@ -370,7 +371,35 @@ pub fn launch<P: Platform>(plat: P, world: World) -> Launched<P> {
         .map(|c| c.name.to_string())
         .collect();
     let harness = world.tasks.len() - 1;
+    let mut world = world;
+    let cache = statecache::enabled();
+    if cache {
+        world.hist = vec![0; world.tasks.len()];
+    }
     let k = Arc::new(Kernel::new(plat, world));
+    if cache {
+        let weak = Arc::downgrade(&k);
+        statecache::install(Box::new(move |ask| {
+            let k = weak.upgrade()?;
+            let mut w = k.world.try_lock().ok()?;
+            let seen = |fingerprint| {
+                Some(Probed {
+                    halting: w.halting,
+                    fingerprint,
+                })
+            };
+            match ask {
+                Ask::Status => seen(None),
+                Ask::Fingerprint => seen(Some(w.fingerprint())),
+                Ask::Halt => {
+                    // Not `wake_waiters` (the scheduler is asking, inside shuttle): the thread
+                    // it runs next sees `halting` and unwinds, and wakes the others.
+                    w.halting = true;
+                    None
+                }
+            }
+        }));
+    }
     k.plat.register(harness);
     let mut joins = Vec::new();
     for (t, name) in names.iter().enumerate().take(harness) {

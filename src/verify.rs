@@ -10,6 +10,7 @@
 
 use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped};
 use crate::engine::shuttle::ShuttlePlatform;
+use crate::engine::statecache;
 use crate::explore::{ByteRun, config, run_bytes, thread_count};
 use crate::run::execute;
 use crate::target::Target;
@@ -30,6 +31,8 @@ pub struct Verify {
     pub delays: Option<u32>,
     /// Wall time at most (the search is then incomplete).
     pub time: Option<Duration>,
+    /// Cut schedules at states already explored ([`crate::engine::statecache`]).
+    pub cache: bool,
 }
 
 /// One bound's search.
@@ -68,7 +71,10 @@ impl Verdict {
 
 /// Explore every schedule within `bound`; stop at the first violation.
 fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Option<Stopped>) {
-    let dfs = BoundedDfs::new(bound, v.kind, v.delays);
+    let mut dfs = BoundedDfs::new(bound, v.kind, v.delays);
+    if v.cache {
+        dfs = dfs.with_state_cache();
+    }
     let (stop, stats, last) = (
         Arc::clone(&dfs.stop),
         Arc::clone(&dfs.stats),
@@ -78,12 +84,15 @@ fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Opti
     let threads = thread_count(&t.scenario, t.variant);
     let (sc, variant, oracles) = (t.scenario.clone(), t.variant, t.oracles);
     let stop2 = Arc::clone(&stop);
+    // The probe also tells the search when an execution halts (see `BoundedDfs`).
+    statecache::enable(true);
     Runner::new(dfs, config(&t.scenario, time)).run(move || {
         let o = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
         if o.violation.is_some() {
             stop2.store(true, Ordering::Relaxed);
         }
     });
+    statecache::enable(false);
     let st = *stats.lock().unwrap();
     let found = stop
         .load(Ordering::Relaxed)

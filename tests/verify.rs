@@ -20,6 +20,7 @@ fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
         kind: Default::default(),
         delays: None,
         time: None,
+        cache: true,
     }
 }
 
@@ -69,12 +70,14 @@ fn the_v2_stale_completion_needs_two_and_no_fewer() {
 }
 
 /// `--count preemptions` (CHESS's context bounding): choices where the running task cannot go
-/// on are free, so each bound holds every schedule delay bounding has and more.
+/// on are free, so each bound holds every schedule delay bounding has and more (counted
+/// without the state cache, which would cut some of them).
 #[test]
 fn context_bounding_makes_blocked_choices_free() {
     let with = |p: Preset, s: &str, oracles: OracleSet, kind: BoundKind| {
         verify(&Verify {
             kind,
+            cache: false,
             ..job(p, s, oracles, 1)
         })
     };
@@ -120,11 +123,91 @@ fn context_bounding_makes_blocked_choices_free() {
     let no_delays = verify(&Verify {
         kind: BoundKind::Preemptions,
         delays: Some(0),
+        cache: false,
         ..job(Preset::V5, "stop-unparked", OracleSet::all(), 1)
     });
     assert!(no_delays.verified());
     assert_eq!(no_delays.levels[0].stats.executions, 1);
     assert!(no_delays.schedules() <= v5_delays.schedules());
+}
+
+/// The state cache cuts schedules, never verdicts: a cut prefix reaches a state whose every
+/// continuation within the bound was explored before, without a violation (the search stops
+/// at the first). So with and without it, the search finds the very same first violating
+/// schedule, or verifies, under either count; and it runs fewer executions.
+#[test]
+fn the_state_cache_cuts_schedules_not_verdicts() {
+    let cases = [
+        (Preset::V2, "preempt-parked", 1),
+        (Preset::V2, "stale-completion", 2),
+        (Preset::V2, "third-party-waker", 2),
+        (Preset::V3, "wti-latency", 1),
+        (Preset::V3b, "stop-unparked", 1),
+        (Preset::V5, "stop-unparked", 1),
+        (Preset::V4, "create-park", 1),
+    ];
+    let mut cut = 0;
+    for (p, s, k) in cases {
+        for (kind, delays) in [(BoundKind::Delays, None), (BoundKind::Preemptions, Some(1))] {
+            let run = |cache| {
+                verify(&Verify {
+                    kind,
+                    delays,
+                    cache,
+                    ..job(p, s, OracleSet::all(), k)
+                })
+            };
+            let (with, without) = (run(true), run(false));
+            let what = format!("{p:?} {s} K={k} {kind:?}");
+            assert_eq!(with.verified(), without.verified(), "{what}");
+            assert_eq!(with.levels.len(), without.levels.len(), "{what}");
+            assert_eq!(
+                with.found.as_ref().map(|f| &f.0.bytes),
+                without.found.as_ref().map(|f| &f.0.bytes),
+                "{what}: the same first violating schedule"
+            );
+            assert!(with.executions() <= without.executions(), "{what}");
+            let cuts: u64 = with.levels.iter().map(|l| l.stats.cuts).sum();
+            assert!(without.levels.iter().all(|l| l.stats.cuts == 0));
+            cut += cuts;
+            if with.executions() < without.executions() {
+                assert!(cuts > 0, "{what}");
+            }
+        }
+    }
+    assert!(cut > 1000, "{cut} cuts");
+}
+
+/// With the state cache, context bounding reaches the two-CPU scenarios: the seed's race
+/// (d.2) needs exactly two preemptions, however many times tasks block in between, and V3
+/// has no violation within one.
+#[test]
+fn context_bounding_finds_the_seed_race_with_two_preemptions_and_none_on_v3() {
+    let cb = |p: Preset, k: u32| {
+        verify(&Verify {
+            kind: BoundKind::Preemptions,
+            ..job(p, "park-unpark", OracleSet::all(), k)
+        })
+    };
+    let v2 = cb(Preset::V2, 2);
+    let (_, run) = v2
+        .found
+        .as_ref()
+        .expect("the seed's race within 2 preemptions");
+    assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, Oracle::I5);
+    assert_eq!(run.preemptions(), 2);
+    assert_eq!(v2.levels.len(), 3);
+    assert!(v2.levels[..2].iter().all(|l| l.stats.exhausted));
+    let v3 = verify(&Verify {
+        kind: BoundKind::Preemptions,
+        ..job(
+            Preset::V3,
+            "park-unpark",
+            parkrace::history::kept(&Preset::V3.variant()),
+            1,
+        )
+    });
+    assert!(v3.verified(), "{:?}", v3.levels);
 }
 
 fn parkrace() -> Command {
@@ -154,6 +237,8 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
             "verified",
             "schedules",
             "schedules_per_bound",
+            "state_cache",
+            "states_per_bound",
             "elapsed_ms",
             "violation",
             "repro",
@@ -183,6 +268,7 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         &["-s", "x"],
         &["--count", "x"],
         &["--delays", "1"],
+        &["--no-state-cache", "x"],
     ] {
         let out = parkrace().arg("verify").args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -46,6 +46,7 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
             kind: a.count,
             delays: a.delays,
             time,
+            cache: !a.no_state_cache,
         })
         .collect())
 }
@@ -145,6 +146,9 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "schedules": d.schedules(),
                     "executions": d.executions(),
                     "schedules_per_bound": d.levels.iter().map(|l| l.stats.executions).collect::<Vec<_>>(),
+                    "state_cache": jobs[printed - 1].cache,
+                    "states_per_bound": d.levels.iter().map(|l| l.stats.states).collect::<Vec<_>>(),
+                    "cuts_per_bound": d.levels.iter().map(|l| l.stats.cuts).collect::<Vec<_>>(),
                     "max_decisions": d.levels.iter().map(|l| l.stats.max_decisions).max(),
                     "elapsed_ms": d.elapsed.as_millis() as u64,
                     "violation": d.found.as_ref().map(|(stopped, run)| {
@@ -180,9 +184,16 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         )
                     }
                     None if d.verified() => format!(
-                        "verified: no violation of {} with at most {bound} {what} in {} schedules",
+                        "verified: no violation of {} with at most {bound} {what} in {} schedules{}",
                         j.oracles,
-                        d.schedules()
+                        d.schedules(),
+                        match d.levels.last() {
+                            Some(l) if jobs[printed - 1].cache => format!(
+                                " ({} states; {} cut at a state explored before)",
+                                l.stats.states, l.stats.cuts
+                            ),
+                            _ => String::new(),
+                        }
                     ),
                     None => format!(
                         "INCOMPLETE: out of time at bound {} after {} schedules",

@@ -1,6 +1,6 @@
 //! Bounded-exhaustive search: every schedule of a scenario within a bound of K deviations from
-//! a deterministic default schedule (delay bounding, Emmi, Qadeer and Rakamarić, POPL 2011),
-//! depth first, one shuttle execution per schedule.
+//! a deterministic default schedule (preemptions, as CHESS's context bounding counts them, or
+//! preemptions plus delays), depth first, one shuttle execution per schedule.
 //!
 //! A schedule is the sequence of real decisions of the byte-driven scheduler
 //! ([`super::shuttle::ByteScheduler`]): a task choice among `n > 1` candidates (candidate 0
@@ -13,27 +13,33 @@
 //! - a draw of "yes" (the model injects a tick or a wakeup preemption): a preemption;
 //! - where the running task cannot go on, choosing another than the default: a delay.
 //!
-//! Why delays cost: under pure context bounding (CHESS), the choices where the running task
-//! cannot go on are free, but in this model a task blocks at every contended lock, every switch
-//! and every spin, 10 to 20 times per execution with 2 to 5 candidates each, so even K = 0
-//! has millions of schedules. With delays counted, K = 2 is tens of thousands of schedules
-//! per scenario. A clean result proves: no schedule within K preemptions plus delays violates
-//! the checked oracles.
-//!
 //! [`BoundKind::Preemptions`] counts preemptions only, as CHESS's context bounding does: every
 //! choice where the running task cannot go on is free (or capped separately, `--delays D`).
-//! That is the stronger proof, and without a reduction of equivalent interleavings it is out
-//! of reach on the two-CPU scenarios (README, "Verification").
+//! That is the stronger proof. In this model a task blocks at every contended lock, every
+//! switch and every spin, 10 to 20 times per execution with 2 to 5 candidates each, so the
+//! free choices multiply: without a reduction, even K = 0 has hundreds of thousands of
+//! schedules on a two-CPU scenario. Most of them only reorder independent steps, and the state
+//! cache ([`super::statecache`], on in `verify` unless `--no-state-cache`) folds those: a
+//! prefix that reaches a state already explored with as much of the bound left is cut there.
+//! Under [`BoundKind::Delays`] (delay bounding, Emmi, Qadeer and Rakamarić, POPL 2011) every
+//! non-default choice costs one, and a clean result proves: no schedule within K preemptions
+//! plus delays violates the checked oracles.
 //!
-//! The search is stateless: each execution replays a prefix of choices and then takes the
+//! Once an execution halts (a violation was recorded, the scenario ended, or the cache cut
+//! it), its threads only unwind and the verdict is fixed: those decisions take the default
+//! and are not branched on.
+//!
+//! Each execution replays a prefix of choices and then takes the
 //! default at every later decision; the next prefix is the deepest decision with an untried
 //! option that keeps the cost within the bound. The model is deterministic under a given
 //! sequence of choices, so the same prefix always leads to the same decisions. A schedule
 //! converts one-to-one to schedule bytes, which the byte-driven scheduler replays.
 
 use super::shuttle::{candidates, setup_pick};
+use super::statecache::{self, Ask, Visited};
 use crate::model::step::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -82,6 +88,10 @@ pub struct BoundedStats {
     pub max_decisions: usize,
     /// Every schedule within the bound was explored.
     pub exhausted: bool,
+    /// Distinct states recorded by the state cache (0 without it).
+    pub states: u64,
+    /// Executions cut at a state already explored (0 without the state cache).
+    pub cuts: u64,
 }
 
 /// The schedule at which a search was stopped.
@@ -118,6 +128,15 @@ pub struct BoundedDfs {
     trail: Vec<Point>,
     setup: bool,
     started: bool,
+    /// Preemptions and delays taken so far in the current execution.
+    spent: (u32, u32),
+    /// The state cache ([`super::statecache`]), when on.
+    cache: Option<Visited>,
+    /// States recorded in the current execution (never cut against themselves).
+    fresh: HashSet<u128>,
+    /// The current execution is halting (its verdict is fixed, or the state cache cut it):
+    /// its threads only unwind now, without decisions.
+    unwinding: bool,
     /// Set by the caller to end the search after the current execution.
     pub stop: Arc<AtomicBool>,
     pub stats: Arc<Mutex<BoundedStats>>,
@@ -135,10 +154,65 @@ impl BoundedDfs {
             trail: Vec::new(),
             setup: true,
             started: false,
+            spent: (0, 0),
+            cache: None,
+            fresh: HashSet::new(),
+            unwinding: false,
             stop: Arc::new(AtomicBool::new(false)),
             stats: Arc::new(Mutex::new(BoundedStats::default())),
             last: Arc::new(Mutex::new(Stopped::default())),
         }
+    }
+
+    /// Cut every execution that reaches an already explored state ([`super::statecache`];
+    /// the caller enables fingerprints on the thread that runs the search).
+    pub fn with_state_cache(mut self) -> Self {
+        self.cache = Some(Visited::default());
+        self
+    }
+
+    /// Whether to branch at a decision: not once the execution is halting (the verdict is
+    /// fixed, every thread only unwinds: no order of that is a schedule of its own), nor at a
+    /// state the state cache has seen explored with as much of the bound left (then the
+    /// execution is halted here). Only decisions past the replayed prefix are looked at.
+    fn branch_here(&mut self, current: Option<TaskId>, cur_runs: bool) -> bool {
+        if self.trail.len() < self.prefix.len() {
+            return true;
+        }
+        let ask = if self.cache.is_some() {
+            Ask::Fingerprint
+        } else {
+            Ask::Status
+        };
+        let Some(seen) = statecache::probe(ask) else {
+            return true;
+        };
+        if seen.halting {
+            return false;
+        }
+        let (Some(cache), Some(world)) = (self.cache.as_mut(), seen.fingerprint) else {
+            return true;
+        };
+        // Who ran last matters only where it could go on (then switching away costs a
+        // preemption); where it blocked or ended, the choice ahead is the same without it.
+        let cur = current
+            .filter(|_| cur_runs)
+            .map_or(u128::MAX, |t| usize::from(t) as u128);
+        let state = world ^ cur.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        if self.fresh.contains(&state) {
+            return true;
+        }
+        let (p, d) = match (self.kind, self.delays) {
+            (BoundKind::Delays, _) => (self.spent.0 + self.spent.1, 0),
+            (BoundKind::Preemptions, None) => (self.spent.0, 0),
+            (BoundKind::Preemptions, Some(_)) => self.spent,
+        };
+        if cache.covered(state, (p, d)) {
+            statecache::probe(Ask::Halt);
+            return false;
+        }
+        self.fresh.insert(state);
+        true
     }
 
     /// The schedule bytes of the current execution's choices.
@@ -190,6 +264,8 @@ impl BoundedDfs {
             draw,
             chosen,
         });
+        let (a, b) = self.trail[i].cost(chosen);
+        self.spent = (self.spent.0 + a, self.spent.1 + b);
         chosen
     }
 }
@@ -200,6 +276,10 @@ impl Scheduler for BoundedDfs {
             {
                 let mut st = self.stats.lock().unwrap();
                 st.max_decisions = st.max_decisions.max(self.trail.len());
+                if let Some(c) = &self.cache {
+                    st.states = c.len() as u64;
+                    st.cuts = c.cuts;
+                }
             }
             if self.stop.load(Ordering::Relaxed) {
                 *self.last.lock().unwrap() = Stopped {
@@ -220,6 +300,9 @@ impl Scheduler for BoundedDfs {
         self.started = true;
         self.trail.clear();
         self.setup = true;
+        self.spent = (0, 0);
+        self.fresh.clear();
+        self.unwinding = false;
         self.stats.lock().unwrap().executions += 1;
         Some(Schedule::new(0))
     }
@@ -237,6 +320,11 @@ impl Scheduler for BoundedDfs {
         match cands.len() {
             0 => None,
             1 => Some(cands[0]),
+            _ if self.unwinding => Some(cands[0]),
+            _ if !self.branch_here(current, cur_runs) => {
+                self.unwinding = true;
+                Some(cands[0])
+            }
             n => {
                 let o = self.take(n.min(u8::MAX as usize) as u8, cur_runs, false);
                 Some(cands[o as usize])
@@ -245,7 +333,7 @@ impl Scheduler for BoundedDfs {
     }
 
     fn next_u64(&mut self) -> u64 {
-        if self.take(2, true, true) == 0 {
+        if self.unwinding || self.take(2, true, true) == 0 {
             0
         } else {
             DRAW_PERIOD - 1

@@ -11,6 +11,7 @@ pub mod bounded;
 pub mod focus;
 pub mod native;
 pub mod shuttle;
+pub mod statecache;
 
 use crate::model::world::{Tid, World};
 use std::sync::{Mutex, MutexGuard};

@@ -64,61 +64,63 @@ fn test_and_modify<P: Platform>(
 
 /// `__kthread_parkme(self)` (kernel/kthread.c): spec c, every variant.
 pub fn kthread_parkme<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    const F: &str = "__kthread_parkme";
-    let v = variant(k);
-    let kt = k.lock().kthread_of(me).expect("parkme runs in a kthread");
-    let parked = k.lock().kthreads[kt].parked;
-    k.mark(me, |t| t.in_parkme = true);
-    // V0: __set_current_state(TASK_PARKED) before the loop.
-    if v.parkme_store == ParkmeStore::Plain {
-        __set_current_state(k, me, F, TASK_PARKED)?;
-    }
-    loop {
-        match v.parkme_store {
-            ParkmeStore::Plain => {}
-            // V1/V2: set_current_state(TASK_PARKED).
-            ParkmeStore::Mb => set_current_state(k, me, F, TASK_PARKED)?,
-            // V3+: set_special_state(TASK_PARKED).
-            ParkmeStore::Special => set_special_state(k, me, F, TASK_PARKED)?,
-        }
-        // if (!test_bit(KTHREAD_SHOULD_PARK, &self->flags)) break;
-        if !test_bit(k, me, F, kt, KTHREAD_SHOULD_PARK)? {
-            break;
-        }
-        // V4: preempt_disable() before complete().
-        if v.preempt_disabled_complete {
-            k.preempt_disable(me, F)?;
-        }
-        // V0/V1: if (!test_and_set_bit(KTHREAD_IS_PARKED)) complete(&self->parked);
-        // V3+: complete(_all)(&self->parked) on every iteration. V2: the hook completes.
-        let first = if v.is_parked_bit {
-            !test_and_modify(k, me, F, kt, KTHREAD_IS_PARKED, true)?
-        } else {
-            true
-        };
-        if v.completer == Completer::Thread && first {
-            complete(k, me, parked, v.complete_all)?;
-        }
-        if v.preempt_disabled_complete {
-            // V4: schedule_preempt_disabled(); preempt_enable();
-            schedule_preempt_disabled(k, me)?;
-            k.preempt_enable(me, F)?;
-        } else {
-            schedule(k, me)?;
-        }
-        // V0: __set_current_state(TASK_PARKED) after schedule().
+    k.summarize(me, "kthread_parkme", || {
+        const F: &str = "__kthread_parkme";
+        let v = variant(k);
+        let kt = k.lock().kthread_of(me).expect("parkme runs in a kthread");
+        let parked = k.lock().kthreads[kt].parked;
+        k.mark(me, |t| t.in_parkme = true);
+        // V0: __set_current_state(TASK_PARKED) before the loop.
         if v.parkme_store == ParkmeStore::Plain {
             __set_current_state(k, me, F, TASK_PARKED)?;
         }
-    }
-    // V0/V1: clear_bit(KTHREAD_IS_PARKED).
-    if v.is_parked_bit {
-        test_and_modify(k, me, F, kt, KTHREAD_IS_PARKED, false)?;
-    }
-    // __set_current_state(TASK_RUNNING).
-    __set_current_state(k, me, F, TASK_RUNNING)?;
-    k.mark(me, |t| t.in_parkme = false);
-    Ok(())
+        loop {
+            match v.parkme_store {
+                ParkmeStore::Plain => {}
+                // V1/V2: set_current_state(TASK_PARKED).
+                ParkmeStore::Mb => set_current_state(k, me, F, TASK_PARKED)?,
+                // V3+: set_special_state(TASK_PARKED).
+                ParkmeStore::Special => set_special_state(k, me, F, TASK_PARKED)?,
+            }
+            // if (!test_bit(KTHREAD_SHOULD_PARK, &self->flags)) break;
+            if !test_bit(k, me, F, kt, KTHREAD_SHOULD_PARK)? {
+                break;
+            }
+            // V4: preempt_disable() before complete().
+            if v.preempt_disabled_complete {
+                k.preempt_disable(me, F)?;
+            }
+            // V0/V1: if (!test_and_set_bit(KTHREAD_IS_PARKED)) complete(&self->parked);
+            // V3+: complete(_all)(&self->parked) on every iteration. V2: the hook completes.
+            let first = if v.is_parked_bit {
+                !test_and_modify(k, me, F, kt, KTHREAD_IS_PARKED, true)?
+            } else {
+                true
+            };
+            if v.completer == Completer::Thread && first {
+                complete(k, me, parked, v.complete_all)?;
+            }
+            if v.preempt_disabled_complete {
+                // V4: schedule_preempt_disabled(); preempt_enable();
+                schedule_preempt_disabled(k, me)?;
+                k.preempt_enable(me, F)?;
+            } else {
+                schedule(k, me)?;
+            }
+            // V0: __set_current_state(TASK_PARKED) after schedule().
+            if v.parkme_store == ParkmeStore::Plain {
+                __set_current_state(k, me, F, TASK_PARKED)?;
+            }
+        }
+        // V0/V1: clear_bit(KTHREAD_IS_PARKED).
+        if v.is_parked_bit {
+            test_and_modify(k, me, F, kt, KTHREAD_IS_PARKED, false)?;
+        }
+        // __set_current_state(TASK_RUNNING).
+        __set_current_state(k, me, F, TASK_RUNNING)?;
+        k.mark(me, |t| t.in_parkme = false);
+        Ok(())
+    })
 }
 
 /// `kthread_park_complete(k)` (kernel/kthread.c, V2 only): `complete_all(&kthread->parked)`,

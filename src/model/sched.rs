@@ -75,50 +75,52 @@ fn check_stale_store(s: &mut S<'_>, p: Tid, epoch: u64, what: &str) {
 /// `try_to_wake_up(p, state, 0)` (kernel/sched/core.c, v4.15-v4.19): spec b.2, steps 1-9.
 /// Returns whether the state matched (not whether the task was enqueued).
 pub fn try_to_wake_up<P: Platform>(k: &Kernel<P>, me: Tid, p: Tid, mask: u32) -> M<bool> {
-    const F: &str = "try_to_wake_up";
-    // 1. raw_spin_lock_irqsave(&p->pi_lock); smp_mb__after_spinlock().
-    k.spin_lock(me, F, LockId::Pi(p), Irq::Save)?;
-    // 2. if (!(p->state & state)) goto out.
-    let (matched, epoch) = k.step(me, F, |s| {
-        let st = s.read_state(p);
-        (st & mask != 0, s.w.tasks[p].epoch)
-    })?;
-    if matched {
-        // 3. smp_rmb(); if (p->on_rq && ttwu_remote(p, wake_flags)) goto stat.
-        let on_rq = k.step(me, F, |s| {
-            let v = s.w.tasks[p].on_rq;
-            s.rec(What::OnRqRead { task: p, value: v });
-            v
+    k.summarize(me, "try_to_wake_up", || {
+        const F: &str = "try_to_wake_up";
+        // 1. raw_spin_lock_irqsave(&p->pi_lock); smp_mb__after_spinlock().
+        k.spin_lock(me, F, LockId::Pi(p), Irq::Save)?;
+        // 2. if (!(p->state & state)) goto out.
+        let (matched, epoch) = k.step(me, F, |s| {
+            let st = s.read_state(p);
+            (st & mask != 0, s.w.tasks[p].epoch)
         })?;
-        let woken = on_rq != 0 && ttwu_remote(k, me, p, epoch)?;
-        if !woken {
-            // 4. smp_cond_load_acquire(&p->on_cpu, !VAL): one step per iteration.
-            loop {
-                let on_cpu = k.step(me, F, |s| {
-                    let v = s.w.tasks[p].on_cpu;
-                    s.rec(What::OnCpuRead { task: p, value: v });
-                    v
-                })?;
-                if !on_cpu {
-                    break;
-                }
-                k.wait_until(me, WaitFor::OnCpuClear(p))?;
-            }
-            // 5. p->state = TASK_WAKING.
-            k.step(me, F, |s| {
-                check_stale_store(s, p, epoch, "TASK_WAKING");
-                s.write_state(p, TASK_WAKING)
+        if matched {
+            // 3. smp_rmb(); if (p->on_rq && ttwu_remote(p, wake_flags)) goto stat.
+            let on_rq = k.step(me, F, |s| {
+                let v = s.w.tasks[p].on_rq;
+                s.rec(What::OnRqRead { task: p, value: v });
+                v
             })?;
-            // 6. cpu = select_task_rq(p, ...); set_task_cpu(p, cpu) if it differs.
-            let cpu = k.step(me, "select_task_rq", |s| select_task_rq(s, p))?;
-            // 7. ttwu_queue(p, cpu): activate under the target's rq lock.
-            ttwu_queue(k, me, p, cpu)?;
+            let woken = on_rq != 0 && ttwu_remote(k, me, p, epoch)?;
+            if !woken {
+                // 4. smp_cond_load_acquire(&p->on_cpu, !VAL): one step per iteration.
+                loop {
+                    let on_cpu = k.step(me, F, |s| {
+                        let v = s.w.tasks[p].on_cpu;
+                        s.rec(What::OnCpuRead { task: p, value: v });
+                        v
+                    })?;
+                    if !on_cpu {
+                        break;
+                    }
+                    k.wait_until(me, WaitFor::OnCpuClear(p))?;
+                }
+                // 5. p->state = TASK_WAKING.
+                k.step(me, F, |s| {
+                    check_stale_store(s, p, epoch, "TASK_WAKING");
+                    s.write_state(p, TASK_WAKING)
+                })?;
+                // 6. cpu = select_task_rq(p, ...); set_task_cpu(p, cpu) if it differs.
+                let cpu = k.step(me, "select_task_rq", |s| select_task_rq(s, p))?;
+                // 7. ttwu_queue(p, cpu): activate under the target's rq lock.
+                ttwu_queue(k, me, p, cpu)?;
+            }
+            // 8. (ttwu_stat: statistics only, no shared effect.)
         }
-        // 8. (ttwu_stat: statistics only, no shared effect.)
-    }
-    // 9. raw_spin_unlock_irqrestore(&p->pi_lock).
-    k.spin_unlock(me, F, LockId::Pi(p), Irq::Save)?;
-    Ok(matched)
+        // 9. raw_spin_unlock_irqrestore(&p->pi_lock).
+        k.spin_unlock(me, F, LockId::Pi(p), Irq::Save)?;
+        Ok(matched)
+    })
 }
 
 /// `__task_rq_lock(p)` (kernel/sched/sched.h): lock `task_rq(p)`, retrying if p moved
@@ -268,51 +270,55 @@ fn check_preempt_curr(s: &mut S<'_>, cpu: CpuId, p: Tid) {
 /// `preempt_schedule_irq()` / `preempt_schedule()` (kernel/sched/core.c): involuntary
 /// `__schedule(true)` at a preemption point (spec b.3). `tick` marks an injected tick.
 pub fn preempt_schedule_irq<P: Platform>(k: &Kernel<P>, me: Tid, tick: bool) -> M<()> {
-    const F: &str = "preempt_schedule_irq";
-    k.raw_step(me, F, |s| {
-        s.rec(What::Preempt { tick });
-        if tick {
-            s.w.tasks[s.me].need_resched = true;
-        }
-        s.w.tasks[s.me].preempt_count += 1;
-        s.w.tasks[s.me].in_spd_gap = false;
-    })?;
-    loop {
-        __schedule(k, me, true)?;
-        let again = k.step(me, F, |s| {
-            s.w.tasks[s.me].preempt_count -= 1;
-            let nr = s.w.tasks[s.me].need_resched;
-            if nr {
-                s.w.tasks[s.me].preempt_count += 1;
+    k.summarize(me, "preempt_schedule_irq", || {
+        const F: &str = "preempt_schedule_irq";
+        k.raw_step(me, F, |s| {
+            s.rec(What::Preempt { tick });
+            if tick {
+                s.w.tasks[s.me].need_resched = true;
             }
-            nr
+            s.w.tasks[s.me].preempt_count += 1;
+            s.w.tasks[s.me].in_spd_gap = false;
         })?;
-        if !again {
-            return Ok(());
+        loop {
+            __schedule(k, me, true)?;
+            let again = k.step(me, F, |s| {
+                s.w.tasks[s.me].preempt_count -= 1;
+                let nr = s.w.tasks[s.me].need_resched;
+                if nr {
+                    s.w.tasks[s.me].preempt_count += 1;
+                }
+                nr
+            })?;
+            if !again {
+                return Ok(());
+            }
         }
-    }
+    })
 }
 
 /// `schedule()` (kernel/sched/core.c): `do { preempt_disable(); __schedule(false);
 /// sched_preempt_enable_no_resched(); } while (need_resched())` (spec b.4).
 pub fn schedule<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    const F: &str = "schedule";
-    loop {
-        k.step(me, F, |s| {
-            let t = &mut s.w.tasks[s.me];
-            t.preempt_count += 1;
-            t.in_spd_gap = false;
-            s.note("preempt_disable");
-        })?;
-        __schedule(k, me, false)?;
-        let again = k.step(me, F, |s| {
-            s.w.tasks[s.me].preempt_count -= 1;
-            s.w.tasks[s.me].need_resched
-        })?;
-        if !again {
-            return Ok(());
+    k.summarize(me, "schedule", || {
+        const F: &str = "schedule";
+        loop {
+            k.step(me, F, |s| {
+                let t = &mut s.w.tasks[s.me];
+                t.preempt_count += 1;
+                t.in_spd_gap = false;
+                s.note("preempt_disable");
+            })?;
+            __schedule(k, me, false)?;
+            let again = k.step(me, F, |s| {
+                s.w.tasks[s.me].preempt_count -= 1;
+                s.w.tasks[s.me].need_resched
+            })?;
+            if !again {
+                return Ok(());
+            }
         }
-    }
+    })
 }
 
 /// `schedule_preempt_disabled()` (kernel/sched/core.c): count to 0 without a check, schedule(),
@@ -354,109 +360,113 @@ fn pick_next_task(w: &World, cpu: CpuId, prev: Tid) -> Tid {
 /// ([`finish_task_switch`]) for the task that switched to it. A task switching out as DEAD
 /// never comes back: returns at once.
 pub fn __schedule<P: Platform>(k: &Kernel<P>, me: Tid, preempt: bool) -> M<()> {
-    const F: &str = "__schedule";
-    let cpu = k.lock().tasks[me].cpu;
-    // 1. local_irq_disable(); rq_lock(rq); smp_mb__after_spinlock().
-    k.spin_lock(me, F, LockId::Rq(cpu), Irq::Disable)?;
-    // 2. prev = rq->curr.
-    k.step(me, F, |s| s.note("prev = rq->curr"))?;
-    // 3. if (!preempt && prev->state): deactivate_task (signal_pending_state is never true for
-    //    the states modelled: no signals are sent).
-    k.step(me, F, |s| {
-        let st = s.read_state(s.me);
-        if !preempt && st != TASK_RUNNING {
+    k.summarize(me, "__schedule", || {
+        const F: &str = "__schedule";
+        let cpu = k.read(me, |w| w.tasks[me].cpu);
+        // 1. local_irq_disable(); rq_lock(rq); smp_mb__after_spinlock().
+        k.spin_lock(me, F, LockId::Rq(cpu), Irq::Disable)?;
+        // 2. prev = rq->curr.
+        k.step(me, F, |s| s.note("prev = rq->curr"))?;
+        // 3. if (!preempt && prev->state): deactivate_task (signal_pending_state is never true for
+        //    the states modelled: no signals are sent).
+        k.step(me, F, |s| {
+            let st = s.read_state(s.me);
+            if !preempt && st != TASK_RUNNING {
+                let me = s.me;
+                s.w.rqs[cpu].queue.retain(|&t| t != me);
+                s.set_on_rq(me, 0);
+            }
+        })?;
+        // 4. next = pick_next_task(rq, prev); clear_tsk_need_resched(prev).
+        let next = k.step(me, "pick_next_task", |s| {
+            s.w.tasks[s.me].need_resched = false;
+            let n = pick_next_task(s.w, cpu, s.me);
+            s.note(if n == s.me {
+                "next = prev"
+            } else {
+                "next = another task"
+            });
+            n
+        })?;
+        if next == me {
+            // 5. rq_unlock_irq(rq).
+            return k.spin_unlock(me, F, LockId::Rq(cpu), Irq::Disable);
+        }
+        // 6. rq->curr = next; ++rq->nr_switches; context_switch(): next->on_cpu = 1, switch stacks.
+        let dead = k.step(me, "context_switch", |s| {
             let me = s.me;
-            s.w.rqs[cpu].queue.retain(|&t| t != me);
-            s.set_on_rq(me, 0);
+            if preempt {
+                s.w.tasks[me].nivcsw += 1;
+            } else {
+                s.w.tasks[me].nvcsw += 1;
+            }
+            let rq = &mut s.w.rqs[cpu];
+            if rq.queue.contains(&me) {
+                rq.queue.retain(|&t| t != me);
+                rq.queue.push_back(me);
+            }
+            rq.curr = next;
+            rq.nr_switches += 1;
+            rq.prev = Some(me);
+            // The rq lock is held across the switch and released by next (step 7.3).
+            rq.lock_owner = Some(next);
+            s.w.tasks[next].cpu = cpu;
+            s.set_on_cpu(next, true);
+            s.rec(What::Switch {
+                from: me,
+                to: next,
+                preempt,
+            });
+            s.w.tasks[me].state == TASK_DEAD && !preempt
+        })?;
+        if dead {
+            return Ok(());
         }
-    })?;
-    // 4. next = pick_next_task(rq, prev); clear_tsk_need_resched(prev).
-    let next = k.step(me, "pick_next_task", |s| {
-        s.w.tasks[s.me].need_resched = false;
-        let n = pick_next_task(s.w, cpu, s.me);
-        s.note(if n == s.me {
-            "next = prev"
-        } else {
-            "next = another task"
-        });
-        n
-    })?;
-    if next == me {
-        // 5. rq_unlock_irq(rq).
-        return k.spin_unlock(me, F, LockId::Rq(cpu), Irq::Disable);
-    }
-    // 6. rq->curr = next; ++rq->nr_switches; context_switch(): next->on_cpu = 1, switch stacks.
-    let dead = k.step(me, "context_switch", |s| {
-        let me = s.me;
-        if preempt {
-            s.w.tasks[me].nivcsw += 1;
-        } else {
-            s.w.tasks[me].nvcsw += 1;
-        }
-        let rq = &mut s.w.rqs[cpu];
-        if rq.queue.contains(&me) {
-            rq.queue.retain(|&t| t != me);
-            rq.queue.push_back(me);
-        }
-        rq.curr = next;
-        rq.nr_switches += 1;
-        rq.prev = Some(me);
-        // The rq lock is held across the switch and released by next (step 7.3).
-        rq.lock_owner = Some(next);
-        s.w.tasks[next].cpu = cpu;
-        s.set_on_cpu(next, true);
-        s.rec(What::Switch {
-            from: me,
-            to: next,
-            preempt,
-        });
-        s.w.tasks[me].state == TASK_DEAD && !preempt
-    })?;
-    if dead {
-        return Ok(());
-    }
-    // prev stops executing here, until some CPU switches to it again.
-    k.wait_until(me, WaitFor::Running)?;
-    // 7. Back as `next` of a later switch: finish the switch of whoever ran before.
-    finish_task_switch(k, me)
+        // prev stops executing here, until some CPU switches to it again.
+        k.wait_until(me, WaitFor::Running)?;
+        // 7. Back as `next` of a later switch: finish the switch of whoever ran before.
+        finish_task_switch(k, me)
+    })
 }
 
 /// `finish_task_switch(prev)` (kernel/sched/core.c): spec b.5 step 7, run by the incoming
 /// task `me` on behalf of the task switched out. Samples `prev->state` before clearing
 /// `prev->on_cpu`.
 pub fn finish_task_switch<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    const F: &str = "finish_task_switch";
-    let cpu = k.lock().tasks[me].cpu;
-    // 7.1 prev_state = prev->state.
-    let (prev, prev_state) = k.step(me, F, |s| {
-        let prev = s.w.rqs[cpu].prev.expect("a switch is pending");
-        (prev, s.read_state(prev))
-    })?;
-    // 7.2 finish_task(prev): smp_store_release(&prev->on_cpu, 0).
-    k.step(me, F, |s| {
-        s.set_on_cpu(prev, false);
-        s.w.rqs[cpu].prev = None;
-    })?;
-    // 7.3 finish_lock_switch(rq): raw_spin_unlock_irq(&rq->lock).
-    k.spin_unlock(me, F, LockId::Rq(cpu), Irq::Disable)?;
-    // 7.4 if (prev_state == TASK_DEAD) put_task_struct(prev).
-    if prev_state == TASK_DEAD {
-        k.step(me, F, |s| s.note("put_task_struct(prev)"))?;
-    }
-    // 7.5 V2 only: case TASK_PARKED: kthread_park_complete(prev) = complete_all(&parked).
-    let hook = {
-        let w = k.lock();
-        let v2 = w.variant.completer == Completer::FinishTaskSwitch;
-        if v2 && prev_state == TASK_PARKED {
-            w.kthread_of(prev)
-        } else {
-            None
+    k.summarize(me, "finish_task_switch", || {
+        const F: &str = "finish_task_switch";
+        let cpu = k.read(me, |w| w.tasks[me].cpu);
+        // 7.1 prev_state = prev->state.
+        let (prev, prev_state) = k.step(me, F, |s| {
+            let prev = s.w.rqs[cpu].prev.expect("a switch is pending");
+            (prev, s.read_state(prev))
+        })?;
+        // 7.2 finish_task(prev): smp_store_release(&prev->on_cpu, 0).
+        k.step(me, F, |s| {
+            s.set_on_cpu(prev, false);
+            s.w.rqs[cpu].prev = None;
+        })?;
+        // 7.3 finish_lock_switch(rq): raw_spin_unlock_irq(&rq->lock).
+        k.spin_unlock(me, F, LockId::Rq(cpu), Irq::Disable)?;
+        // 7.4 if (prev_state == TASK_DEAD) put_task_struct(prev).
+        if prev_state == TASK_DEAD {
+            k.step(me, F, |s| s.note("put_task_struct(prev)"))?;
         }
-    };
-    if let Some(kt) = hook {
-        super::kthread::kthread_park_complete(k, me, kt)?;
-    }
-    Ok(())
+        // 7.5 V2 only: case TASK_PARKED: kthread_park_complete(prev) = complete_all(&parked).
+        let hook = {
+            let w = k.lock();
+            let v2 = w.variant.completer == Completer::FinishTaskSwitch;
+            if v2 && prev_state == TASK_PARKED {
+                w.kthread_of(prev)
+            } else {
+                None
+            }
+        };
+        if let Some(kt) = hook {
+            super::kthread::kthread_park_complete(k, me, kt)?;
+        }
+        Ok(())
+    })
 }
 
 /// `schedule_tail(prev)` (kernel/sched/core.c): the first code a new task runs, finishing the
@@ -500,89 +510,91 @@ pub fn wait_task_inactive<P: Platform>(
     m: u32,
     caller: WtiCaller,
 ) -> M<u64> {
-    const F: &str = "wait_task_inactive";
-    loop {
-        // 1. rq = task_rq(p) (lockless).
-        k.step(me, F, |s| s.note("rq = task_rq(p)"))?;
-        // 2. while (task_running(rq, p)) { if (match && p->state != match) return 0; cpu_relax(); }
+    k.summarize(me, "wait_task_inactive", || {
+        const F: &str = "wait_task_inactive";
         loop {
-            let (running, st) = k.step(me, F, |s| {
-                let on = s.w.tasks[p].on_cpu;
-                s.rec(What::OnCpuRead { task: p, value: on });
-                let st = if on { s.read_state(p) } else { 0 };
-                (on, st)
-            })?;
-            if !running {
-                break;
+            // 1. rq = task_rq(p) (lockless).
+            k.step(me, F, |s| s.note("rq = task_rq(p)"))?;
+            // 2. while (task_running(rq, p)) { if (match && p->state != match) return 0; cpu_relax(); }
+            loop {
+                let (running, st) = k.step(me, F, |s| {
+                    let on = s.w.tasks[p].on_cpu;
+                    s.rec(What::OnCpuRead { task: p, value: on });
+                    let st = if on { s.read_state(p) } else { 0 };
+                    (on, st)
+                })?;
+                if !running {
+                    break;
+                }
+                if m != 0 && st != m {
+                    k.step(me, F, |s| s.rec(What::Return { value: 0 }))?;
+                    return Ok(0);
+                }
+                k.wait_until(me, WaitFor::InactiveOrState(p, m))?;
             }
-            if m != 0 && st != m {
+            // 3. rq = task_rq_lock(p): pi_lock (irqsave), then the rq lock.
+            k.spin_lock(me, F, LockId::Pi(p), Irq::Save)?;
+            let cpu = __task_rq_lock(k, me, F, p)?;
+            // 4. running = task_running(); queued = task_on_rq_queued(); ncsw = ...
+            let (running, queued, ncsw) = k.step(me, F, |s| {
+                let t = &s.w.tasks[p];
+                let (running, queued) = (t.on_cpu, t.on_rq == ON_RQ_QUEUED);
+                let nvcsw = t.nvcsw;
+                let st = s.read_state(p);
+                let ncsw = if m == 0 || st == m {
+                    nvcsw | (1 << 63)
+                } else {
+                    0
+                };
+                s.rec(What::OnCpuRead {
+                    task: p,
+                    value: running,
+                });
+                s.rec(What::OnRqRead {
+                    task: p,
+                    value: s.w.tasks[p].on_rq,
+                });
+                (running, queued, ncsw)
+            })?;
+            // 5. task_rq_unlock(): rq lock, then pi_lock (irqrestore).
+            k.spin_unlock(me, F, LockId::Rq(cpu), Irq::Keep)?;
+            k.spin_unlock(me, F, LockId::Pi(p), Irq::Save)?;
+            // 6. if (!ncsw) break (return 0).
+            if ncsw == 0 {
                 k.step(me, F, |s| s.rec(What::Return { value: 0 }))?;
                 return Ok(0);
             }
-            k.wait_until(me, WaitFor::InactiveOrState(p, m))?;
-        }
-        // 3. rq = task_rq_lock(p): pi_lock (irqsave), then the rq lock.
-        k.spin_lock(me, F, LockId::Pi(p), Irq::Save)?;
-        let cpu = __task_rq_lock(k, me, F, p)?;
-        // 4. running = task_running(); queued = task_on_rq_queued(); ncsw = ...
-        let (running, queued, ncsw) = k.step(me, F, |s| {
-            let t = &s.w.tasks[p];
-            let (running, queued) = (t.on_cpu, t.on_rq == ON_RQ_QUEUED);
-            let nvcsw = t.nvcsw;
-            let st = s.read_state(p);
-            let ncsw = if m == 0 || st == m {
-                nvcsw | (1 << 63)
-            } else {
-                0
-            };
-            s.rec(What::OnCpuRead {
-                task: p,
-                value: running,
-            });
-            s.rec(What::OnRqRead {
-                task: p,
-                value: s.w.tasks[p].on_rq,
-            });
-            (running, queued, ncsw)
-        })?;
-        // 5. task_rq_unlock(): rq lock, then pi_lock (irqrestore).
-        k.spin_unlock(me, F, LockId::Rq(cpu), Irq::Keep)?;
-        k.spin_unlock(me, F, LockId::Pi(p), Irq::Save)?;
-        // 6. if (!ncsw) break (return 0).
-        if ncsw == 0 {
-            k.step(me, F, |s| s.rec(What::Return { value: 0 }))?;
-            return Ok(0);
-        }
-        // 7. if (running) { cpu_relax(); continue; } (blocks until p leaves its CPU instead of
-        //    spinning; each re-check is a step).
-        if running {
-            k.wait_until(me, WaitFor::InactiveOrState(p, m))?;
-            continue;
-        }
-        // 8. if (queued) { set_current_state(UNINTERRUPTIBLE); schedule_hrtimeout(1 tick); continue; }
-        if queued {
-            {
-                let mut w = k.lock();
-                w.wti_sleeps += 1;
-                if matches!(caller, WtiCaller::Park | WtiCaller::Create) {
-                    let msg = format!(
-                        "{} sleeps a tick in wait_task_inactive: {} is queued, not running, {}",
-                        w.tasks[me].name,
-                        w.tasks[p].name,
-                        state_name(m)
-                    );
-                    w.violate(Oracle::I8, me, msg);
-                    k.wake_waiters(&mut w);
-                }
+            // 7. if (running) { cpu_relax(); continue; } (blocks until p leaves its CPU instead of
+            //    spinning; each re-check is a step).
+            if running {
+                k.wait_until(me, WaitFor::InactiveOrState(p, m))?;
+                continue;
             }
-            set_current_state(k, me, F, TASK_UNINTERRUPTIBLE)?;
-            schedule_hrtimeout_tick(k, me)?;
-            continue;
+            // 8. if (queued) { set_current_state(UNINTERRUPTIBLE); schedule_hrtimeout(1 tick); continue; }
+            if queued {
+                {
+                    let mut w = k.lock();
+                    w.wti_sleeps += 1;
+                    if matches!(caller, WtiCaller::Park | WtiCaller::Create) {
+                        let msg = format!(
+                            "{} sleeps a tick in wait_task_inactive: {} is queued, not running, {}",
+                            w.tasks[me].name,
+                            w.tasks[p].name,
+                            state_name(m)
+                        );
+                        w.violate(Oracle::I8, me, msg);
+                        k.wake_waiters(&mut w);
+                    }
+                }
+                set_current_state(k, me, F, TASK_UNINTERRUPTIBLE)?;
+                schedule_hrtimeout_tick(k, me)?;
+                continue;
+            }
+            // 9. return ncsw.
+            k.step(me, F, |s| s.rec(What::Return { value: 1 }))?;
+            return Ok(ncsw);
         }
-        // 9. return ncsw.
-        k.step(me, F, |s| s.rec(What::Return { value: 1 }))?;
-        return Ok(ncsw);
-    }
+    })
 }
 
 /// `schedule_hrtimeout(NSEC_PER_SEC / HZ)` (kernel/time/hrtimer.c): arm the timer agent,
@@ -624,6 +636,7 @@ pub fn hrtimer_agent<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
 /// then `__schedule(false)` until nothing more is pending.
 pub fn idle_loop<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
     loop {
+        k.forget(me, "idle_loop");
         k.wait_until(me, WaitFor::NeedResched)?;
         loop {
             __schedule(k, me, false)?;

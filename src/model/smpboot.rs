@@ -28,6 +28,8 @@ pub fn smpboot_thread_fn<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
     const F: &str = "smpboot_thread_fn";
     let kt = k.lock().kthread_of(me).expect("smpboot thread");
     loop {
+        // (Both callers, `thread_body` and `kthread_entry`, only call `do_exit` after this.)
+        k.forget(me, "smpboot_thread_fn");
         // 1. set_current_state(TASK_INTERRUPTIBLE).
         set_current_state(k, me, F, TASK_INTERRUPTIBLE)?;
         // 2. preempt_disable().
@@ -121,6 +123,7 @@ pub fn stopper_thread<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
     take_cpu_down(k, me)?;
     complete(k, me, done, false)?;
     loop {
+        k.forget(me, "cpu_stopper_thread");
         set_current_state(k, me, "cpu_stopper_thread", TASK_INTERRUPTIBLE)?;
         schedule(k, me)?;
     }

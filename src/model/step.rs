@@ -10,6 +10,7 @@ use super::world::*;
 use crate::engine::Platform;
 use crate::oracle::Oracle;
 use std::borrow::Cow;
+use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
 /// The execution is stopping (a violation was found, or the scenario ended): unwind.
@@ -48,6 +49,8 @@ const _: () = assert!(
 pub struct Kernel<P: Platform> {
     pub plat: P,
     pub world: Mutex<World>,
+    /// The world keeps per-thread fingerprints ([`World::hist`]; only for the state cache).
+    fingerprints: bool,
 }
 
 /// The body of one step: the world, the stepping thread and the kernel function, with helpers
@@ -80,6 +83,7 @@ impl S<'_> {
         let tasks = &self.w.tasks;
         crate::feedback::observe(&e, |t| tasks[t].kind.code());
         crate::engine::focus::hint(&e.what);
+        self.w.learn(self.me, &e.what);
         self.w.trace.push(e);
     }
 
@@ -138,6 +142,7 @@ impl<P: Platform> Kernel<P> {
     pub fn new(plat: P, world: World) -> Self {
         Kernel {
             plat,
+            fingerprints: !world.hist.is_empty(),
             world: Mutex::new(world),
         }
     }
@@ -147,14 +152,60 @@ impl<P: Platform> Kernel<P> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One atomic model step of thread `me` in kernel function `func`.
-    pub fn step<R>(&self, me: Tid, func: &'static str, f: impl FnOnce(&mut S<'_>) -> R) -> M<R> {
+    /// Read the world outside a step: what `me` learns this way is part of its local state, so
+    /// it is folded into `me`'s fingerprint ([`World::hist`]). Every read of state that can
+    /// change during an execution, outside a step, goes through here.
+    pub fn read<R: Hash>(&self, me: Tid, f: impl FnOnce(&World) -> R) -> R {
+        let mut w = self.lock();
+        let r = f(&w);
+        w.learn(me, &r);
+        r
+    }
+
+    /// `me` is at a loop head of its outermost function, where `at` names its whole local
+    /// state (nothing from earlier iterations or from its callers is live): the state cache
+    /// may treat it as the same thread however it got here ([`World::forget`]). Not a step.
+    pub fn forget(&self, me: Tid, at: &'static str) {
+        if self.fingerprints {
+            self.lock().forget(me, at);
+        }
+    }
+
+    /// Run `f`, a model function of `me` that hands its caller nothing but what it returns
+    /// (its effects on the world aside). Afterwards `me`'s fingerprint is the one it had at
+    /// the call plus `label` and the result: how `f` got there (lock retries, spins, which
+    /// task switched it back in) no longer tells states apart ([`World::hist`]).
+    pub fn summarize<R: Hash>(
+        &self,
+        me: Tid,
+        label: &'static str,
+        f: impl FnOnce() -> M<R>,
+    ) -> M<R> {
+        if !self.fingerprints {
+            return f();
+        }
+        let at = self.lock().hist[me];
+        let r = f()?;
+        let mut w = self.lock();
+        w.hist[me] = at;
+        w.learn(me, (label, &r));
+        Ok(r)
+    }
+
+    /// One atomic model step of thread `me` in kernel function `func`. What it returns is
+    /// what `me` learns from it (see [`World::hist`]).
+    pub fn step<R: Hash>(
+        &self,
+        me: Tid,
+        func: &'static str,
+        f: impl FnOnce(&mut S<'_>) -> R,
+    ) -> M<R> {
         self.boundary(me)?;
         self.raw_step(me, func, f)
     }
 
     /// A step without the preemption boundary before it (the entry of a preemption itself).
-    pub fn raw_step<R>(
+    pub fn raw_step<R: Hash>(
         &self,
         me: Tid,
         func: &'static str,
@@ -188,6 +239,7 @@ impl<P: Platform> Kernel<P> {
             };
             f(&mut s)
         };
+        w.learn(me, (func, &r));
         self.after_step(&mut w, me);
         if w.halting {
             return Err(Halt);
@@ -243,15 +295,24 @@ impl<P: Platform> Kernel<P> {
     /// Block thread `me` until `cond` holds. Not a step: a thread that waits is spinning or
     /// switched out, and each re-check after a wakeup is done by the caller as a new step.
     /// Detects deadlock (every thread blocked) as I7.
+    ///
+    /// For the state cache, a thread that blocked here is marked in its fingerprint until it
+    /// returns: once woken, it re-checks `cond` before going on, unlike a thread that found
+    /// `cond` true and is already at its next step ([`World::hist`]).
     pub fn wait_until(&self, me: Tid, cond: WaitFor) -> M<()> {
         let mut w = self.lock();
+        let at = w.hist.get(me).copied();
         loop {
             if w.halting {
                 return Err(Halt);
             }
             if w.satisfied(me, cond) {
+                if let Some(h) = at {
+                    w.hist[me] = h;
+                }
                 return Ok(());
             }
+            w.learn(me, ("blocked", cond));
             w.tasks[me].wait = Some(cond);
             // Blocking may be what a quiescence-triggered waiter (the hrtimer) waits for.
             self.wake_waiters(&mut w);
@@ -323,56 +384,58 @@ impl<P: Platform> Kernel<P> {
     /// Acquire a spinlock: disable interrupts/preemption as `irq` says, then spin until free.
     /// The first attempt and every retry are steps; between retries the thread blocks.
     pub fn spin_lock(&self, me: Tid, func: &'static str, l: LockId, irq: Irq) -> M<()> {
-        let mut first = true;
-        loop {
-            let got = self.step(me, func, |s| {
-                if first {
-                    let t = &mut s.w.tasks[s.me];
-                    match irq {
-                        Irq::Keep => {}
-                        Irq::Disable => t.irqs_off = true,
-                        Irq::Save => {
-                            let was = t.irqs_off;
-                            t.irq_stack.push(was);
-                            t.irqs_off = true;
+        self.summarize(me, "spin_lock", || {
+            let mut first = true;
+            loop {
+                let got = self.step(me, func, |s| {
+                    if first {
+                        let t = &mut s.w.tasks[s.me];
+                        match irq {
+                            Irq::Keep => {}
+                            Irq::Disable => t.irqs_off = true,
+                            Irq::Save => {
+                                let was = t.irqs_off;
+                                t.irq_stack.push(was);
+                                t.irqs_off = true;
+                            }
+                        }
+                        if t.is_task() {
+                            t.preempt_count += 1;
+                        }
+                        if let LockId::Pi(_) = l
+                            && s.w.rqs.iter().any(|r| r.lock_owner == Some(s.me))
+                        {
+                            let msg = format!(
+                                "lock order: {} takes a pi_lock while holding an rq lock",
+                                s.w.tasks[s.me].name
+                            );
+                            s.w.model_bug(s.me, msg);
                         }
                     }
-                    if t.is_task() {
-                        t.preempt_count += 1;
+                    match s.w.lock_owner(l) {
+                        None => {
+                            s.w.set_lock_owner(l, Some(s.me));
+                            s.rec(What::Lock { lock: l.into() });
+                            true
+                        }
+                        Some(o) if o == s.me => {
+                            let msg = format!("{} takes {l:?} recursively", s.w.tasks[s.me].name);
+                            s.w.model_bug(s.me, msg);
+                            false
+                        }
+                        Some(_) => {
+                            s.rec(What::LockBusy { lock: l.into() });
+                            false
+                        }
                     }
-                    if let LockId::Pi(_) = l
-                        && s.w.rqs.iter().any(|r| r.lock_owner == Some(s.me))
-                    {
-                        let msg = format!(
-                            "lock order: {} takes a pi_lock while holding an rq lock",
-                            s.w.tasks[s.me].name
-                        );
-                        s.w.model_bug(s.me, msg);
-                    }
+                })?;
+                first = false;
+                if got {
+                    return Ok(());
                 }
-                match s.w.lock_owner(l) {
-                    None => {
-                        s.w.set_lock_owner(l, Some(s.me));
-                        s.rec(What::Lock { lock: l.into() });
-                        true
-                    }
-                    Some(o) if o == s.me => {
-                        let msg = format!("{} takes {l:?} recursively", s.w.tasks[s.me].name);
-                        s.w.model_bug(s.me, msg);
-                        false
-                    }
-                    Some(_) => {
-                        s.rec(What::LockBusy { lock: l.into() });
-                        false
-                    }
-                }
-            })?;
-            first = false;
-            if got {
-                return Ok(());
+                self.wait_until(me, WaitFor::LockFree(l))?;
             }
-            self.wait_until(me, WaitFor::LockFree(l))?;
-        }
+        })
     }
 
     /// Release a spinlock, restoring interrupts as `irq` says and dropping the preempt count.

@@ -7,6 +7,7 @@ use crate::oracle::{Oracle, OracleSet, Violation};
 use crate::scenario::Scenario;
 use crate::variant::Variant;
 use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -69,7 +70,7 @@ pub fn flag_name(bit: u32) -> &'static str {
 }
 
 /// What a model thread is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// The per-CPU idle task (`swapper/N`).
     Idle,
@@ -103,7 +104,7 @@ impl Kind {
 }
 
 /// Where a parked-for-the-engine thread waits (what `unblock` is waiting for).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WaitFor {
     /// The harness has started every model thread (so who goes first is a free choice of
     /// the engine, not a preemption of the harness).
@@ -232,7 +233,7 @@ pub struct Rq {
 }
 
 /// smpboot per-thread status (spec a.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HpStatus {
     None,
     Active,
@@ -313,6 +314,13 @@ pub struct World {
     pub cycles: Option<Cycles>,
     /// The step count when the current cycle began (the I7 step bound is per cycle).
     pub cycle_start: u64,
+    /// Per model thread, a fingerprint of everything it has learnt from the world: what each
+    /// of its steps recorded and returned, and what it read outside steps
+    /// ([`super::Kernel::read`]), since the last loop head where its local state is fully
+    /// named ([`super::Kernel::forget`]). Its code is deterministic, so equal fingerprints
+    /// mean equal local state. Kept only for the bounded search's state caching
+    /// ([`crate::engine::statecache`]); empty otherwise.
+    pub hist: Vec<u64>,
 }
 
 /// How a stress driver runs a scenario's operations back to back in one world: control of the
@@ -340,6 +348,152 @@ impl Cycles {
 }
 
 impl World {
+    /// Fold `x` into model thread `me`'s fingerprint (see [`World::hist`]).
+    pub fn learn(&mut self, me: Tid, x: impl Hash) {
+        if let Some(h) = self.hist.get_mut(me) {
+            let mut s = DefaultHasher::new();
+            (*h, x).hash(&mut s);
+            *h = s.finish();
+        }
+    }
+
+    /// Model thread `me` is at a point where its whole local state (its call stack and
+    /// locals) is named by `at`: its fingerprint restarts there.
+    pub fn forget(&mut self, me: Tid, at: &'static str) {
+        if let Some(h) = self.hist.get_mut(me) {
+            let mut s = DefaultHasher::new();
+            at.hash(&mut s);
+            *h = s.finish();
+        }
+    }
+
+    /// A 128-bit fingerprint of the execution's state: every field a later step, wait
+    /// condition or oracle reads (tasks, runqueues, kthreads, completions, the step count,
+    /// which the step bound of I7 reads, the tick budget, the park window, the verdict so
+    /// far) and every thread's [`World::hist`]. Left out: what never changes during an
+    /// execution (scenario, variant, oracles, names, kinds), and what only the outcome
+    /// reports and no step or oracle reads (the trace, `nivcsw`, `nr_switches`, the
+    /// preemption and one-tick-sleep counts).
+    pub fn fingerprint(&self) -> u128 {
+        let mut a = DefaultHasher::new();
+        0xa5u8.hash(&mut a);
+        let mut b = DefaultHasher::new();
+        0x5au8.hash(&mut b);
+        for h in [&mut a, &mut b] {
+            self.fingerprint_into(h);
+        }
+        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    }
+
+    // Every struct is destructured in full, so that a field added later must be placed here
+    // (hashed, or named as constant or not read by the model) before the crate compiles.
+    fn fingerprint_into(&self, h: &mut impl Hasher) {
+        let World {
+            variant: _,
+            scenario: _,
+            oracles: _,
+            tasks,
+            rqs,
+            kthreads,
+            completions,
+            trace: _,
+            steps,
+            budget,
+            preemptions: _,
+            window,
+            wti_sleeps: _,
+            violation,
+            halting,
+            controllers_done,
+            controllers: _,
+            waker_go,
+            started,
+            in_op,
+            also,
+            cycles: _,
+            cycle_start,
+            hist,
+        } = self;
+        for t in tasks {
+            let Task {
+                name: _,
+                kind: _,
+                state,
+                epoch,
+                on_rq,
+                on_cpu,
+                cpu,
+                allowed,
+                flags,
+                preempt_count,
+                irqs_off,
+                irq_stack,
+                need_resched,
+                nvcsw,
+                nivcsw: _,
+                pi_owner,
+                in_parkme,
+                in_spd_gap,
+                started,
+                timer_armed,
+                wait,
+                finished,
+            } = t;
+            (state, epoch, on_rq, on_cpu, cpu, allowed, flags).hash(h);
+            (preempt_count, irqs_off, irq_stack, need_resched).hash(h);
+            (nvcsw, pi_owner, in_parkme, in_spd_gap).hash(h);
+            (started, timer_armed, wait, finished).hash(h);
+        }
+        for r in rqs {
+            let Rq {
+                curr,
+                idle: _,
+                stopper: _,
+                queue,
+                lock_owner,
+                online,
+                active,
+                prev,
+                nr_switches: _,
+            } = r;
+            (curr, queue, lock_owner, online, active, prev).hash(h);
+        }
+        for k in kthreads {
+            let Kthread {
+                task: _,
+                flags,
+                cpu,
+                parked: _,
+                exited: _,
+                td_cpu,
+                status,
+                work,
+                created: _,
+            } = k;
+            (flags, cpu, td_cpu, status, work).hash(h);
+        }
+        for c in completions {
+            let Completion {
+                name: _,
+                done,
+                waiters,
+                lock_owner,
+            } = c;
+            (done, waiters, lock_owner).hash(h);
+        }
+        (steps, budget, window.map(|w| w.kthread)).hash(h);
+        (halting, violation.as_ref().map(|v| v.oracle), also).hash(h);
+        (
+            controllers_done,
+            waker_go,
+            started,
+            in_op,
+            cycle_start,
+            hist,
+        )
+            .hash(h);
+    }
+
     /// Record a violation if the oracle is enabled. The first one is the verdict. Like the
     /// kernel after a WARN, the execution goes on until the controller's operation in progress
     /// returns (the epilogue: a race diagram then shows e.g. park returning), recording each

@@ -1,0 +1,189 @@
+//! State caching for the bounded search ([`super::bounded`], `parkrace verify`): a schedule
+//! prefix that reaches a state already explored with at least as much of the bound left is
+//! cut there, because every continuation from that state within the bound was explored then.
+//!
+//! This folds equivalent interleavings: two orders of independent steps reach the same state,
+//! and only the first is continued. It is the reduction that context bounding needs here
+//! (`--count preemptions`, where every choice at which the running task blocked is free and
+//! most of those choices only reorder independent steps), and unlike a sleep set it keeps the
+//! bound sound (Musuvathi and Qadeer, "Partial-order reduction for context-bounded state
+//! exploration", MSR-TR-2007-12; Coons, Musuvathi and McKinley, OOPSLA 2013): a state is cut
+//! only against a visit that had as many preemptions (and delays, where they count) left.
+//!
+//! What a state is. The model's threads are Rust code, not data, but each one is
+//! deterministic: what it does next is a function of what it has learnt from the world. So the
+//! state is the world's [`World::fingerprint`]: every field a step, a wait condition or an
+//! oracle reads, plus a per-thread fingerprint of everything each thread learnt (what its
+//! steps recorded and returned, and its reads outside steps, [`World::hist`]). The scheduler
+//! adds the task that ran last (what counts as a preemption depends on it). Fingerprints are
+//! 128 bits; a collision, which would wrongly cut a prefix, has odds below 10^-20 over a
+//! billion states.
+//!
+//! Soundness of the cut in the stateless depth-first search: a state first reached at
+//! decision `i` of some execution has its whole subtree (every schedule sharing the first `i`
+//! decisions) explored before the search backtracks above `i`, so a later prefix that reaches
+//! it again finds it explored. Only decisions past the replayed prefix are looked up (the
+//! prefix's own states are its ancestors), and a state met twice in one execution is never
+//! cut.
+//!
+//! How the model and the scheduler meet: [`launch`](crate::run::launch) installs, on the
+//! harness's OS thread (shuttle runs every model thread and the scheduler there), a probe
+//! that says whether the execution is halting, fingerprints the world, or halts the
+//! execution (every thread then unwinds with `Halt`, and no oracle is judged). Nothing of
+//! this runs unless [`enable`] was called on that thread, so the other engines and strategies
+//! pay nothing.
+//!
+//! [`World::fingerprint`]: crate::model::world::World::fingerprint
+//! [`World::hist`]: crate::model::world::World::hist
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// What the probe is asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ask {
+    /// Whether the execution is halting.
+    Status,
+    /// The same, with the fingerprint of the current state.
+    Fingerprint,
+    /// Halt the current execution.
+    Halt,
+}
+
+/// What the probe saw (`None` from [`probe`] while the world is locked or after a halt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probed {
+    /// The execution is over: every thread only unwinds now, and the verdict is fixed.
+    pub halting: bool,
+    /// The state's fingerprint, when asked for.
+    pub fingerprint: Option<u128>,
+}
+
+type Probe = Box<dyn Fn(Ask) -> Option<Probed>>;
+
+thread_local! {
+    static ENABLED: Cell<bool> = const { Cell::new(false) };
+    static PROBE: RefCell<Option<Probe>> = const { RefCell::new(None) };
+}
+
+/// Turn fingerprinting on or off for executions launched from this thread.
+pub fn enable(on: bool) {
+    ENABLED.with(|e| e.set(on));
+    if !on {
+        uninstall();
+    }
+}
+
+/// Whether executions launched from this thread keep fingerprints.
+pub fn enabled() -> bool {
+    ENABLED.with(Cell::get)
+}
+
+/// Install the probe of the execution being launched (replacing the previous one's).
+pub fn install(p: Probe) {
+    PROBE.with(|s| *s.borrow_mut() = Some(p));
+}
+
+/// Drop the probe.
+pub fn uninstall() {
+    PROBE.with(|s| *s.borrow_mut() = None);
+}
+
+/// Ask the current execution's probe.
+pub fn probe(ask: Ask) -> Option<Probed> {
+    PROBE.with(|s| s.borrow().as_ref().and_then(|p| p(ask)))
+}
+
+/// What reaching a state has cost: what the bound counts, as a pair (preemptions and
+/// delays, or `(n, 0)` for a bound that counts one number).
+pub type Cost = (u32, u32);
+
+/// The states explored so far, each with the cost at which it was explored.
+///
+/// A visit covers a later one when it had at least as much of the bound left: at most as
+/// many preemptions, and at most as many delays. One cost is kept per state: a new visit
+/// replaces it when its cost is smaller in sum. Any kept cost belongs to a visit whose
+/// subtree was explored, so the cut stays sound whichever is kept.
+#[derive(Debug, Default)]
+pub struct Visited {
+    seen: HashMap<u128, Cost>,
+    /// States cut, over the search.
+    pub cuts: u64,
+}
+
+impl Visited {
+    /// States recorded.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// Whether `state`, reached at `cost`, was already explored by a visit that covers this
+    /// one (then the prefix can be cut); if not, record this visit.
+    pub fn covered(&mut self, state: u128, cost: Cost) -> bool {
+        match self.seen.get_mut(&state) {
+            Some(&mut (p, d)) if p <= cost.0 && d <= cost.1 => {
+                self.cuts += 1;
+                true
+            }
+            Some(old) => {
+                if cost.0 + cost.1 < old.0 + old.1 {
+                    *old = cost;
+                }
+                false
+            }
+            None => {
+                self.seen.insert(state, cost);
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_is_covered_only_by_a_visit_that_had_as_much_bound_left() {
+        let mut v = Visited::default();
+        assert!(!v.covered(7, (1, 0)));
+        assert!(v.covered(7, (1, 0)));
+        assert!(v.covered(7, (2, 0)));
+        assert!(!v.covered(7, (0, 0)), "more bound left: explore again");
+        assert!(v.covered(7, (0, 0)));
+        assert!(!v.covered(8, (0, 0)), "another state");
+        assert_eq!(v.cuts, 3);
+        assert_eq!(v.len(), 2);
+    }
+
+    #[test]
+    fn pairs_cover_component_by_component() {
+        let mut v = Visited::default();
+        assert!(!v.covered(1, (1, 2)));
+        assert!(
+            !v.covered(1, (2, 1)),
+            "more preemptions, fewer delays: not covered"
+        );
+        assert!(v.covered(1, (1, 3)));
+        assert!(!v.covered(1, (0, 3)));
+    }
+
+    #[test]
+    fn without_an_installed_probe_there_is_no_fingerprint() {
+        uninstall();
+        assert_eq!(probe(Ask::Fingerprint), None);
+        let seen = Probed {
+            halting: false,
+            fingerprint: Some(42),
+        };
+        install(Box::new(move |a| (a == Ask::Fingerprint).then_some(seen)));
+        assert_eq!(probe(Ask::Fingerprint), Some(seen));
+        assert_eq!(probe(Ask::Halt), None);
+        enable(false);
+        assert_eq!(probe(Ask::Fingerprint), None);
+    }
+}
