@@ -117,8 +117,9 @@ pub enum Command {
         /// The campaign folder.
         dir: PathBuf,
     },
-    /// Bounded-exhaustive verification: every schedule with at most K preemptions plus delays
-    /// (delay bounding), bound by bound, so that a violation found needs the fewest.
+    /// Bounded-exhaustive verification: every schedule with at most K preemptions (context
+    /// bounding, with a state cache), bound by bound, so that a violation found needs the
+    /// fewest.
     #[command(after_help = VERIFY_EXIT_HELP)]
     Verify(VerifyArgs),
     /// Compare search strategies on the buggy targets: from many seeds each, the share that
@@ -207,15 +208,14 @@ pub struct VerifyArgs {
     /// Scenario name or random-SEED. Repeatable; default: every named scenario.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// The bound K on preemptions (preemptive switches, injected ticks and wakeup
-    /// preemptions) plus delays (non-default choices where the running task cannot go on);
-    /// on preemptions only with --count preemptions.
+    /// The bound K on preemptions: preemptive switches (the running task could go on),
+    /// injected ticks and wakeup preemptions. With --count delays, on preemptions plus delays
+    /// (non-default choices where the running task cannot go on).
     #[arg(long, short = 'k', default_value_t = 2)]
     pub preemptions: u32,
-    /// What K counts: `delays` (preemptions plus delays: delay bounding) or `preemptions`
-    /// (preemptions only, CHESS's context bounding: every choice where the running task
-    /// cannot go on is free).
-    #[arg(long, value_enum, default_value = "delays")]
+    /// What K counts: `preemptions` (CHESS's context bounding: every choice where the running
+    /// task cannot go on is free) or `delays` (preemptions plus delays: delay bounding).
+    #[arg(long, value_enum, default_value = "preemptions")]
     pub count: crate::engine::bounded::BoundKind,
     /// With --count preemptions: at most D delays as well (default: any number).
     #[arg(long, value_name = "D")]

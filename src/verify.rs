@@ -1,9 +1,10 @@
 //! Bounded-exhaustive verification (`parkrace verify`): every schedule of a scenario with at
-//! most K preemptions plus delays ([`crate::engine::bounded`]), bound by bound (0, 1, ..., K),
-//! so that the first violation found has the fewest preemptions plus delays any violation of
-//! the scenario needs. A clean result is a proof within the bound: no schedule with at most K
-//! preemptions plus delays violates the checked oracles. With [`BoundKind::Preemptions`], K
-//! counts preemptions only (CHESS's context bounding), and the same holds for preemptions.
+//! most K preemptions ([`crate::engine::bounded`]; CHESS's context bounding, or with
+//! [`BoundKind::Delays`] preemptions plus delays), bound by bound (0, 1, ..., K), so that the
+//! first violation found has the fewest preemptions any violation of the scenario needs. A
+//! clean result is a proof within the bound: no schedule with at most K preemptions violates
+//! the checked oracles. The state cache ([`crate::engine::statecache`]) cuts schedules that
+//! reach a state explored before, never a verdict.
 //!
 //! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
@@ -47,7 +48,7 @@ pub struct Level {
 pub struct Verdict {
     /// The searches run, bound by bound.
     pub levels: Vec<Level>,
-    /// The first violating schedule (with the fewest preemptions plus delays), replayed.
+    /// The first violating schedule (with the fewest of what the bound counts), replayed.
     pub found: Option<(Stopped, ByteRun)>,
     pub elapsed: Duration,
 }

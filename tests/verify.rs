@@ -17,7 +17,7 @@ fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
     Verify {
         target: Target::new(p.variant(), Scenario::by_name(scenario).unwrap(), oracles),
         bound,
-        kind: Default::default(),
+        kind: BoundKind::Delays,
         delays: None,
         time: None,
         cache: true,
@@ -267,7 +267,7 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         &["--time", "x"],
         &["-s", "x"],
         &["--count", "x"],
-        &["--delays", "1"],
+        &["--count", "delays", "--delays", "1"],
         &["--no-state-cache", "x"],
     ] {
         let out = parkrace().arg("verify").args(args).output().unwrap();

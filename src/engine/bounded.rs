@@ -106,12 +106,12 @@ pub struct Stopped {
 /// What a bound counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum BoundKind {
-    /// Preemptions plus delays (delay bounding): every non-default choice costs one.
-    #[default]
-    Delays,
     /// Preemptions only (CHESS's context bounding): where the running task cannot go on,
     /// every choice is free.
+    #[default]
     Preemptions,
+    /// Preemptions plus delays (delay bounding): every non-default choice costs one.
+    Delays,
 }
 
 /// The depth-first search over schedules with at most `bound` preemptions (plus delays,

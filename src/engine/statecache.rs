@@ -4,20 +4,27 @@
 //!
 //! This folds equivalent interleavings: two orders of independent steps reach the same state,
 //! and only the first is continued. It is the reduction that context bounding needs here
-//! (`--count preemptions`, where every choice at which the running task blocked is free and
-//! most of those choices only reorder independent steps), and unlike a sleep set it keeps the
-//! bound sound (Musuvathi and Qadeer, "Partial-order reduction for context-bounded state
-//! exploration", MSR-TR-2007-12; Coons, Musuvathi and McKinley, OOPSLA 2013): a state is cut
-//! only against a visit that had as many preemptions (and delays, where they count) left.
+//! (`verify`'s default count, where every choice at which the running task blocked is free and
+//! most of those choices only reorder independent steps). Partial-order reduction and context
+//! bounding interact in subtle ways (Musuvathi and Qadeer, "Partial-order reduction for
+//! context-bounded state exploration", MSR-TR-2007-12): a plain sleep set can prune the only
+//! in-bound member of a class (Coons, Musuvathi and McKinley, OOPSLA 2013). The cache keeps
+//! the bound sound the way state caching in a depth-bounded search keeps the depth: a state
+//! is cut only against a visit that had as many preemptions (and delays, where they count)
+//! left.
 //!
 //! What a state is. The model's threads are Rust code, not data, but each one is
 //! deterministic: what it does next is a function of what it has learnt from the world. So the
 //! state is the world's [`World::fingerprint`]: every field a step, a wait condition or an
 //! oracle reads, plus a per-thread fingerprint of everything each thread learnt (what its
-//! steps recorded and returned, and its reads outside steps, [`World::hist`]). The scheduler
-//! adds the task that ran last (what counts as a preemption depends on it). Fingerprints are
-//! 128 bits; a collision, which would wrongly cut a prefix, has odds below 10^-20 over a
-//! billion states.
+//! steps recorded and returned, and its reads outside steps, [`World::hist`]). Three rules
+//! keep that fingerprint as coarse as the thread's real local state, so that more paths meet:
+//! a function that hands its caller only its result folds to "called, returned r" when it
+//! returns ([`Kernel::summarize`]); an outermost loop restarts it at its head, where nothing
+//! earlier is live ([`Kernel::forget`]); and a thread inside [`Kernel::wait_until`] is marked
+//! only until it returns. The scheduler adds the task that ran last, where it could go on
+//! (switching away from it is what costs a preemption). Fingerprints are 128 bits; a
+//! collision, which would wrongly cut a prefix, has odds below 10^-20 over a billion states.
 //!
 //! Soundness of the cut in the stateless depth-first search: a state first reached at
 //! decision `i` of some execution has its whole subtree (every schedule sharing the first `i`
@@ -35,6 +42,9 @@
 //!
 //! [`World::fingerprint`]: crate::model::world::World::fingerprint
 //! [`World::hist`]: crate::model::world::World::hist
+//! [`Kernel::summarize`]: crate::model::Kernel::summarize
+//! [`Kernel::forget`]: crate::model::Kernel::forget
+//! [`Kernel::wait_until`]: crate::model::Kernel::wait_until
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
