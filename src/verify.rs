@@ -9,7 +9,7 @@
 //! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
 
-use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped};
+use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped, Watch};
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::engine::statecache;
 use crate::explore::{ByteRun, config, run_bytes, thread_count};
@@ -71,10 +71,18 @@ impl Verdict {
 }
 
 /// Explore every schedule within `bound`; stop at the first violation.
-fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Option<Stopped>) {
+fn search(
+    v: &Verify,
+    bound: u32,
+    time: Option<Duration>,
+    watch: Option<&Arc<Watch>>,
+) -> (BoundedStats, Option<Stopped>) {
     let mut dfs = BoundedDfs::new(bound, v.kind, v.delays);
     if v.cache {
         dfs = dfs.with_state_cache();
+    }
+    if let Some(w) = watch {
+        dfs = dfs.watched(Arc::clone(w));
     }
     let (stop, stats, last) = (
         Arc::clone(&dfs.stop),
@@ -103,6 +111,11 @@ fn search(v: &Verify, bound: u32, time: Option<Duration>) -> (BoundedStats, Opti
 
 /// Verify bound by bound, 0 to `v.bound`.
 pub fn verify(v: &Verify) -> Verdict {
+    verify_watched(v, None)
+}
+
+/// [`verify`], reporting progress into `watch` as it goes.
+pub fn verify_watched(v: &Verify, watch: Option<&Arc<Watch>>) -> Verdict {
     let start = Instant::now();
     let mut levels = Vec::new();
     let mut found = None;
@@ -111,7 +124,7 @@ pub fn verify(v: &Verify) -> Verdict {
         if left == Some(Duration::ZERO) {
             break;
         }
-        let (stats, bytes) = search(v, k, left);
+        let (stats, bytes) = search(v, k, left, watch);
         levels.push(Level { bound: k, stats });
         if let Some(b) = bytes {
             let t = &v.target;

@@ -4,13 +4,15 @@ use super::{
     EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, parse_duration, targets_for, usage,
 };
 use crate::engine::bounded::BoundKind;
+use crate::engine::bounded::Watch;
 use crate::repro::Repro;
 use crate::variant::Preset;
-use crate::verify::{Verdict, Verify, verify};
+use crate::verify::{Verdict, Verify, verify_watched};
 use serde_json::json;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
     let targets = targets_for(
@@ -60,6 +62,35 @@ fn per_bound(d: &Verdict) -> String {
         .join(" / ")
 }
 
+/// How often a line on stderr says where the searches still running are.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// One line on stderr per search still running: its bound, executions and states so far.
+fn progress(jobs: &[Verify], watches: &[(Arc<Watch>, OnceLock<Instant>)], done: &[bool]) {
+    for (i, (w, started)) in watches.iter().enumerate() {
+        let Some(t0) = started.get() else { continue };
+        if done[i] {
+            continue;
+        }
+        let j = &jobs[i].target;
+        let states = w.states.load(Ordering::Relaxed);
+        eprintln!(
+            "verify: {} {}: bound {} of {}, {} schedules{}, {:.0} s",
+            j.variant.label(),
+            j.scenario.name,
+            w.bound.load(Ordering::Relaxed),
+            jobs[i].bound,
+            w.executions.load(Ordering::Relaxed),
+            if jobs[i].cache {
+                format!(" ({states} states)")
+            } else {
+                String::new()
+            },
+            t0.elapsed().as_secs_f64()
+        );
+    }
+}
+
 pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
     let jobs = match parse(&a) {
         Ok(j) => j,
@@ -69,14 +100,21 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
     let jobs = Arc::new(jobs);
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<Option<Verdict>>>> = Arc::new(Mutex::new(vec![None; jobs.len()]));
+    // What each job is doing, for the progress lines: its search's watch and start time.
+    let watches: Arc<Vec<(Arc<Watch>, OnceLock<Instant>)>> = Arc::new(
+        (0..jobs.len())
+            .map(|_| (Arc::new(Watch::default()), OnceLock::new()))
+            .collect(),
+    );
     let (tx, rx) = mpsc::channel::<usize>();
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (jobs, next, results, tx) = (
+        let (jobs, next, results, tx, watches) = (
             Arc::clone(&jobs),
             Arc::clone(&next),
             Arc::clone(&results),
             tx.clone(),
+            Arc::clone(&watches),
         );
         handles.push(std::thread::spawn(move || {
             loop {
@@ -84,7 +122,8 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 if i >= jobs.len() {
                     break;
                 }
-                let d = verify(&jobs[i]);
+                let _ = watches[i].1.set(Instant::now());
+                let d = verify_watched(&jobs[i], Some(&watches[i].0));
                 results.lock().unwrap()[i] = Some(d);
                 let _ = tx.send(i);
             }
@@ -96,7 +135,15 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
     let mut status = EXIT_OK;
     let mut done = vec![false; jobs.len()];
     let mut printed = 0;
-    for i in rx {
+    loop {
+        let i = match rx.recv_timeout(PROGRESS_EVERY) {
+            Ok(i) => i,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                progress(&jobs, &watches, &done);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         done[i] = true;
         while printed < jobs.len() && done[printed] {
             let j = &jobs[printed].target;

@@ -40,7 +40,7 @@ use super::statecache::{self, Ask, Visited};
 use crate::model::step::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One decision of an execution.
@@ -142,6 +142,19 @@ pub struct BoundedDfs {
     pub stats: Arc<Mutex<BoundedStats>>,
     /// The schedule of the execution that was current when the search stopped.
     pub last: Arc<Mutex<Stopped>>,
+    /// Where a supervisor watches the search go (progress lines).
+    watch: Option<Arc<Watch>>,
+}
+
+/// A running search's progress, for a supervisor to show while it runs.
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// The bound being searched.
+    pub bound: AtomicU32,
+    /// Executions within that bound so far.
+    pub executions: AtomicU64,
+    /// Distinct states the state cache holds so far (0 without it).
+    pub states: AtomicU64,
 }
 
 impl BoundedDfs {
@@ -161,7 +174,17 @@ impl BoundedDfs {
             stop: Arc::new(AtomicBool::new(false)),
             stats: Arc::new(Mutex::new(BoundedStats::default())),
             last: Arc::new(Mutex::new(Stopped::default())),
+            watch: None,
         }
+    }
+
+    /// Report progress into `w` (its bound is set here).
+    pub fn watched(mut self, w: Arc<Watch>) -> Self {
+        w.bound.store(self.bound, Ordering::Relaxed);
+        w.executions.store(0, Ordering::Relaxed);
+        w.states.store(0, Ordering::Relaxed);
+        self.watch = Some(w);
+        self
     }
 
     /// Cut every execution that reaches an already explored state ([`super::statecache`];
@@ -303,7 +326,16 @@ impl Scheduler for BoundedDfs {
         self.spent = (0, 0);
         self.fresh.clear();
         self.unwinding = false;
-        self.stats.lock().unwrap().executions += 1;
+        let n = {
+            let mut st = self.stats.lock().unwrap();
+            st.executions += 1;
+            st.executions
+        };
+        if let Some(w) = &self.watch {
+            w.executions.store(n, Ordering::Relaxed);
+            let states = self.cache.as_ref().map_or(0, |c| c.len() as u64);
+            w.states.store(states, Ordering::Relaxed);
+        }
         Some(Schedule::new(0))
     }
 
