@@ -156,6 +156,7 @@ impl Visited {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::world::World;
 
     #[test]
     fn a_state_is_covered_only_by_a_visit_that_had_as_much_bound_left() {
@@ -180,6 +181,59 @@ mod tests {
         );
         assert!(v.covered(1, (1, 3)));
         assert!(!v.covered(1, (0, 3)));
+    }
+
+    /// The fingerprint tells apart what the model reads, and only that.
+    #[test]
+    fn the_fingerprint_covers_what_the_model_reads_and_only_that() {
+        use crate::model::trace::Event;
+        use crate::model::world::TASK_PARKED;
+        use crate::oracle::{Oracle, OracleSet};
+        use crate::scenario::Scenario;
+        use crate::variant::Preset;
+        let fresh = || {
+            let sc = Scenario::by_name("park-unpark").unwrap();
+            let mut w = crate::run::build_world(&sc, Preset::V3.variant(), OracleSet::all());
+            w.hist = vec![0; w.tasks.len()];
+            w
+        };
+        let base = fresh().fingerprint();
+        assert_eq!(fresh().fingerprint(), base, "deterministic");
+        let differs = |f: &dyn Fn(&mut World)| {
+            let mut w = fresh();
+            f(&mut w);
+            w.fingerprint() != base
+        };
+        // Read by steps, wait conditions or oracles.
+        assert!(differs(&|w| w.tasks[1].state = TASK_PARKED));
+        assert!(differs(&|w| w.tasks[1].nvcsw += 1));
+        assert!(differs(&|w| w.rqs[0].queue.clear()));
+        assert!(differs(&|w| w.completions[0].done = 1));
+        assert!(differs(&|w| w.kthreads[0].flags ^= 1));
+        assert!(differs(&|w| w.steps += 1));
+        assert!(differs(&|w| w.budget += 1));
+        assert!(differs(&|w| w.halting = true));
+        assert!(differs(&|w| w.learn(1, 7u8)));
+        assert!(differs(&|w| w.forget(1, "loop head")));
+        // Only reported, never read.
+        assert!(!differs(&|w| w.trace.push(Event::violation(
+            1,
+            0,
+            Oracle::I1
+        ))));
+        assert!(!differs(&|w| w.tasks[1].nivcsw += 1));
+        assert!(!differs(&|w| w.rqs[0].nr_switches += 1));
+        assert!(!differs(&|w| w.preemptions += 1));
+        assert!(!differs(&|w| w.wti_sleeps += 1));
+        // A thread's history restarts at a named loop head, whatever came before.
+        let mut a = fresh();
+        a.learn(2, "one way");
+        a.forget(2, "idle_loop");
+        let mut b = fresh();
+        b.learn(2, "another");
+        b.learn(2, 3u32);
+        b.forget(2, "idle_loop");
+        assert_eq!(a.fingerprint(), b.fingerprint());
     }
 
     #[test]

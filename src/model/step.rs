@@ -153,8 +153,9 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Read the world outside a step: what `me` learns this way is part of its local state, so
-    /// it is folded into `me`'s fingerprint ([`World::hist`]). Every read of state that can
-    /// change during an execution, outside a step, goes through here.
+    /// it is folded into `me`'s fingerprint ([`World::hist`]). Every read outside a step of
+    /// state that can change during an execution, whose value the thread goes on with, goes
+    /// through here.
     pub fn read<R: Hash>(&self, me: Tid, f: impl FnOnce(&World) -> R) -> R {
         let mut w = self.lock();
         let r = f(&w);
