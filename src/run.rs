@@ -372,12 +372,11 @@ pub fn launch<P: Platform>(plat: P, world: World) -> Launched<P> {
         .collect();
     let harness = world.tasks.len() - 1;
     let mut world = world;
-    let cache = statecache::enabled();
-    if cache {
+    if statecache::fingerprints() {
         world.hist = vec![0; world.tasks.len()];
     }
     let k = Arc::new(Kernel::new(plat, world));
-    if cache {
+    if statecache::enabled() {
         let weak = Arc::downgrade(&k);
         statecache::install(Box::new(move |ask| {
             let k = weak.upgrade()?;

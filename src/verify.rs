@@ -94,14 +94,14 @@ fn search(
     let (sc, variant, oracles) = (t.scenario.clone(), t.variant, t.oracles);
     let stop2 = Arc::clone(&stop);
     // The probe also tells the search when an execution halts (see `BoundedDfs`).
-    statecache::enable(true);
+    statecache::enable(true, v.cache);
     Runner::new(dfs, config(&t.scenario, time)).run(move || {
         let o = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
         if o.violation.is_some() {
             stop2.store(true, Ordering::Relaxed);
         }
     });
-    statecache::enable(false);
+    statecache::enable(false, false);
     let st = *stats.lock().unwrap();
     let found = stop
         .load(Ordering::Relaxed)

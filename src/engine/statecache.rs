@@ -73,20 +73,28 @@ type Probe = Box<dyn Fn(Ask) -> Option<Probed>>;
 
 thread_local! {
     static ENABLED: Cell<bool> = const { Cell::new(false) };
+    static FINGERPRINTS: Cell<bool> = const { Cell::new(false) };
     static PROBE: RefCell<Option<Probe>> = const { RefCell::new(None) };
 }
 
-/// Turn fingerprinting on or off for executions launched from this thread.
-pub fn enable(on: bool) {
+/// Turn the probe on or off for executions launched from this thread, and with it whether
+/// their threads keep fingerprints of what they learn (only the cache needs those).
+pub fn enable(on: bool, fingerprints: bool) {
     ENABLED.with(|e| e.set(on));
+    FINGERPRINTS.with(|e| e.set(on && fingerprints));
     if !on {
         uninstall();
     }
 }
 
-/// Whether executions launched from this thread keep fingerprints.
+/// Whether executions launched from this thread install the probe.
 pub fn enabled() -> bool {
     ENABLED.with(Cell::get)
+}
+
+/// Whether executions launched from this thread keep per-thread fingerprints.
+pub fn fingerprints() -> bool {
+    FINGERPRINTS.with(Cell::get)
 }
 
 /// Install the probe of the execution being launched (replacing the previous one's).
@@ -247,7 +255,8 @@ mod tests {
         install(Box::new(move |a| (a == Ask::Fingerprint).then_some(seen)));
         assert_eq!(probe(Ask::Fingerprint), Some(seen));
         assert_eq!(probe(Ask::Halt), None);
-        enable(false);
+        enable(false, true);
+        assert!(!fingerprints());
         assert_eq!(probe(Ask::Fingerprint), None);
     }
 }
