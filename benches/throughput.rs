@@ -93,8 +93,9 @@ fn byte_driven(c: &mut Criterion) {
     g.finish();
 }
 
-/// Bounded-exhaustive search (`parkrace verify`): every schedule within one preemption or delay
-/// of the seed's scenario, one shuttle runner for the whole search.
+/// Bounded-exhaustive search (`parkrace verify`): every schedule within one preemption of the
+/// seed's scenario (context bounding, the state cache on), one shuttle runner for the whole
+/// search.
 fn bounded(c: &mut Criterion) {
     let mut g = c.benchmark_group("bounded-dfs");
     g.sample_size(10);
@@ -107,7 +108,7 @@ fn bounded(c: &mut Criterion) {
                 OracleSet::of(&[]),
             ),
             bound: 1,
-            kind: Default::default(),
+            kind: parkrace::engine::bounded::BoundKind::Preemptions,
             delays: None,
             time: None,
             cache: true,

@@ -245,10 +245,34 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         ],
     );
     assert_eq!(rows[0]["violation"]["oracle"], "I1");
+    assert_eq!(rows[0]["state_cache"], true, "on by default");
+    assert_eq!(
+        rows[0]["count"], "preemptions",
+        "context bounding by default"
+    );
     assert_eq!(rows[1]["verified"], true);
     let repro = rows[0]["repro"].as_str().unwrap();
     let replay = parkrace().args(["replay", repro]).output().unwrap();
     assert_eq!(replay.status.code(), Some(0));
+
+    let off = parkrace()
+        .args([
+            "verify",
+            "-v",
+            "V5",
+            "-s",
+            "stop-unparked",
+            "-k",
+            "1",
+            "--json",
+        ])
+        .arg("--no-state-cache")
+        .output()
+        .unwrap();
+    assert_eq!(off.status.code(), Some(0));
+    let row = &common::json_lines(&off.stdout)[0];
+    assert_eq!(row["state_cache"], false);
+    assert_eq!(row["cuts_per_bound"], serde_json::json!([0, 0]));
 
     let clean = parkrace()
         .args(["verify", "-v", "V5", "-s", "park", "-k", "1"])

@@ -213,7 +213,8 @@ impl BoundedDfs {
         if seen.halting {
             return false;
         }
-        let (Some(cache), Some(world)) = (self.cache.as_mut(), seen.fingerprint) else {
+        // Asked for only with the cache on.
+        let Some(world) = seen.fingerprint else {
             return true;
         };
         // Who ran last matters only where it could go on (then switching away costs a
@@ -225,12 +226,9 @@ impl BoundedDfs {
         if self.fresh.contains(&state) {
             return true;
         }
-        let (p, d) = match (self.kind, self.delays) {
-            (BoundKind::Delays, _) => (self.spent.0 + self.spent.1, 0),
-            (BoundKind::Preemptions, None) => (self.spent.0, 0),
-            (BoundKind::Preemptions, Some(_)) => self.spent,
-        };
-        if cache.covered(state, (p, d)) {
+        let cost = self.counted(self.spent.0, self.spent.1);
+        let cache = self.cache.as_mut().expect("checked above");
+        if cache.covered(state, cost) {
             statecache::probe(Ask::Halt);
             return false;
         }
@@ -245,11 +243,17 @@ impl BoundedDfs {
 
     /// Whether `preemptions` and `delays` are within the bound.
     fn fits(&self, preemptions: u32, delays: u32) -> bool {
-        match self.kind {
-            BoundKind::Delays => preemptions + delays <= self.bound,
-            BoundKind::Preemptions => {
-                preemptions <= self.bound && self.delays.is_none_or(|d| delays <= d)
-            }
+        let (k, d) = self.counted(preemptions, delays);
+        k <= self.bound && self.delays.is_none_or(|cap| d <= cap)
+    }
+
+    /// What the bound counts of `preemptions` and `delays`: K's count, and the delays capped
+    /// beside it (0 where nothing is capped).
+    fn counted(&self, preemptions: u32, delays: u32) -> (u32, u32) {
+        match (self.kind, self.delays) {
+            (BoundKind::Delays, _) => (preemptions + delays, 0),
+            (BoundKind::Preemptions, None) => (preemptions, 0),
+            (BoundKind::Preemptions, Some(_)) => (preemptions, delays),
         }
     }
 
