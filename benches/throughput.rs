@@ -6,10 +6,10 @@
 //! executions and the throughput in executions/s.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use parkrace::engine::shuttle::Strategy;
-use parkrace::explore::{Hunt, hunt};
 use parkrace::oracle::OracleSet;
 use parkrace::scenario::Scenario;
+use parkrace::strategy::Strategy;
+use parkrace::tools::explore::{Hunt, hunt};
 use parkrace::variant::Preset;
 use std::time::{Duration, Instant};
 
@@ -78,7 +78,7 @@ fn byte_driven(c: &mut Criterion) {
                             x as u8
                         })
                         .collect();
-                    let r = parkrace::explore::run_bytes(
+                    let r = parkrace::tools::explore::run_bytes(
                         &scenario,
                         preset.variant(),
                         OracleSet::of(&[]),
@@ -101,8 +101,8 @@ fn bounded(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(4));
     for preset in [Preset::V2, Preset::V3] {
-        let job = parkrace::verify::Verify {
-            target: parkrace::target::Target::new(
+        let job = parkrace::tools::verify::Verify {
+            target: parkrace::tools::target::Target::new(
                 preset.variant(),
                 Scenario::by_name("park-unpark").unwrap(),
                 OracleSet::of(&[]),
@@ -113,10 +113,15 @@ fn bounded(c: &mut Criterion) {
             time: None,
             cache: true,
         };
-        let schedules = parkrace::verify::verify(&job).executions();
+        let schedules = parkrace::tools::verify::verify(&job).executions();
         g.throughput(Throughput::Elements(schedules));
         g.bench_function(preset.name(), |b| {
-            b.iter(|| assert_eq!(parkrace::verify::verify(&job).executions(), schedules))
+            b.iter(|| {
+                assert_eq!(
+                    parkrace::tools::verify::verify(&job).executions(),
+                    schedules
+                )
+            })
         });
     }
     g.finish();
@@ -126,7 +131,7 @@ fn bounded(c: &mut Criterion) {
 /// another on pooled OS threads, with and without delay injection.
 fn native(c: &mut Criterion) {
     use parkrace::engine::native::{Delay, NativePlatform, Pool};
-    use parkrace::run::{build_world, launch};
+    use parkrace::harness::{build_world, launch};
     use std::sync::Arc;
     const WORLDS: u64 = 200;
     let scenario = Scenario::by_name("park-unpark").unwrap();

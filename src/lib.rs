@@ -18,7 +18,7 @@
 //!
 //! ```no_run
 //! use parkrace::{explore, oracle::OracleSet, scenario::Scenario, variant::Preset};
-//! use parkrace::engine::shuttle::Strategy;
+//! use parkrace::strategy::Strategy;
 //! let h = explore::Hunt {
 //!     variant: Preset::V2.variant(),
 //!     scenario: Scenario::by_name("park-unpark").unwrap(),
@@ -33,21 +33,13 @@
 //! ```
 
 pub mod cli;
-pub mod compare;
 pub mod engine;
-pub mod explore;
-pub mod feedback;
-pub mod fuzz;
+pub mod harness;
 pub mod history;
-pub mod minimize;
-pub mod model;
+pub mod kernel;
 pub mod oracle;
-pub mod render;
-pub mod repro;
-pub mod run;
+pub mod runtime;
 pub mod scenario;
-pub mod soak;
-pub mod stress;
-pub mod target;
+pub mod strategy;
+pub mod tools;
 pub mod variant;
-pub mod verify;

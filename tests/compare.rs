@@ -3,10 +3,10 @@
 
 mod common;
 
-use parkrace::compare::{Caps, Cell, Contender, ablations, run_one, survival_svg};
 use parkrace::oracle::OracleSet;
 use parkrace::scenario::Scenario;
-use parkrace::target::Target;
+use parkrace::tools::compare::{Caps, Cell, Contender, ablations, run_one, survival_svg};
+use parkrace::tools::target::Target;
 use parkrace::variant::Preset;
 use std::process::Command;
 

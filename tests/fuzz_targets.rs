@@ -1,8 +1,8 @@
 //! The fuzz targets' logic, without libFuzzer: decoding, crashes on buggy presets, none on
 //! the fixed ones, and artifacts turned into repro files.
 
-use parkrace::fuzz::{Case, Input, Shape, TARGETS, Target};
 use parkrace::oracle::Oracle;
+use parkrace::tools::fuzz::{Case, Input, Shape, TARGETS, Target};
 
 /// A deterministic stream of pseudo-random inputs (splitmix64).
 fn inputs(seed: u64, n: usize, len: usize) -> impl Iterator<Item = Vec<u8>> {
@@ -102,7 +102,7 @@ fn a_crash_input_becomes_a_repro_that_replays() {
     let (c, r) = found.expect("the seed's race within 5000 random schedules");
     let rep = c.repro(&t, &r).unwrap();
     let d = rep.decisions().unwrap();
-    let again = parkrace::explore::replay(&rep.scenario, rep.variant, rep.oracles, &d);
+    let again = parkrace::tools::explore::replay(&rep.scenario, rep.variant, rep.oracles, &d);
     assert!(again.diverged.is_none());
     assert_eq!(
         again.outcome.violation.map(|v| v.oracle),

@@ -105,8 +105,8 @@ fn minimize_finds_the_two_preemption_v2_race_and_it_renders_like_the_seed() {
         "kthread_park: returns 0",
     ];
     // (Read from the replayed trace the table is drawn from: table cells wrap.)
-    let rep = parkrace::repro::Repro::load(&out).unwrap();
-    let o = parkrace::explore::replay(
+    let rep = parkrace::tools::repro::Repro::load(&out).unwrap();
+    let o = parkrace::tools::explore::replay(
         &rep.scenario,
         rep.variant,
         rep.oracles,
@@ -120,7 +120,7 @@ fn minimize_finds_the_two_preemption_v2_race_and_it_renders_like_the_seed() {
             format!(
                 "{}: {}",
                 e.func,
-                parkrace::model::trace::describe(&e.what, &o.names, &o.completions)
+                parkrace::runtime::trace::describe(&e.what, &o.names, &o.completions)
             )
         })
         .collect();

@@ -3,10 +3,10 @@
 
 mod common;
 use common::run;
-use parkrace::engine::shuttle::Strategy;
-use parkrace::explore::{Hunt, hunt, replay};
 use parkrace::oracle::{Oracle, OracleSet};
 use parkrace::scenario::Scenario;
+use parkrace::strategy::Strategy;
+use parkrace::tools::explore::{Hunt, hunt, replay};
 use parkrace::variant::{Completer, ParkmeStore, Preset, Variant};
 
 #[test]

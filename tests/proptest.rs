@@ -5,8 +5,8 @@
 //! The failing cases proptest finds for the buggy presets are kept in `proptest-regressions/`
 //! and replayed first on every run, so `cargo test` starts from the known races.
 
-use parkrace::fuzz::{Case, Input, Shape, Target};
 use parkrace::oracle::Oracle;
+use parkrace::tools::fuzz::{Case, Input, Shape, Target};
 use parkrace::variant::Preset;
 use proptest::prelude::*;
 use proptest::test_runner::{
@@ -217,7 +217,7 @@ proptest! {
             Oracle::I1, Oracle::I1c, Oracle::I2, Oracle::I3, Oracle::I4, Oracle::I5, Oracle::I6,
         ]);
         let s = i.shape.scenario();
-        let r = parkrace::explore::run_bytes(&s, preset.variant(), oracles, &i.schedule);
+        let r = parkrace::tools::explore::run_bytes(&s, preset.variant(), oracles, &i.schedule);
         prop_assert!(r.outcome.violation.is_none(), "{preset}: {:?}", r.outcome.violation);
     }
 }

@@ -6,10 +6,10 @@ mod common;
 
 use parkrace::engine::native::Delay;
 use parkrace::history::may_fail;
-use parkrace::model::trace::What;
 use parkrace::oracle::{Oracle, OracleSet};
+use parkrace::runtime::trace::What;
 use parkrace::scenario::Scenario;
-use parkrace::stress::{Config, Report, Target, run};
+use parkrace::tools::stress::{Config, Report, Target, run};
 use parkrace::variant::Preset;
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;

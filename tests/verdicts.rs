@@ -4,10 +4,10 @@
 
 mod common;
 use common::run;
-use parkrace::engine::shuttle::Strategy;
 use parkrace::history::must_catch;
 use parkrace::oracle::{Oracle, OracleSet};
 use parkrace::scenario::Scenario;
+use parkrace::strategy::Strategy;
 use parkrace::variant::Preset;
 
 /// Budget within which a buggy preset must be caught with the random scheduler, seed 1.
@@ -141,7 +141,7 @@ fn irq_gap_preemption_makes_v4_sleep_a_tick_again() {
     let mut s = Scenario::by_name("wti-latency").unwrap();
     s.irq_gap = true;
     s.budget = 3;
-    let r = parkrace::explore::hunt(&parkrace::explore::Hunt {
+    let r = parkrace::tools::explore::hunt(&parkrace::tools::explore::Hunt {
         variant: Preset::V4.variant(),
         scenario: s,
         strategy: Strategy::Random,

@@ -5,12 +5,12 @@
 mod common;
 
 use parkrace::engine::bounded::BoundKind;
-use parkrace::explore::run_bytes;
 use parkrace::oracle::{Oracle, OracleSet};
 use parkrace::scenario::Scenario;
-use parkrace::target::Target;
+use parkrace::tools::explore::run_bytes;
+use parkrace::tools::target::Target;
+use parkrace::tools::verify::{Verify, verify};
 use parkrace::variant::Preset;
-use parkrace::verify::{Verify, verify};
 use std::process::Command;
 
 fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {

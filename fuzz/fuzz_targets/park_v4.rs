@@ -1,4 +1,4 @@
-//! Fuzz target `park_v4`: see `parkrace::fuzz::TARGETS` for what it runs and what crashes it.
+//! Fuzz target `park_v4`: see `parkrace::tools::fuzz::TARGETS` for what it runs and what crashes it.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| parkrace::fuzz::fuzz_one("park_v4", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| parkrace::tools::fuzz::fuzz_one("park_v4", data));

@@ -3,8 +3,8 @@
 use super::{
     CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, targets_for, usage,
 };
-use crate::compare::{Caps, Cell, Contender, ablations, buggy, survival_svg, try_run_one};
-use crate::target::Target;
+use crate::tools::compare::{Caps, Cell, Contender, ablations, buggy, survival_svg, try_run_one};
+use crate::tools::target::Target;
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +24,7 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String>
     let contenders = parse_list(&a.strategies, Contender::defaults, |s| s.parse())?;
     if contenders.contains(&Contender::LibFuzzer) {
         for t in &targets {
-            crate::compare::libfuzzer::check(t)?;
+            crate::tools::compare::libfuzzer::check(t)?;
         }
     }
     if a.seeds == 0 {
@@ -147,7 +147,7 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
                 .collect();
             let name = format!("{name}.svg");
             let path = dir.join(name);
-            if let Err(e) = crate::repro::write_atomic(
+            if let Err(e) = crate::tools::repro::write_atomic(
                 &path,
                 survival_svg(&t.label(), &curves, caps.executions).as_bytes(),
             ) {

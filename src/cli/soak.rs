@@ -5,8 +5,8 @@ use super::{
     EXIT_FINDING, EXIT_IO, EXIT_OK, EXIT_USAGE, INTERRUPTED, catch_ctrl_c, jobs_or_cores,
     parse_duration, parse_list,
 };
-use crate::soak::report::Summary;
-use crate::soak::{
+use crate::tools::soak::report::Summary;
+use crate::tools::soak::{
     self, Campaign, Counters, DEFAULT_KEY_TRIES, DEFAULT_MINIMIZE_TRIES, DEFAULT_NATIVE_MS,
     DEFAULT_UNIT_STEPS, Plan, Session, Shard, SoakError, Store, Strategy,
 };

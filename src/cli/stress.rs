@@ -5,7 +5,7 @@ use super::{
     targets_for, usage,
 };
 use crate::engine::native::Delay;
-use crate::stress::{Config, Progress, Report, run};
+use crate::tools::stress::{Config, Progress, Report, run};
 use crate::variant::Preset;
 use serde_json::json;
 use std::io::{IsTerminal, Write};

@@ -5,9 +5,9 @@ use super::{
 };
 use crate::engine::bounded::BoundKind;
 use crate::engine::bounded::Watch;
-use crate::repro::Repro;
+use crate::tools::repro::Repro;
+use crate::tools::verify::{Verdict, Verify, verify_watched};
 use crate::variant::Preset;
-use crate::verify::{Verdict, Verify, verify_watched};
 use serde_json::json;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -37,7 +37,7 @@
 
 use super::shuttle::{candidates, setup_pick};
 use super::statecache::{self, Ask, Visited};
-use crate::model::step::DRAW_PERIOD;
+use crate::runtime::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};

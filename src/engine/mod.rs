@@ -1,49 +1,9 @@
-//! Engines: what runs the model's threads. The model (src/model) is written once against the
-//! small [`Platform`] trait; [`shuttle`] runs it under controlled schedules,
-//! [`native`] on OS threads across the machine's cores (stress).
-//!
-//! The contract: every model step starts with [`Platform::point`] (a scheduling point), then
-//! runs atomically with the world locked. A thread that must wait (for a lock, for its CPU, for a
-//! spin condition) registers what it waits for in the world and calls [`Platform::block`]; the
-//! step that makes the condition true calls [`Platform::wake`]. Model code never busy-spins.
+//! Engines: what runs the model's threads. The model is written once against the runtime's
+//! [`crate::runtime::platform::Platform`] trait; [`shuttle`] runs it under controlled
+//! schedules, [`native`] on OS threads across the machine's cores (stress), and [`bounded`]
+//! (with [`statecache`]) enumerates schedules within a bound.
 
 pub mod bounded;
-pub mod focus;
 pub mod native;
 pub mod shuttle;
 pub mod statecache;
-
-use crate::model::world::{Tid, World};
-use std::sync::{Mutex, MutexGuard};
-
-/// A joiner for a spawned model thread.
-pub type Join = Box<dyn FnOnce() + Send>;
-
-/// The services a model needs from an engine.
-pub trait Platform: Send + Sync + 'static {
-    /// A scheduling point before a model step: the engine may switch to another thread here.
-    fn point(&self);
-
-    /// Block the calling thread (model thread `me`) until another thread clears
-    /// `world.tasks[me].wait` and calls [`Platform::wake`]. The world lock is released while
-    /// blocked and held again on return.
-    fn block<'a>(
-        &self,
-        me: Tid,
-        guard: MutexGuard<'a, World>,
-        lock: &'a Mutex<World>,
-    ) -> MutexGuard<'a, World>;
-
-    /// Make blocked thread `t` runnable. Called with the world locked.
-    fn wake(&self, t: Tid);
-
-    /// Controlled randomness: every model choice (preemption injection, wakeup preemption)
-    /// draws from here, so that a schedule replays exactly.
-    fn next_u64(&self) -> u64;
-
-    /// Tell the engine that the calling thread is model thread `me` (first thing in a thread).
-    fn register(&self, me: Tid);
-
-    /// Spawn a model thread; the returned closure joins it.
-    fn spawn(&self, name: String, f: Box<dyn FnOnce() + Send>) -> Join;
-}

@@ -17,8 +17,8 @@
 //! - **preemption injection**: the model's controlled draws (ticks, wakeup preemption) come
 //!   from one generator per world, drawn with the world locked.
 
-use super::{Join, Platform};
-use crate::model::world::{Tid, World};
+use crate::runtime::platform::{Join, Platform};
+use crate::runtime::world::{Tid, World};
 use crate::scenario::SplitMix;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -33,15 +33,15 @@
 //! prefix's own states are its ancestors), and a state met twice in one execution is never
 //! cut.
 //!
-//! How the model and the scheduler meet: [`launch`](crate::run::launch) installs, on the
+//! How the model and the scheduler meet: [`launch`](crate::harness::launch) installs, on the
 //! harness's OS thread (shuttle runs every model thread and the scheduler there), a probe
 //! that says whether the execution is halting, fingerprints the world, or halts the
 //! execution (every thread then unwinds with `Halt`, and no oracle is judged). Nothing of
 //! this runs unless [`enable`] was called on that thread, so the other engines and strategies
 //! pay nothing.
 //!
-//! [`World::fingerprint`]: crate::model::world::World::fingerprint
-//! [`World::hist`]: crate::model::world::World::hist
+//! [`World::fingerprint`]: crate::runtime::world::World::fingerprint
+//! [`World::hist`]: crate::runtime::world::World::hist
 //! [`Kernel::summarize`]: crate::model::Kernel::summarize
 //! [`Kernel::forget`]: crate::model::Kernel::forget
 //! [`Kernel::wait_until`]: crate::model::Kernel::wait_until
@@ -164,7 +164,7 @@ impl Visited {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::world::World;
+    use crate::runtime::world::World;
 
     #[test]
     fn a_state_is_covered_only_by_a_visit_that_had_as_much_bound_left() {
@@ -194,14 +194,14 @@ mod tests {
     /// The fingerprint tells apart what the model reads, and only that.
     #[test]
     fn the_fingerprint_covers_what_the_model_reads_and_only_that() {
-        use crate::model::trace::Event;
-        use crate::model::world::TASK_PARKED;
         use crate::oracle::{Oracle, OracleSet};
+        use crate::runtime::trace::Event;
+        use crate::runtime::world::TASK_PARKED;
         use crate::scenario::Scenario;
         use crate::variant::Preset;
         let fresh = || {
             let sc = Scenario::by_name("park-unpark").unwrap();
-            let mut w = crate::run::build_world(&sc, Preset::V3.variant(), OracleSet::all());
+            let mut w = crate::harness::build_world(&sc, Preset::V3.variant(), OracleSet::all());
             w.hist = vec![0; w.tasks.len()];
             w
         };

@@ -1,8 +1,8 @@
 #![allow(dead_code)]
-use parkrace::engine::shuttle::Strategy;
-use parkrace::explore::{Hunt, HuntResult, hunt};
 use parkrace::oracle::OracleSet;
 use parkrace::scenario::Scenario;
+use parkrace::strategy::Strategy;
+use parkrace::tools::explore::{Hunt, HuntResult, hunt};
 use parkrace::variant::Variant;
 
 pub fn run(

@@ -6,9 +6,9 @@
 //! violation's race diagram and repro file.
 
 use super::{Campaign, Plan, ScenarioSpec, UnitRecord};
-use crate::compare::{Curve, survival_svg};
 use crate::history;
 use crate::oracle::Oracle;
+use crate::tools::compare::{Curve, survival_svg};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -123,7 +123,7 @@ pub fn summarize(plan: &Plan, shards: Vec<String>, records: &[UnitRecord]) -> Su
         .iter()
         .map(|cell| CellSummary {
             cell: cell.label(),
-            variant: crate::target::variant_label(&cell.variant),
+            variant: crate::tools::target::variant_label(&cell.variant),
             preset: cell.variant.preset().map(|p| p.name().to_string()),
             switches: cell.variant.switch_string(),
             scenario: cell.scenario.name().to_string(),

@@ -3,21 +3,21 @@
 //! Data flows one way: scenario -> engine -> model -> oracle -> outcome.
 
 use crate::engine::statecache::{self, Ask, Probed};
-use crate::engine::{Join, Platform};
-use crate::model::kthread::{
+use crate::kernel::kthread::{
     UnparkFrom, do_exit, kthread_create_on_cpu, kthread_entry, kthread_park, kthread_stop,
     kthread_unpark,
 };
-use crate::model::sched::{
+use crate::kernel::sched::{
     do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, schedule_tail, wake_up_process,
 };
-use crate::model::smpboot::{
+use crate::kernel::smpboot::{
     cpu_online, smpboot_thread_fn, stop_machine_take_cpu_down, stopper_thread,
 };
-use crate::model::trace::Event;
-use crate::model::world::*;
-use crate::model::{Halt, Kernel, M};
 use crate::oracle::{OracleSet, Violation};
+use crate::runtime::platform::{Join, Platform};
+use crate::runtime::trace::Event;
+use crate::runtime::world::*;
+use crate::runtime::{Halt, Kernel, M};
 use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
 use crate::variant::Variant;
 use std::sync::Arc;
@@ -200,7 +200,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         rqs,
         kthreads,
         completions,
-        trace: crate::model::trace::Trace::full(),
+        trace: crate::runtime::trace::Trace::full(),
         steps: 0,
         budget: scenario.budget,
         preemptions: 0,
@@ -346,7 +346,7 @@ pub fn execute<P: Platform>(
     variant: Variant,
     oracles: OracleSet,
 ) -> Outcome {
-    crate::feedback::reset();
+    crate::tools::feedback::reset();
     launch(plat, build_world(scenario, variant, oracles)).finish()
 }
 

@@ -12,9 +12,9 @@
 use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped, Watch};
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::engine::statecache;
-use crate::explore::{ByteRun, config, run_bytes, thread_count};
-use crate::run::execute;
-use crate::target::Target;
+use crate::harness::execute;
+use crate::tools::explore::{ByteRun, config, run_bytes, thread_count};
+use crate::tools::target::Target;
 use shuttle::Runner;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

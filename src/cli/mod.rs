@@ -8,15 +8,15 @@ mod verify;
 
 pub use soak::{SoakArgs, SoakCommand};
 
-use crate::engine::shuttle::Strategy;
-use crate::explore::{Hunt, HuntResult, hunt, replay};
 use crate::history;
-use crate::minimize::{DEFAULT_TRIES, minimize};
 use crate::oracle::{Oracle, OracleSet};
-use crate::render;
-use crate::repro::Repro;
 use crate::scenario::Scenario;
-use crate::target::Target;
+use crate::strategy::Strategy;
+use crate::tools::explore::{Hunt, HuntResult, hunt, replay};
+use crate::tools::minimize::{DEFAULT_TRIES, minimize};
+use crate::tools::render;
+use crate::tools::repro::Repro;
+use crate::tools::target::Target;
 use crate::variant::{Preset, SWITCHES, Variant};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -94,7 +94,7 @@ pub enum Command {
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
         /// Executions the search may spend at most.
-        #[arg(long, default_value_t = crate::minimize::DEFAULT_TRIES)]
+        #[arg(long, default_value_t = crate::tools::minimize::DEFAULT_TRIES)]
         tries: usize,
         /// Also simplify the scenario (drop the waker, the extra task, preemption, CPUs,
         /// operations) while the same oracle can still be violated with no more preemptions.
@@ -186,7 +186,7 @@ pub struct StressArgs {
     #[arg(long, default_value_t = 1)]
     pub runs: usize,
     /// Events kept per model thread, shown with a violation.
-    #[arg(long, default_value_t = crate::stress::DEFAULT_EVENTS)]
+    #[arg(long, default_value_t = crate::tools::stress::DEFAULT_EVENTS)]
     pub events: usize,
     /// Print JSON Lines: one object per run (and, with --runs, a last summary object).
     #[arg(long)]
@@ -505,7 +505,7 @@ fn cmd_import(
     out: Option<PathBuf>,
     oracles: Option<&str>,
 ) -> i32 {
-    let t = match crate::fuzz::Target::by_name(target) {
+    let t = match crate::tools::fuzz::Target::by_name(target) {
         Ok(t) => t,
         Err(e) => return usage(e),
     };
@@ -517,7 +517,7 @@ fn cmd_import(
         Ok(d) => d,
         Err(e) => return usage(format!("{}: {e}", artifact.display())),
     };
-    let mut case = crate::fuzz::Case::decode(&t, &data);
+    let mut case = crate::tools::fuzz::Case::decode(&t, &data);
     if let Some(o) = oracles {
         case.oracles = o;
     }
@@ -540,7 +540,7 @@ fn cmd_import(
         return EXIT_IO;
     }
     let json = serde_json::to_string_pretty(&rep).expect("a repro encodes");
-    if let Err(e) = crate::repro::write_atomic(&path, json.as_bytes()) {
+    if let Err(e) = crate::tools::repro::write_atomic(&path, json.as_bytes()) {
         eprintln!("parkrace: cannot write {}: {e}", path.display());
         return EXIT_IO;
     }
@@ -566,11 +566,16 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
         Err(e) => return usage(e),
     };
     let result = if reduce {
-        crate::explore::bytes_of_decisions(&r.scenario, r.variant, r.oracles, &decisions).and_then(
-            |b| {
-                crate::minimize::minimize_with_scenario(&r.scenario, r.variant, r.oracles, b, tries)
-            },
-        )
+        crate::tools::explore::bytes_of_decisions(&r.scenario, r.variant, r.oracles, &decisions)
+            .and_then(|b| {
+                crate::tools::minimize::minimize_with_scenario(
+                    &r.scenario,
+                    r.variant,
+                    r.oracles,
+                    b,
+                    tries,
+                )
+            })
     } else {
         minimize(&r.scenario, r.variant, r.oracles, &decisions, tries)
             .map(|m| (r.scenario.clone(), m))
@@ -614,7 +619,7 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
             return EXIT_IO;
         }
     };
-    if let Err(e) = crate::repro::write_atomic(&out, json.as_bytes()) {
+    if let Err(e) = crate::tools::repro::write_atomic(&out, json.as_bytes()) {
         eprintln!("parkrace: cannot write {}: {e}", out.display());
         return EXIT_IO;
     }

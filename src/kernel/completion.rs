@@ -1,10 +1,10 @@
 //! Completions, `kernel/sched/completion.c` and `include/linux/completion.h` (v4.17, spec b.7).
 
 use super::sched::{schedule, try_to_wake_up};
-use super::step::{Irq, Kernel, M};
-use super::trace::What;
-use super::world::*;
-use crate::engine::Platform;
+use crate::runtime::platform::Platform;
+use crate::runtime::trace::What;
+use crate::runtime::world::*;
+use crate::runtime::{Irq, Kernel, M};
 
 /// `complete(x)` / `complete_all(x)` (kernel/sched/completion.c): spec b.7. `complete` bumps
 /// `done` (saturating) and wakes the first exclusive waiter whose wakeup succeeds;

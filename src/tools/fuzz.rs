@@ -8,11 +8,11 @@
 //! and a schedule without preemptions. Every knob is off at zero, so libFuzzer's input
 //! minimization moves toward the simplest race.
 
-use crate::explore::{ByteRun, run_bytes};
 use crate::history::may_fail;
 use crate::oracle::{Oracle, OracleSet};
-use crate::repro::Repro;
 use crate::scenario::{DEFAULT_MAX_STEPS, KStart, Op, Scenario};
+use crate::tools::explore::{ByteRun, run_bytes};
+use crate::tools::repro::Repro;
 use crate::variant::{Preset, Variant};
 use arbitrary::{Arbitrary, Unstructured};
 

@@ -5,11 +5,11 @@
 //! Every numbered step of the spec is one call to [`Kernel::step`]; lock acquisitions and
 //! releases are steps of their own.
 
-use super::step::{Irq, Kernel, M, S, WAKEUP_PREEMPT_ODDS};
-use super::trace::What;
-use super::world::*;
-use crate::engine::Platform;
 use crate::oracle::Oracle;
+use crate::runtime::platform::Platform;
+use crate::runtime::trace::What;
+use crate::runtime::world::*;
+use crate::runtime::{Irq, Kernel, M, S, WAKEUP_PREEMPT_ODDS};
 use crate::variant::Completer;
 
 // ---- b.1 state setters ----

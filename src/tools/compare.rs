@@ -5,12 +5,12 @@
 //! first one, wall time and throughput, and survival curves (the share of seeds still without a
 //! violation against executions).
 
-use crate::engine::shuttle::Strategy;
-use crate::explore::{Found, Hunt, Limits, hunt, hunt_with, run_bytes, sample_bounded};
 use crate::history::must_catch;
 use crate::oracle::OracleSet;
 use crate::scenario::{Scenario, SplitMix};
-use crate::target::Target;
+use crate::strategy::Strategy;
+use crate::tools::explore::{Found, Hunt, Limits, hunt, hunt_with, run_bytes, sample_bounded};
+use crate::tools::target::Target;
 use crate::variant::{Preset, Variant};
 use serde_json::{Value, json};
 use std::fmt;

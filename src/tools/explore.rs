@@ -3,11 +3,12 @@
 
 use crate::engine::shuttle::{
     BoundedRandom, ByteScheduler, ByteStats, BytesOfDecisions, Decision, Recorder, RecorderShared,
-    ReplayScheduler, ShuttlePlatform, Strategy,
+    ReplayScheduler, ShuttlePlatform,
 };
+use crate::harness::{Outcome, execute};
 use crate::oracle::OracleSet;
-use crate::run::{Outcome, execute};
 use crate::scenario::Scenario;
+use crate::strategy::Strategy;
 use crate::variant::Variant;
 use shuttle::scheduler::Scheduler;
 use shuttle::{Config, MaxSteps, Runner};
@@ -73,7 +74,9 @@ struct Recorded {
 
 /// Threads a scenario creates (for the platform's id table).
 pub(crate) fn thread_count(s: &Scenario, v: Variant) -> usize {
-    crate::run::build_world(s, v, OracleSet::all()).tasks.len()
+    crate::harness::build_world(s, v, OracleSet::all())
+        .tasks
+        .len()
 }
 
 pub(crate) fn config(scenario: &Scenario, time: Option<Duration>) -> Config {

@@ -6,11 +6,11 @@
 //! and the event trace. Files are written atomically: temporary name, fsync, rename.
 
 use crate::engine::shuttle::{Decision, decode_decisions, encode_decisions};
-use crate::explore::{ByteRun, Found};
-use crate::minimize::{Minimized, to_hex};
-use crate::model::trace::Event;
 use crate::oracle::{OracleSet, Violation};
+use crate::runtime::trace::Event;
 use crate::scenario::Scenario;
+use crate::tools::explore::{ByteRun, Found};
+use crate::tools::minimize::{Minimized, to_hex};
 use crate::variant::Variant;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};

@@ -14,7 +14,7 @@
 
 #[cfg(fuzzing)]
 mod imp {
-    use crate::model::trace::{Event, What};
+    use crate::runtime::trace::{Event, What};
     use std::cell::RefCell;
     use std::collections::HashMap;
     use std::sync::OnceLock;
@@ -114,4 +114,4 @@ pub fn reset() {}
 /// Feed one model event to the extra counters.
 #[cfg(not(fuzzing))]
 #[inline(always)]
-pub fn observe(_e: &crate::model::trace::Event, _kind_of: impl Fn(usize) -> u64) {}
+pub fn observe(_e: &crate::runtime::trace::Event, _kind_of: impl Fn(usize) -> u64) {}

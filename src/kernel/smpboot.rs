@@ -4,11 +4,11 @@
 use super::completion::{complete, wait_for_completion};
 use super::kthread::{UnparkFrom, kthread_parkme, kthread_unpark, test_bit};
 use super::sched::*;
-use super::step::{Irq, Kernel, M, S};
-use super::trace::What;
-use super::world::*;
-use crate::engine::Platform;
 use crate::oracle::Oracle;
+use crate::runtime::platform::Platform;
+use crate::runtime::trace::What;
+use crate::runtime::world::*;
+use crate::runtime::{Irq, Kernel, M, S};
 
 /// `BUG_ON(td->cpu != smp_processor_id())` (oracle I4), inside a step.
 fn bug_on_wrong_cpu(s: &mut S<'_>, kt: usize, where_: &str) {

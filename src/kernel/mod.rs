@@ -15,8 +15,3 @@ pub mod completion;
 pub mod kthread;
 pub mod sched;
 pub mod smpboot;
-pub mod step;
-pub mod trace;
-pub mod world;
-
-pub use step::{Halt, Kernel, M};

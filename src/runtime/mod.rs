@@ -5,13 +5,17 @@
 //! `[P+]`), the engine's scheduling point, then the step body with the world locked, then the
 //! continuous oracles, the self-checks and the wakeups of threads whose wait condition now holds.
 
-use super::trace::{Event, What};
-use super::world::*;
-use crate::engine::Platform;
+pub mod platform;
+pub mod trace;
+pub mod world;
+
 use crate::oracle::Oracle;
+use platform::Platform;
 use std::borrow::Cow;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
+use trace::{Event, What};
+use world::*;
 
 /// The execution is stopping (a violation was found, or the scenario ended): unwind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +85,8 @@ impl S<'_> {
             what,
         };
         let tasks = &self.w.tasks;
-        crate::feedback::observe(&e, |t| tasks[t].kind.code());
-        crate::engine::focus::hint(&e.what);
+        crate::tools::feedback::observe(&e, |t| tasks[t].kind.code());
+        crate::strategy::focus::hint(&e.what);
         self.w.learn(self.me, &e.what);
         self.w.trace.push(e);
     }
@@ -371,7 +375,7 @@ impl<P: Platform> Kernel<P> {
                 true
             }
         };
-        super::sched::preempt_schedule_irq(self, me, tick)
+        crate::kernel::sched::preempt_schedule_irq(self, me, tick)
     }
 
     /// Bookkeeping of `me`'s own position in the code (e.g. entering `__kthread_parkme`), for

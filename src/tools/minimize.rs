@@ -14,9 +14,9 @@
 //! (bounded-exhaustive search) is what proves a bound.
 
 use crate::engine::shuttle::Decision;
-use crate::explore::{ByteRun, bytes_of_decisions, run_bytes, sample_bounded};
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::{KStart, Op, Scenario};
+use crate::tools::explore::{ByteRun, bytes_of_decisions, run_bytes, sample_bounded};
 use crate::variant::Variant;
 use std::time::{Duration, Instant};
 

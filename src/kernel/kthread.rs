@@ -5,11 +5,11 @@
 
 use super::completion::{complete, reinit_completion, wait_for_completion};
 use super::sched::*;
-use super::step::{Irq, Kernel, M};
-use super::trace::What;
-use super::world::*;
-use crate::engine::Platform;
 use crate::oracle::Oracle;
+use crate::runtime::platform::Platform;
+use crate::runtime::trace::What;
+use crate::runtime::world::*;
+use crate::runtime::{Irq, Kernel, M};
 use crate::variant::{Completer, ParkmeStore, Variant};
 
 fn variant<P: Platform>(k: &Kernel<P>) -> Variant {

@@ -41,8 +41,8 @@
 //! carries the hint from the step to the next scheduling decision. Everything else is drawn
 //! from a seeded SplitMix, so a run repeats exactly from its seed.
 
-use super::shuttle::{candidates, setup_pick};
-use crate::model::trace::What;
+use crate::engine::shuttle::{candidates, setup_pick};
+use crate::runtime::trace::What;
 use crate::scenario::SplitMix;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::cell::Cell;
@@ -217,7 +217,7 @@ mod tests {
             value: false
         }));
         assert!(!conflicting(&What::Lock {
-            lock: crate::model::trace::LockKey::Rq(0)
+            lock: crate::runtime::trace::LockKey::Rq(0)
         }));
         assert!(!conflicting(&What::Note { text: "x".into() }));
     }

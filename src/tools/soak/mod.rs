@@ -20,18 +20,18 @@
 pub mod report;
 pub mod store;
 
-use crate::compare::{Caps, Contender, Hit, search};
 use crate::engine::native::{Delay, mix};
-use crate::engine::shuttle::Strategy as ShuttleStrategy;
-use crate::explore::{Hunt, Limits, bytes_of_decisions, hunt_with};
-use crate::minimize::{Measure, Minimized, minimize_bytes, minimize_with_scenario};
-use crate::model::trace::{Event, What};
 use crate::oracle::{Oracle, OracleSet};
-use crate::render;
-use crate::repro::{MinimizedFrom, Repro, write_atomic};
+use crate::runtime::trace::{Event, What};
 use crate::scenario::Scenario;
-use crate::stress;
-use crate::target::Target;
+use crate::strategy::Strategy as ShuttleStrategy;
+use crate::tools::compare::{Caps, Contender, Hit, search};
+use crate::tools::explore::{Hunt, Limits, bytes_of_decisions, hunt_with};
+use crate::tools::minimize::{Measure, Minimized, minimize_bytes, minimize_with_scenario};
+use crate::tools::render;
+use crate::tools::repro::{MinimizedFrom, Repro, write_atomic};
+use crate::tools::stress;
+use crate::tools::target::Target;
 use crate::variant::{Preset, Variant};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -241,7 +241,7 @@ impl Cell {
     pub fn target_label(&self) -> String {
         format!(
             "{} {}",
-            crate::target::variant_label(&self.variant),
+            crate::tools::target::variant_label(&self.variant),
             self.scenario.name()
         )
     }
@@ -1079,11 +1079,11 @@ mod tests {
 
     #[test]
     fn the_signature_ignores_independent_steps_but_not_the_write_order() {
-        use crate::engine::shuttle::Strategy as S;
+        use crate::strategy::Strategy as S;
         // Two different V2 schedules of the seed race, and the same with K's writes reordered.
         let s = Scenario::by_name("park-unpark").unwrap();
         let find = |seed| {
-            crate::explore::hunt(&Hunt {
+            crate::tools::explore::hunt(&Hunt {
                 variant: Preset::V2.variant(),
                 scenario: s.clone(),
                 strategy: S::Random,

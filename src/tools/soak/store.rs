@@ -8,7 +8,7 @@
 //! `kill -9`.
 
 use super::{Campaign, FORMAT, UnitRecord, VERSION};
-use crate::repro::write_atomic;
+use crate::tools::repro::write_atomic;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -16,13 +16,13 @@
 //! [repeatable]: crate::scenario::Scenario::repeatable
 
 use crate::engine::native::{Delay, NativePlatform, Pool, mix};
+use crate::harness::{build_world, launch};
 use crate::history;
-use crate::model::Kernel;
-use crate::model::trace::{Event, Trace};
-use crate::model::world::Cycles;
 use crate::oracle::{Oracle, Violation};
-use crate::run::{build_world, launch};
-pub use crate::target::Target;
+use crate::runtime::Kernel;
+use crate::runtime::trace::{Event, Trace};
+use crate::runtime::world::Cycles;
+pub use crate::tools::target::Target;
 use crate::variant::Preset;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -241,7 +241,7 @@ impl Report {
                 let _ = writeln!(s, "  {}: {}", o, o.summary());
                 let _ = writeln!(s, "  {}", f.violation);
                 let _ = writeln!(s, "  the last events of each task:");
-                s.push_str(&crate::render::table(
+                s.push_str(&crate::tools::render::table(
                     &f.events,
                     &f.names,
                     &f.completions,

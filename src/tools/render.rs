@@ -2,7 +2,7 @@
 //! 1cef1150 ("controller Thread | CPUHP Thread"): one column per model thread, one row per
 //! model step, each cell naming the kernel function and what the step read or wrote.
 
-use crate::model::trace::{Event, What, describe};
+use crate::runtime::trace::{Event, What, describe};
 use std::fmt::Write;
 
 /// Column width (text wraps inside a column).
