@@ -147,7 +147,7 @@ fn native(c: &mut Criterion) {
                 b.iter(|| {
                     for seed in 0..WORLDS {
                         let world = build_world(&scenario, preset.variant(), OracleSet::of(&[]));
-                        let plat = NativePlatform::new(world.tasks.len(), seed, delay)
+                        let plat = NativePlatform::new(world.kernel.tasks.len(), seed, delay)
                             .with_pool(Arc::clone(&pool));
                         let out = launch(plat, world).finish();
                         assert!(out.steps > 0);

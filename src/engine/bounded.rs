@@ -36,7 +36,8 @@
 //! converts one-to-one to schedule bytes, which the byte-driven scheduler replays.
 
 use super::shuttle::{candidates, setup_pick};
-use super::statecache::{self, Ask, Visited};
+use super::statecache::Visited;
+use crate::harness::{Ask, Probe};
 use crate::runtime::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::collections::HashSet;
@@ -144,6 +145,8 @@ pub struct BoundedDfs {
     pub last: Arc<Mutex<Stopped>>,
     /// Where a supervisor watches the search go (progress lines).
     watch: Option<Arc<Watch>>,
+    /// The window into the execution being scheduled (hand it to each execution).
+    probe: Probe,
 }
 
 /// A running search's progress, for a supervisor to show while it runs.
@@ -175,7 +178,14 @@ impl BoundedDfs {
             stats: Arc::new(Mutex::new(BoundedStats::default())),
             last: Arc::new(Mutex::new(Stopped::default())),
             watch: None,
+            probe: Probe::default(),
         }
+    }
+
+    /// The probe each execution this search schedules must be handed
+    /// ([`crate::harness::Hooks::probe`]).
+    pub fn probe(&self) -> Probe {
+        self.probe.clone()
     }
 
     /// Report progress into `w` (its bound is set here).
@@ -188,7 +198,7 @@ impl BoundedDfs {
     }
 
     /// Cut every execution that reaches an already explored state ([`super::statecache`];
-    /// the caller enables fingerprints on the thread that runs the search).
+    /// the caller hands each execution fingerprints and the probe).
     pub fn with_state_cache(mut self) -> Self {
         self.cache = Some(Visited::default());
         self
@@ -207,7 +217,7 @@ impl BoundedDfs {
         } else {
             Ask::Status
         };
-        let Some(seen) = statecache::probe(ask) else {
+        let Some(seen) = self.probe.ask(ask) else {
             return true;
         };
         if seen.halting {
@@ -229,7 +239,7 @@ impl BoundedDfs {
         let cost = self.counted(self.spent.0, self.spent.1);
         let cache = self.cache.as_mut().expect("checked above");
         if cache.covered(state, cost) {
-            statecache::probe(Ask::Halt);
+            self.probe.ask(Ask::Halt);
             return false;
         }
         self.fresh.insert(state);

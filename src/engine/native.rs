@@ -168,7 +168,7 @@ impl Platform for NativePlatform {
         _lock: &'a Mutex<World>,
     ) -> MutexGuard<'a, World> {
         self.cvs[me]
-            .wait_while(guard, |w| w.tasks[me].wait.is_some())
+            .wait_while(guard, |w| w.harness.threads[me].wait.is_some())
             .unwrap_or_else(|e| e.into_inner())
     }
 

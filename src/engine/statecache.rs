@@ -33,84 +33,19 @@
 //! prefix's own states are its ancestors), and a state met twice in one execution is never
 //! cut.
 //!
-//! How the model and the scheduler meet: [`launch`](crate::harness::launch) installs, on the
-//! harness's OS thread (shuttle runs every model thread and the scheduler there), a probe
-//! that says whether the execution is halting, fingerprints the world, or halts the
-//! execution (every thread then unwinds with `Halt`, and no oracle is judged). Nothing of
-//! this runs unless [`enable`] was called on that thread, so the other engines and strategies
-//! pay nothing.
+//! How the model and the scheduler meet: the search hands each execution it runs a
+//! [`Probe`](crate::harness::Probe) ([`crate::harness::Hooks`]), through which the scheduler
+//! asks whether the execution is halting, fingerprints the world, or halts the execution
+//! (every thread then unwinds with `Halt`, and no oracle is judged). Only executions handed a
+//! probe and fingerprints pay for any of this.
 //!
 //! [`World::fingerprint`]: crate::runtime::world::World::fingerprint
-//! [`World::hist`]: crate::runtime::world::World::hist
-//! [`Kernel::summarize`]: crate::model::Kernel::summarize
-//! [`Kernel::forget`]: crate::model::Kernel::forget
-//! [`Kernel::wait_until`]: crate::model::Kernel::wait_until
+//! [`World::hist`]: crate::runtime::world::Harness::hist
+//! [`Kernel::summarize`]: crate::runtime::Current::summarize
+//! [`Kernel::forget`]: crate::runtime::Current::forget
+//! [`Kernel::wait_until`]: crate::runtime::Kernel::wait_until
 
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-
-/// What the probe is asked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ask {
-    /// Whether the execution is halting.
-    Status,
-    /// The same, with the fingerprint of the current state.
-    Fingerprint,
-    /// Halt the current execution.
-    Halt,
-}
-
-/// What the probe saw (`None` from [`probe`] while the world is locked or after a halt).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Probed {
-    /// The execution is over: every thread only unwinds now, and the verdict is fixed.
-    pub halting: bool,
-    /// The state's fingerprint, when asked for.
-    pub fingerprint: Option<u128>,
-}
-
-type Probe = Box<dyn Fn(Ask) -> Option<Probed>>;
-
-thread_local! {
-    static ENABLED: Cell<bool> = const { Cell::new(false) };
-    static FINGERPRINTS: Cell<bool> = const { Cell::new(false) };
-    static PROBE: RefCell<Option<Probe>> = const { RefCell::new(None) };
-}
-
-/// Turn the probe on or off for executions launched from this thread, and with it whether
-/// their threads keep fingerprints of what they learn (only the cache needs those).
-pub fn enable(on: bool, fingerprints: bool) {
-    ENABLED.with(|e| e.set(on));
-    FINGERPRINTS.with(|e| e.set(on && fingerprints));
-    if !on {
-        uninstall();
-    }
-}
-
-/// Whether executions launched from this thread install the probe.
-pub fn enabled() -> bool {
-    ENABLED.with(Cell::get)
-}
-
-/// Whether executions launched from this thread keep per-thread fingerprints.
-pub fn fingerprints() -> bool {
-    FINGERPRINTS.with(Cell::get)
-}
-
-/// Install the probe of the execution being launched (replacing the previous one's).
-pub fn install(p: Probe) {
-    PROBE.with(|s| *s.borrow_mut() = Some(p));
-}
-
-/// Drop the probe.
-pub fn uninstall() {
-    PROBE.with(|s| *s.borrow_mut() = None);
-}
-
-/// Ask the current execution's probe.
-pub fn probe(ask: Ask) -> Option<Probed> {
-    PROBE.with(|s| s.borrow().as_ref().and_then(|p| p(ask)))
-}
 
 /// What reaching a state has cost: what the bound counts, as a pair (preemptions and
 /// delays, or `(n, 0)` for a bound that counts one number).
@@ -202,7 +137,7 @@ mod tests {
         let fresh = || {
             let sc = Scenario::by_name("park-unpark").unwrap();
             let mut w = crate::harness::build_world(&sc, Preset::V3.variant(), OracleSet::all());
-            w.hist = vec![0; w.tasks.len()];
+            w.harness.hist = vec![0; w.kernel.tasks.len()];
             w
         };
         let base = fresh().fingerprint();
@@ -213,26 +148,26 @@ mod tests {
             w.fingerprint() != base
         };
         // Read by steps, wait conditions or oracles.
-        assert!(differs(&|w| w.tasks[1].state = TASK_PARKED));
-        assert!(differs(&|w| w.tasks[1].nvcsw += 1));
-        assert!(differs(&|w| w.rqs[0].queue.clear()));
-        assert!(differs(&|w| w.completions[0].done = 1));
-        assert!(differs(&|w| w.kthreads[0].flags ^= 1));
-        assert!(differs(&|w| w.steps += 1));
-        assert!(differs(&|w| w.budget += 1));
-        assert!(differs(&|w| w.halting = true));
+        assert!(differs(&|w| w.kernel.tasks[1].state = TASK_PARKED));
+        assert!(differs(&|w| w.kernel.tasks[1].nvcsw += 1));
+        assert!(differs(&|w| w.kernel.rqs[0].queue.clear()));
+        assert!(differs(&|w| w.kernel.completions[0].done = 1));
+        assert!(differs(&|w| w.kernel.kthreads[0].flags ^= 1));
+        assert!(differs(&|w| w.harness.steps += 1));
+        assert!(differs(&|w| w.harness.budget += 1));
+        assert!(differs(&|w| w.harness.halting = true));
         assert!(differs(&|w| w.learn(1, 7u8)));
         assert!(differs(&|w| w.forget(1, "loop head")));
         // Only reported, never read.
-        assert!(!differs(&|w| w.trace.push(Event::violation(
+        assert!(!differs(&|w| w.harness.trace.push(Event::violation(
             1,
             0,
             Oracle::I1
         ))));
-        assert!(!differs(&|w| w.tasks[1].nivcsw += 1));
-        assert!(!differs(&|w| w.rqs[0].nr_switches += 1));
-        assert!(!differs(&|w| w.preemptions += 1));
-        assert!(!differs(&|w| w.wti_sleeps += 1));
+        assert!(!differs(&|w| w.kernel.tasks[1].nivcsw += 1));
+        assert!(!differs(&|w| w.kernel.rqs[0].nr_switches += 1));
+        assert!(!differs(&|w| w.harness.preemptions += 1));
+        assert!(!differs(&|w| w.harness.wti_sleeps += 1));
         // A thread's history restarts at a named loop head, whatever came before.
         let mut a = fresh();
         a.learn(2, "one way");
@@ -242,21 +177,5 @@ mod tests {
         b.learn(2, 3u32);
         b.forget(2, "idle_loop");
         assert_eq!(a.fingerprint(), b.fingerprint());
-    }
-
-    #[test]
-    fn without_an_installed_probe_there_is_no_fingerprint() {
-        uninstall();
-        assert_eq!(probe(Ask::Fingerprint), None);
-        let seen = Probed {
-            halting: false,
-            fingerprint: Some(42),
-        };
-        install(Box::new(move |a| (a == Ask::Fingerprint).then_some(seen)));
-        assert_eq!(probe(Ask::Fingerprint), Some(seen));
-        assert_eq!(probe(Ask::Halt), None);
-        enable(false, true);
-        assert!(!fingerprints());
-        assert_eq!(probe(Ask::Fingerprint), None);
     }
 }

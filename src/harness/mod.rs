@@ -1,26 +1,113 @@
-//! One execution of a scenario on some engine: build the world (who runs where), start every
-//! model thread, wait for the scenario's end, stop everything, and report the outcome.
-//! Data flows one way: scenario -> engine -> model -> oracle -> outcome.
+//! One execution of a scenario on some engine: build the world (the cast: who runs where),
+//! start every model thread, wait for the scenario's end, stop everything, and report the
+//! outcome. Data flows one way: scenario -> engine -> model -> oracle -> outcome.
+//!
+//! What watches an execution (observers, the state cache's probe) is handed to it here, at
+//! launch ([`Hooks`]): the runtime and the model know nothing of the tools that use them.
 
-use crate::engine::statecache::{self, Ask, Probed};
 use crate::kernel::kthread::{
-    UnparkFrom, do_exit, kthread_create_on_cpu, kthread_entry, kthread_park, kthread_stop,
-    kthread_unpark,
+    UnparkFrom, do_exit, kthread, kthread_create_on_cpu, kthread_park, kthread_park_complete,
+    kthread_stop, kthread_unpark,
 };
 use crate::kernel::sched::{
-    do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, schedule_tail, wake_up_process,
+    do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, preempt_schedule_irq,
+    schedule_tail, wake_up_process,
 };
 use crate::kernel::smpboot::{
     cpu_online, smpboot_thread_fn, stop_machine_take_cpu_down, stopper_thread,
 };
 use crate::oracle::{OracleSet, Violation};
+use crate::runtime::observe::{Observer, Observers};
 use crate::runtime::platform::{Join, Platform};
-use crate::runtime::trace::Event;
+use crate::runtime::trace::{Event, Trace};
 use crate::runtime::world::*;
-use crate::runtime::{Halt, Kernel, M};
+use crate::runtime::{Current, Entries, Halt, Kernel, M};
 use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
 use crate::variant::Variant;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The kernel entry points the runtime and the scheduler model call back into.
+const ENTRIES: Entries = Entries {
+    preempt_schedule_irq,
+    kthread_park_complete,
+};
+
+/// What the state cache's probe is asked (see [`crate::engine::statecache`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ask {
+    /// Whether the execution is halting.
+    Status,
+    /// The same, with the fingerprint of the current state.
+    Fingerprint,
+    /// Halt the current execution.
+    Halt,
+}
+
+/// What the probe saw (`None` from [`Probe::ask`] while the world is locked or when no
+/// execution is running).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probed {
+    /// The execution is over: every thread only unwinds now, and the verdict is fixed.
+    pub halting: bool,
+    /// The state's fingerprint, when asked for.
+    pub fingerprint: Option<u128>,
+}
+
+/// A window into the execution currently running, for a scheduler that must look at its state
+/// (the bounded search's state cache). Launch installs the execution into it.
+#[derive(Clone, Default)]
+pub struct Probe(Arc<Mutex<Option<std::sync::Weak<Kernel>>>>);
+
+impl Probe {
+    /// Ask the current execution; `None` when none runs or its world is busy.
+    pub fn ask(&self, ask: Ask) -> Option<Probed> {
+        let k = self.0.lock().unwrap().as_ref()?.upgrade()?;
+        k.try_supervise(|w| {
+            let seen = |fingerprint| {
+                Some(Probed {
+                    halting: w.harness.halting,
+                    fingerprint,
+                })
+            };
+            match ask {
+                Ask::Status => seen(None),
+                Ask::Fingerprint => seen(Some(w.fingerprint())),
+                Ask::Halt => {
+                    // No wakeups (the scheduler is asking, inside the engine): the thread it
+                    // runs next sees `halting` and unwinds, and wakes the others.
+                    w.harness.halting = true;
+                    None
+                }
+            }
+        })
+        .flatten()
+    }
+
+    fn install(&self, k: &Arc<Kernel>) {
+        *self.0.lock().unwrap() = Some(Arc::downgrade(k));
+    }
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Probe")
+    }
+}
+
+/// Makes the observers of one execution (called once per execution).
+pub type ObserverFactory = Arc<dyn Fn() -> Box<dyn Observer> + Send + Sync>;
+
+/// What a tool hands an execution when it starts.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Observers of every event (libFuzzer feedback, focus hints), one set per execution.
+    pub observers: Vec<ObserverFactory>,
+    /// The state cache's window into the execution.
+    pub probe: Option<Probe>,
+    /// Keep per-thread fingerprints of what each thread learns (only the state cache needs
+    /// them).
+    pub fingerprints: bool,
+}
 
 /// What one execution produced.
 #[derive(Clone, Debug)]
@@ -51,33 +138,35 @@ impl Outcome {
     }
 }
 
-/// Thread ids of the standard cast.
-pub const C: Tid = 0;
-pub const K: Tid = 1;
-
-/// Build the initial world of `scenario` under `variant`.
+/// Build the initial world of `scenario` under `variant`: the cast (C, K, one idle task per
+/// CPU, then X, the stopper, W, the hrtimer and the harness, as the scenario has them), who
+/// runs where, and the completions (K's `parked`, `exited` and `done`, then `stop_done`).
 pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) -> World {
     let n = scenario.cpus;
     let hotplug = scenario
         .ops
         .iter()
         .any(|o| matches!(o, Op::Takedown | Op::Online));
+    let fresh = scenario.kthread_start == KStart::Fresh;
+    let (c, k) = (0, 1);
     let mut tasks = vec![
         Task::new("C", Kind::Controller, scenario.controller_cpu),
         Task::new(
             "K",
             Kind::Kthread(0),
-            if scenario.kthread_start == KStart::Fresh {
+            if fresh {
                 scenario.controller_cpu
             } else {
                 scenario.kthread_cpu
             },
         ),
     ];
-    let idle0 = tasks.len();
-    for c in 0..n {
-        tasks.push(Task::new(&format!("idle{c}"), Kind::Idle, c));
-    }
+    let idle: Vec<Tid> = (0..n)
+        .map(|cpu| {
+            tasks.push(Task::new(&format!("idle{cpu}"), Kind::Idle, cpu));
+            tasks.len() - 1
+        })
+        .collect();
     let extra = scenario.extra.then(|| {
         tasks.push(Task::new("X", Kind::Extra, scenario.kthread_cpu));
         tasks.len() - 1
@@ -93,34 +182,37 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         tasks.push(t);
         tasks.len() - 1
     });
-    if scenario.waker {
+    let waker = scenario.waker.then(|| {
         tasks.push(Task::new("W", Kind::Agent, 0));
-    }
+        tasks.len() - 1
+    });
     tasks.push(Task::new("hrtimer", Kind::Agent, 0));
+    let hrtimer = tasks.len() - 1;
     tasks.push(Task::new("harness", Kind::Harness, 0));
+    let harness = tasks.len() - 1;
+    let mut threads = vec![Thread::default(); tasks.len()];
 
     // K: bound to its CPU unless it starts fresh (bound later by kthread_bind).
     if scenario.kthread_start == KStart::Loop {
-        tasks[K].allowed = 1 << scenario.kthread_cpu;
+        tasks[k].allowed = 1 << scenario.kthread_cpu;
     }
 
     // Who is runnable at the start, per CPU, in priority order: C, K, X.
     let mut rqs = Vec::new();
-    for c in 0..n {
-        let runnable: Vec<Tid> = [Some(C), Some(K), extra]
+    for cpu in 0..n {
+        let runnable: Vec<Tid> = [Some(c), Some(k), extra]
             .into_iter()
             .flatten()
-            .filter(|&t| tasks[t].cpu == c)
+            .filter(|&t| tasks[t].cpu == cpu)
             .collect();
-        let idle = idle0 + c;
-        let curr = runnable.first().copied().unwrap_or(idle);
+        let curr = runnable.first().copied().unwrap_or(idle[cpu]);
         for &t in &runnable {
             tasks[t].on_rq = ON_RQ_QUEUED;
         }
         rqs.push(Rq {
             curr,
-            idle,
-            stopper: stopper.filter(|&s| tasks[s].cpu == c),
+            idle: idle[cpu],
+            stopper: stopper.filter(|&s| tasks[s].cpu == cpu),
             queue: runnable.iter().copied().collect(),
             lock_owner: None,
             online: true,
@@ -139,7 +231,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         }
         if rqs[tasks[t].cpu].curr == t {
             tasks[t].on_cpu = true;
-            tasks[t].started = true;
+            threads[t].started = true;
         } else {
             // A task that has never run starts in schedule_tail: fork's preempt count of 2,
             // interrupts off, the rq lock handed over by the switch to it.
@@ -148,40 +240,12 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         }
     }
 
-    let completions = vec![
-        Completion {
-            name: "parked",
-            done: 0,
-            waiters: Default::default(),
-            lock_owner: None,
-        },
-        Completion {
-            name: "exited",
-            done: 0,
-            waiters: Default::default(),
-            lock_owner: None,
-        },
-        Completion {
-            name: "done",
-            done: 0,
-            waiters: Default::default(),
-            lock_owner: None,
-        },
-        // Last: the stop_machine completion (see smpboot::stop_machine_take_cpu_down).
-        Completion {
-            name: "stop_done",
-            done: 0,
-            waiters: Default::default(),
-            lock_owner: None,
-        },
-    ];
-    let fresh = scenario.kthread_start == KStart::Fresh;
+    let completions = ["parked", "exited", "done", "stop_done"]
+        .into_iter()
+        .map(Completion::new)
+        .collect();
     let kthreads = vec![Kthread {
-        task: K,
         flags: if fresh { 0 } else { KTHREAD_IS_PER_CPU },
-        cpu: scenario.kthread_cpu,
-        parked: 0,
-        exited: 1,
         td_cpu: scenario.kthread_cpu,
         status: if fresh {
             HpStatus::None
@@ -189,90 +253,118 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             HpStatus::Active
         },
         work: 0,
-        created: 2,
     }];
+    let cast = Cast {
+        controller: c,
+        kthreads: vec![KthreadIds {
+            task: k,
+            cpu: scenario.kthread_cpu,
+            parked: 0,
+            exited: 1,
+            created: 2,
+        }],
+        idle,
+        extra,
+        stopper,
+        waker,
+        hrtimer,
+        harness,
+        stop_done: 3,
+    };
 
     World {
-        variant,
-        scenario: scenario.clone(),
-        oracles,
-        tasks,
-        rqs,
-        kthreads,
-        completions,
-        trace: crate::runtime::trace::Trace::full(),
-        steps: 0,
-        budget: scenario.budget,
-        preemptions: 0,
-        window: None,
-        wti_sleeps: 0,
-        violation: None,
-        halting: false,
-        controllers_done: 0,
-        controllers: 1,
-        // A fresh K is published (and so wakeable by W) only once created (kthread_create_on_cpu).
-        waker_go: !fresh,
-        started: false,
-        in_op: false,
-        also: Vec::new(),
-        cycles: None,
-        cycle_start: 0,
-        hist: Vec::new(),
+        kernel: KernelState {
+            tasks,
+            rqs,
+            kthreads,
+            completions,
+        },
+        harness: Harness {
+            variant,
+            scenario: scenario.clone(),
+            oracles,
+            cast,
+            threads,
+            trace: Trace::full(),
+            steps: 0,
+            budget: scenario.budget,
+            preemptions: 0,
+            window: None,
+            wti_sleeps: 0,
+            violation: None,
+            halting: false,
+            controllers_done: 0,
+            controllers: 1,
+            // A fresh K is published (and so wakeable by W) only once created
+            // (kthread_create_on_cpu).
+            waker_go: !fresh,
+            started: false,
+            in_op: false,
+            also: Vec::new(),
+            cycles: None,
+            cycle_start: 0,
+            hist: Vec::new(),
+            observers: Observers::default(),
+        },
     }
 }
 
 /// The controller C: run the scenario's operations, then exit.
-fn controller<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    let (ops, cpu) = {
-        let w = k.lock();
-        (w.scenario.ops.clone(), w.scenario.kthread_cpu)
-    };
+fn controller(k: &Kernel, cur: Current<'_>) -> M<()> {
+    let ops = k.supervise(|w| w.harness.scenario.ops.clone());
+    let cpu = cur.kthread_ids(0).cpu;
     loop {
-        run_ops(k, me, &ops, cpu)?;
+        run_ops(k, cur, &ops, cpu)?;
         // One cycle done; under a stress driver, maybe start the next one in this world.
-        let mut w = k.lock();
-        let Some(c) = w.cycles.clone() else { break };
-        c.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if !c.again() {
+        let again = k.supervise(|w| {
+            let Some(c) = w.harness.cycles.clone() else {
+                return false;
+            };
+            c.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if !c.again() {
+                return false;
+            }
+            w.harness.cycle_start = w.harness.steps;
+            w.harness.budget = w.harness.scenario.budget;
+            true
+        });
+        if !again {
             break;
         }
-        w.cycle_start = w.steps;
-        w.budget = w.scenario.budget;
     }
-    k.step(me, "controller", |s| {
-        s.w.controllers_done += 1;
+    cur.step("controller", |s| {
+        s.controller_done();
         s.note("controller done");
     })?;
-    do_task_dead(k, me)
+    do_task_dead(cur)
 }
 
 /// The controller's operations, in order (one cycle).
-fn run_ops<P: Platform>(k: &Kernel<P>, me: Tid, ops: &[Op], cpu: CpuId) -> M<()> {
+fn run_ops(k: &Kernel, cur: Current<'_>, ops: &[Op], cpu: CpuId) -> M<()> {
     for &op in ops {
-        k.lock().in_op = true;
+        k.supervise(|w| w.harness.in_op = true);
         match op {
             Op::Park => {
-                kthread_park(k, me, 0)?;
+                kthread_park(cur, 0)?;
             }
-            Op::Unpark => kthread_unpark(k, me, 0, UnparkFrom::Caller)?,
-            Op::Stop => kthread_stop(k, me, 0)?,
+            Op::Unpark => kthread_unpark(cur, 0, UnparkFrom::Caller)?,
+            Op::Stop => kthread_stop(cur, 0)?,
             Op::Create => {
-                kthread_create_on_cpu(k, me, 0)?;
+                kthread_create_on_cpu(cur, 0)?;
                 // Only now does the caller publish the task (smpboot: `*per_cpu_ptr(ht->store,
                 // cpu) = tsk`), so only now can a third-party waker find it and wake it.
-                let mut w = k.lock();
-                w.waker_go = true;
-                k.wake_waiters(&mut w);
+                k.supervise_wake(|w| w.harness.waker_go = true);
             }
-            Op::Takedown => stop_machine_take_cpu_down(k, me, cpu)?,
-            Op::Online => cpu_online(k, me, cpu, 0)?,
+            Op::Takedown => stop_machine_take_cpu_down(cur, cpu)?,
+            Op::Online => cpu_online(cur, cpu, 0)?,
         }
         // The end of a violation's epilogue (see `World::violate`).
-        let mut w = k.lock();
-        w.in_op = false;
-        if w.violation.is_some() {
-            w.halting = true;
-            k.wake_waiters(&mut w);
+        let violated = k.supervise(|w| {
+            w.harness.in_op = false;
+            w.harness.violation.is_some()
+        });
+        if violated {
+            k.supervise_wake(|w| w.harness.halting = true);
             return Err(Halt);
         }
     }
@@ -280,80 +372,91 @@ fn run_ops<P: Platform>(k: &Kernel<P>, me: Tid, ops: &[Op], cpu: CpuId) -> M<()>
 }
 
 /// The extra task X: some preemptible work, then exit.
-fn extra_task<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
+fn extra_task(cur: Current<'_>) -> M<()> {
     for _ in 0..EXTRA_WORK {
-        k.step(me, "extra_work", |s| s.note("work"))?;
+        cur.step("extra_work", |s| s.note("work"))?;
     }
-    do_task_dead(k, me)
+    do_task_dead(cur)
 }
 
 /// The third-party waker W (e.g. a softirq raise): queue work for K, `wake_up_process(K)`.
-fn waker<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    k.wait_until(me, WaitFor::WakerGo)?;
-    k.step(me, "raise_softirq", |s| {
-        s.w.kthreads[0].work += 1;
+fn waker(cur: Current<'_>) -> M<()> {
+    cur.wait_until(WaitFor::WakerGo)?;
+    cur.step("raise_softirq", |s| {
+        s.kernel().kthreads[0].work += 1;
         s.note("raise work for K");
     })?;
-    wake_up_process(k, me, K)?;
+    wake_up_process(cur, cur.kthread_ids(0).task)?;
     Ok(())
 }
 
-/// Body of model thread `me`, by kind.
-fn thread_body<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    let (kind, started, fresh) = k.read(me, |w| {
+/// Body of model thread `me`, by its part in the cast.
+fn thread_body(k: &Kernel, me: Tid) -> M<()> {
+    let cur = k.current(me);
+    let (kind, started, fresh) = cur.read(|w| {
         (
-            w.tasks[me].kind,
-            w.tasks[me].started,
-            w.scenario.kthread_start == KStart::Fresh,
+            w.kernel.tasks[me].kind,
+            w.harness.threads[me].started,
+            w.harness.scenario.kthread_start == KStart::Fresh,
         )
     });
     if matches!(kind, Kind::Agent) {
-        return if k.lock().tasks[me].name == "W" {
-            waker(k, me)
+        return if cur.cast().waker == Some(me) {
+            waker(cur)
         } else {
-            hrtimer_agent(k, me)
+            hrtimer_agent(cur)
         };
     }
     // A task runs only while it is its CPU's current task.
-    k.wait_until(me, WaitFor::Running)?;
+    cur.wait_until(WaitFor::Running)?;
     if !started {
-        k.mark(me, |t| t.started = true);
+        cur.mark(|t| t.started = true);
         if kind == Kind::Idle {
-            finish_task_switch(k, me)?;
+            finish_task_switch(cur)?;
         } else {
-            schedule_tail(k, me)?;
+            schedule_tail(cur)?;
         }
     }
     match kind {
-        Kind::Idle => idle_loop(k, me),
-        Kind::Controller => controller(k, me),
-        Kind::Kthread(_) if fresh => kthread_entry(k, me),
+        Kind::Idle => idle_loop(cur),
+        Kind::Controller => controller(k, cur),
+        Kind::Kthread(_) if fresh => kthread(cur, smpboot_thread_fn),
         Kind::Kthread(_) => {
-            smpboot_thread_fn(k, me)?;
-            do_exit(k, me)
+            smpboot_thread_fn(cur)?;
+            do_exit(cur)
         }
-        Kind::Extra => extra_task(k, me),
-        Kind::Stopper => stopper_thread(k, me),
+        Kind::Extra => extra_task(cur),
+        Kind::Stopper => stopper_thread(cur),
         Kind::Agent | Kind::Harness => unreachable!(),
     }
 }
 
 /// Run one execution of `scenario` under `variant` on `plat`, from the calling thread (which
 /// becomes the harness). Under shuttle, call it inside the test closure.
-pub fn execute<P: Platform>(
-    plat: P,
+pub fn execute(
+    plat: impl Platform,
     scenario: &Scenario,
     variant: Variant,
     oracles: OracleSet,
 ) -> Outcome {
-    crate::tools::feedback::reset();
-    launch(plat, build_world(scenario, variant, oracles)).finish()
+    execute_with(plat, scenario, variant, oracles, &Hooks::default())
+}
+
+/// [`execute`], with `hooks` handed to the execution.
+pub fn execute_with(
+    plat: impl Platform,
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    hooks: &Hooks,
+) -> Outcome {
+    launch_with(plat, build_world(scenario, variant, oracles), hooks).finish()
 }
 
 /// A started execution: every model thread runs; [`Launched::finish`] waits for the
 /// scenario's end. `kernel` lets a supervisor look at (or halt) the world meanwhile.
-pub struct Launched<P: Platform> {
-    pub kernel: Arc<Kernel<P>>,
+pub struct Launched {
+    pub kernel: Arc<Kernel>,
     joins: Vec<Join>,
     names: Vec<String>,
     completions: Vec<String>,
@@ -363,65 +466,47 @@ pub struct Launched<P: Platform> {
 /// Start an execution of `world` on `plat`: spawn its model threads and open the start gate.
 /// The calling thread becomes the harness and must be the one that calls
 /// [`Launched::finish`].
-pub fn launch<P: Platform>(plat: P, world: World) -> Launched<P> {
-    let names: Vec<String> = world.tasks.iter().map(|t| t.name.clone()).collect();
+pub fn launch(plat: impl Platform, world: World) -> Launched {
+    launch_with(plat, world, &Hooks::default())
+}
+
+/// [`launch`], with `hooks` handed to the execution.
+pub fn launch_with(plat: impl Platform, world: World, hooks: &Hooks) -> Launched {
+    let names: Vec<String> = world.kernel.tasks.iter().map(|t| t.name.clone()).collect();
     let completions: Vec<String> = world
+        .kernel
         .completions
         .iter()
         .map(|c| c.name.to_string())
         .collect();
-    let harness = world.tasks.len() - 1;
+    let harness = world.harness.cast.harness;
     let mut world = world;
-    if statecache::fingerprints() {
-        world.hist = vec![0; world.tasks.len()];
+    if hooks.fingerprints {
+        world.harness.hist = vec![0; world.kernel.tasks.len()];
     }
-    let k = Arc::new(Kernel::new(plat, world));
-    if statecache::enabled() {
-        let weak = Arc::downgrade(&k);
-        statecache::install(Box::new(move |ask| {
-            let k = weak.upgrade()?;
-            let mut w = k.world.try_lock().ok()?;
-            let seen = |fingerprint| {
-                Some(Probed {
-                    halting: w.halting,
-                    fingerprint,
-                })
-            };
-            match ask {
-                Ask::Status => seen(None),
-                Ask::Fingerprint => seen(Some(w.fingerprint())),
-                Ask::Halt => {
-                    // Not `wake_waiters` (the scheduler is asking, inside shuttle): the thread
-                    // it runs next sees `halting` and unwinds, and wakes the others.
-                    w.halting = true;
-                    None
-                }
-            }
-        }));
+    for make in &hooks.observers {
+        world.harness.observers.push(make());
     }
-    k.plat.register(harness);
+    let k = Arc::new(Kernel::new(Box::new(plat), world, ENTRIES));
+    if let Some(p) = &hooks.probe {
+        p.install(&k);
+    }
+    k.platform().register(harness);
     let mut joins = Vec::new();
     for (t, name) in names.iter().enumerate().take(harness) {
         let k2 = Arc::clone(&k);
-        joins.push(k.plat.spawn(
+        joins.push(k.platform().spawn(
             name.clone(),
             Box::new(move || {
-                k2.plat.register(t);
+                k2.platform().register(t);
                 if k2.wait_until(t, WaitFor::Start).is_ok() {
                     let _ = thread_body(&k2, t);
                 }
-                let mut w = k2.lock();
-                w.tasks[t].finished = true;
-                w.tasks[t].wait = None;
-                k2.wake_waiters(&mut w);
+                k2.finished(t);
             }),
         ));
     }
-    {
-        let mut w = k.lock();
-        w.started = true;
-        k.wake_waiters(&mut w);
-    }
+    k.supervise_wake(|w| w.harness.started = true);
     Launched {
         kernel: k,
         joins,
@@ -431,28 +516,23 @@ pub fn launch<P: Platform>(plat: P, world: World) -> Launched<P> {
     }
 }
 
-impl<P: Platform> Launched<P> {
+impl Launched {
     /// Wait for the scenario's end, stop every model thread, and collect the outcome.
     pub fn finish(self) -> Outcome {
         let k = self.kernel;
         let _ = k.wait_until(self.harness, WaitFor::ScenarioEnd);
-        {
-            let mut w = k.lock();
-            w.halting = true;
-            k.wake_waiters(&mut w);
-        }
+        k.supervise_wake(|w| w.harness.halting = true);
         for j in self.joins {
             j();
         }
-        let mut w = k.lock();
-        Outcome {
-            violation: w.violation.clone(),
-            trace: w.trace.take(),
+        k.supervise(|w| Outcome {
+            violation: w.harness.violation.clone(),
+            trace: w.harness.trace.take(),
             names: self.names,
             completions: self.completions,
-            steps: w.steps,
-            preemptions: w.preemptions,
-            wti_sleeps: w.wti_sleeps,
-        }
+            steps: w.harness.steps,
+            preemptions: w.harness.preemptions,
+            wti_sleeps: w.harness.wti_sleeps,
+        })
     }
 }

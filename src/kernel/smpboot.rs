@@ -1,74 +1,74 @@
-//! smpboot threads and CPU hotplug: `kernel/smpboot.c` `smpboot_thread_fn` (spec b.10) and the
-//! parts of `kernel/cpu.c` / `kernel/sched/core.c` that take a CPU down (spec b.12).
+//! smpboot threads and CPU hotplug: `kernel/smpboot.c` `smpboot_thread_fn` (model.md b.10) and the
+//! parts of `kernel/cpu.c` / `kernel/sched/core.c` that take a CPU down (model.md b.12).
 
 use super::completion::{complete, wait_for_completion};
-use super::kthread::{UnparkFrom, kthread_parkme, kthread_unpark, test_bit};
+use super::kthread::{__kthread_parkme, UnparkFrom, kthread_unpark, test_bit};
 use super::sched::*;
 use crate::oracle::Oracle;
-use crate::runtime::platform::Platform;
 use crate::runtime::trace::What;
 use crate::runtime::world::*;
-use crate::runtime::{Irq, Kernel, M, S};
+use crate::runtime::{Current, Irq, M, S};
 
 /// `BUG_ON(td->cpu != smp_processor_id())` (oracle I4), inside a step.
 fn bug_on_wrong_cpu(s: &mut S<'_>, kt: usize, where_: &str) {
-    let td = s.w.kthreads[kt].td_cpu;
-    let cpu = s.w.tasks[s.me].cpu;
+    let me = s.me();
+    let td = s.kernel().kthreads[kt].td_cpu;
+    let cpu = s.kernel().tasks[me].cpu;
     if td != cpu {
         let msg = format!(
             "BUG_ON(td->cpu != smp_processor_id()) in {where_}: td->cpu={td}, running on CPU{cpu}"
         );
-        s.w.violate(Oracle::I4, s.me, msg);
+        s.violate(Oracle::I4, msg);
     }
 }
 
-/// `smpboot_thread_fn(data)` (kernel/smpboot.c, v4.17): spec b.10, steps 1-7. Returns when
+/// `smpboot_thread_fn(data)` (kernel/smpboot.c, v4.17): model.md b.10, steps 1-7. Returns when
 /// SHOULD_STOP is seen (the thread then exits).
-pub fn smpboot_thread_fn<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
+pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
     const F: &str = "smpboot_thread_fn";
-    let kt = k.lock().kthread_of(me).expect("smpboot thread");
+    let kt = cur.kthread();
     loop {
         // (Both callers, `thread_body` and `kthread_entry`, only call `do_exit` after this.)
-        k.forget(me, "smpboot_thread_fn");
+        cur.forget("smpboot_thread_fn");
         // 1. set_current_state(TASK_INTERRUPTIBLE).
-        set_current_state(k, me, F, TASK_INTERRUPTIBLE)?;
+        set_current_state(cur, F, TASK_INTERRUPTIBLE)?;
         // 2. preempt_disable().
-        k.preempt_disable(me, F)?;
+        cur.preempt_disable(F)?;
         // 3. if (kthread_should_stop()) { __set_current_state(RUNNING); preempt_enable(); return 0; }
-        if test_bit(k, me, F, kt, KTHREAD_SHOULD_STOP)? {
-            __set_current_state(k, me, F, TASK_RUNNING)?;
-            k.preempt_enable(me, F)?;
+        if test_bit(cur, F, kt, KTHREAD_SHOULD_STOP)? {
+            __set_current_state(cur, F, TASK_RUNNING)?;
+            cur.preempt_enable(F)?;
             return Ok(());
         }
         // 4. if (kthread_should_park()) { __set(RUNNING); preempt_enable();
         //      if (ht->park && td->status == ACTIVE) { BUG_ON(wrong cpu); ht->park(); status = PARKED; }
         //      kthread_parkme(); continue; }
-        if test_bit(k, me, F, kt, KTHREAD_SHOULD_PARK)? {
-            __set_current_state(k, me, F, TASK_RUNNING)?;
-            k.preempt_enable(me, F)?;
-            k.step(me, F, |s| {
-                if s.w.kthreads[kt].status == HpStatus::Active {
+        if test_bit(cur, F, kt, KTHREAD_SHOULD_PARK)? {
+            __set_current_state(cur, F, TASK_RUNNING)?;
+            cur.preempt_enable(F)?;
+            cur.step(F, |s| {
+                if s.kernel().kthreads[kt].status == HpStatus::Active {
                     bug_on_wrong_cpu(s, kt, "smpboot_thread_fn park");
-                    s.w.kthreads[kt].status = HpStatus::Parked;
+                    s.kernel().kthreads[kt].status = HpStatus::Parked;
                     s.note("ht->park(); td->status = HP_THREAD_PARKED");
                 } else {
                     s.note("td->status != HP_THREAD_ACTIVE");
                 }
             })?;
-            kthread_parkme(k, me)?;
+            __kthread_parkme(cur)?;
             continue;
         }
         // 5. BUG_ON(td->cpu != smp_processor_id()).
         // 6. switch (td->status): NONE -> setup, PARKED -> unpark; status = ACTIVE; continue.
-        let status = k.step(me, F, |s| {
+        let status = cur.step(F, |s| {
             bug_on_wrong_cpu(s, kt, "smpboot_thread_fn");
-            s.w.kthreads[kt].status
+            s.kernel().kthreads[kt].status
         })?;
         if status != HpStatus::Active {
-            __set_current_state(k, me, F, TASK_RUNNING)?;
-            k.preempt_enable(me, F)?;
-            k.step(me, F, |s| {
-                s.w.kthreads[kt].status = HpStatus::Active;
+            __set_current_state(cur, F, TASK_RUNNING)?;
+            cur.preempt_enable(F)?;
+            cur.step(F, |s| {
+                s.kernel().kthreads[kt].status = HpStatus::Active;
                 s.note(if status == HpStatus::None {
                     "ht->setup(); status = ACTIVE"
                 } else {
@@ -79,8 +79,8 @@ pub fn smpboot_thread_fn<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
         }
         // 7. if (!ht->thread_should_run()) { preempt_enable_no_resched(); schedule(); }
         //    else { __set(RUNNING); preempt_enable(); ht->thread_fn(); }
-        let should_run = k.step(me, F, |s| {
-            let w = s.w.kthreads[kt].work;
+        let should_run = cur.step(F, |s| {
+            let w = s.kernel().kthreads[kt].work;
             s.note(if w > 0 {
                 "thread_should_run: yes"
             } else {
@@ -89,93 +89,98 @@ pub fn smpboot_thread_fn<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
             w > 0
         })?;
         if !should_run {
-            k.preempt_enable_no_resched(me, F)?;
-            schedule(k, me)?;
+            cur.preempt_enable_no_resched(F)?;
+            schedule(cur)?;
         } else {
-            __set_current_state(k, me, F, TASK_RUNNING)?;
-            k.preempt_enable(me, F)?;
-            k.step(me, F, |s| {
-                s.w.kthreads[kt].work -= 1;
+            __set_current_state(cur, F, TASK_RUNNING)?;
+            cur.preempt_enable(F)?;
+            cur.step(F, |s| {
+                s.kernel().kthreads[kt].work -= 1;
                 s.note("ht->thread_fn()");
             })?;
         }
     }
 }
 
-/// `stop_machine(take_cpu_down, cpu)` as called by `takedown_cpu` (kernel/cpu.c, spec b.12
+/// `stop_machine(take_cpu_down, cpu)` as called by `takedown_cpu` (kernel/cpu.c, model.md b.12
 /// step 3): wake the dying CPU's stopper and wait until it has run `take_cpu_down`.
-pub fn stop_machine_take_cpu_down<P: Platform>(k: &Kernel<P>, me: Tid, cpu: CpuId) -> M<()> {
-    let (stopper, done) = {
-        let w = k.lock();
-        (
-            w.rqs[cpu].stopper.expect("hotplug scenario has a stopper"),
-            w.completions.len() - 1,
-        )
-    };
-    wake_up_process(k, me, stopper)?;
-    wait_for_completion(k, me, done)
+pub fn stop_machine_take_cpu_down(cur: Current<'_>, cpu: CpuId) -> M<()> {
+    let stopper = cur.cast().stopper.expect("hotplug scenario has a stopper");
+    debug_assert_eq!(
+        cpu,
+        cur.kthread_ids(0).cpu,
+        "the stopper of the kthread's CPU"
+    );
+    let done = cur.cast().stop_done;
+    wake_up_process(cur, stopper)?;
+    wait_for_completion(cur, done)
 }
 
 /// The stopper thread `migration/N` (kernel/stop_machine.c `cpu_stopper_thread`): runs
 /// `take_cpu_down` once woken, completes the caller, then sleeps.
-pub fn stopper_thread<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
-    let done = k.lock().completions.len() - 1;
-    take_cpu_down(k, me)?;
-    complete(k, me, done, false)?;
+pub fn stopper_thread(cur: Current<'_>) -> M<()> {
+    let done = cur.cast().stop_done;
+    take_cpu_down(cur)?;
+    complete(cur, done, false)?;
     loop {
-        k.forget(me, "cpu_stopper_thread");
-        set_current_state(k, me, "cpu_stopper_thread", TASK_INTERRUPTIBLE)?;
-        schedule(k, me)?;
+        cur.forget("cpu_stopper_thread");
+        set_current_state(cur, "cpu_stopper_thread", TASK_INTERRUPTIBLE)?;
+        schedule(cur)?;
     }
 }
 
 /// `take_cpu_down()` -> `sched_cpu_dying()` -> `migrate_tasks()` (kernel/cpu.c,
 /// kernel/sched/core.c): with every other CPU stopped (one step, all rq locks held), mark the
 /// CPU inactive and offline and move every task still QUEUED on it to a fallback CPU, widening
-/// a bound task's affinity when no allowed CPU is active (spec b.12 step 3).
-pub fn take_cpu_down<P: Platform>(k: &Kernel<P>, me: Tid) -> M<()> {
+/// a bound task's affinity when no allowed CPU is active (model.md b.12 step 3).
+pub fn take_cpu_down(cur: Current<'_>) -> M<()> {
     const F: &str = "take_cpu_down";
-    let n = k.lock().rqs.len();
+    let n = cur.cast().idle.len();
     for c in 0..n {
-        k.spin_lock(me, F, LockId::Rq(c), Irq::Disable)?;
+        cur.spin_lock(F, LockId::Rq(c), Irq::Disable)?;
     }
-    k.step(me, F, |s| {
-        let dying = s.w.tasks[s.me].cpu;
-        s.w.rqs[dying].active = false;
-        s.w.rqs[dying].online = false;
+    cur.step(F, |s| {
+        let me = s.me();
+        let k = s.kernel();
+        let dying = k.tasks[me].cpu;
+        k.rqs[dying].active = false;
+        k.rqs[dying].online = false;
         s.note("set_cpu_active(false); set_cpu_online(false)");
-        let movers: Vec<Tid> = s.w.rqs[dying]
+        let movers: Vec<Tid> = s.kernel().rqs[dying]
             .queue
             .iter()
             .copied()
-            .filter(|&t| t != s.me)
+            .filter(|&t| t != me)
             .collect();
         for t in movers {
             // select_fallback_rq(): an allowed active CPU, else affinity broken.
             let dest = select_fallback_rq(s, t);
-            s.w.rqs[dying].queue.retain(|&q| q != t);
-            s.w.tasks[t].cpu = dest;
+            let k = s.kernel();
+            k.rqs[dying].queue.retain(|&q| q != t);
+            k.tasks[t].cpu = dest;
             s.rec(What::SetCpu { task: t, cpu: dest });
-            s.w.rqs[dest].queue.push_back(t);
-            let curr = s.w.rqs[dest].curr;
-            if curr == s.w.rqs[dest].idle {
+            let k = s.kernel();
+            k.rqs[dest].queue.push_back(t);
+            let curr = k.rqs[dest].curr;
+            if curr == k.rqs[dest].idle {
                 s.resched(curr);
             }
         }
     })?;
     for c in (0..n).rev() {
-        k.spin_unlock(me, F, LockId::Rq(c), Irq::Disable)?;
+        cur.spin_unlock(F, LockId::Rq(c), Irq::Disable)?;
     }
     Ok(())
 }
 
 /// Bring a CPU back (`bringup_cpu` + `smpboot_unpark_threads`): mark it online and active,
 /// then `kthread_unpark` its smpboot thread.
-pub fn cpu_online<P: Platform>(k: &Kernel<P>, me: Tid, cpu: CpuId, kt: usize) -> M<()> {
-    k.step(me, "bringup_cpu", |s| {
-        s.w.rqs[cpu].online = true;
-        s.w.rqs[cpu].active = true;
+pub fn cpu_online(cur: Current<'_>, cpu: CpuId, kt: usize) -> M<()> {
+    cur.step("bringup_cpu", |s| {
+        let rq = &mut s.kernel().rqs[cpu];
+        rq.online = true;
+        rq.active = true;
         s.note("set_cpu_online(true); set_cpu_active(true)");
     })?;
-    kthread_unpark(k, me, kt, UnparkFrom::Caller)
+    kthread_unpark(cur, kt, UnparkFrom::Caller)
 }

@@ -1,15 +1,26 @@
-//! Step machinery: one atomic model step, blocking waits, preemption boundaries, spinlocks and
-//! preempt-count primitives (spec b, notation; b.3).
+//! The runtime beneath the kernel model: atomic steps, blocking waits, preemption boundaries,
+//! spinlocks and preempt-count primitives (model.md b, notation; b.3), the trace, the state
+//! fingerprints and the oracle hooks.
 //!
-//! A step is: the preemption boundary of the calling task (IRQ-return preemption, spec b.3
-//! `[P+]`), the engine's scheduling point, then the step body with the world locked, then the
-//! continuous oracles, the self-checks and the wakeups of threads whose wait condition now holds.
+//! Model code sees the world only through a [`Current`] handle (the kernel's `current`): a
+//! step ([`Current::step`]) runs its body with the world locked and hands it an [`S`], whose
+//! accessors carry kernel names and record what they read and write; a read outside a step
+//! goes through [`Current::read`], so the state cache learns it. The lock itself is private
+//! to this module: model code that tried to take it would not compile.
+//!
+//! A step is: the preemption boundary of the calling task (IRQ-return preemption, model.md
+//! b.3 `[P+]`), the engine's scheduling point, then the step body with the world locked, then
+//! the continuous oracles, the self-checks and the wakeups of threads whose wait condition now
+//! holds.
 
+pub mod observe;
 pub mod platform;
 pub mod trace;
+pub mod types;
 pub mod world;
 
 use crate::oracle::Oracle;
+use crate::variant::Variant;
 use platform::Platform;
 use std::borrow::Cow;
 use std::hash::Hash;
@@ -49,46 +60,253 @@ const _: () = assert!(
     DRAW_PERIOD.is_multiple_of(TICK_ODDS) && DRAW_PERIOD.is_multiple_of(WAKEUP_PREEMPT_ODDS)
 );
 
+/// Kernel functions the layers beneath them call back into, bound when an execution is built
+/// (so the runtime and the scheduler model import nothing above them): the preemption the
+/// runtime's boundary takes, and V2's `kthread_park_complete` hook in `finish_task_switch`.
+#[derive(Clone, Copy)]
+pub struct Entries {
+    /// `preempt_schedule_irq()` (model.md b.3); `tick` marks an injected tick.
+    pub preempt_schedule_irq: fn(Current<'_>, bool) -> M<()>,
+    /// `kthread_park_complete(k)` (V2, model.md b.5 step 7.5).
+    pub kthread_park_complete: fn(Current<'_>, usize) -> M<()>,
+}
+
+/// What never changes during an execution: read without the lock, never part of a state.
+struct Fixed {
+    variant: Variant,
+    cast: Cast,
+}
+
 /// The model of one kernel: the world plus the engine that runs its threads.
-pub struct Kernel<P: Platform> {
-    pub plat: P,
-    pub world: Mutex<World>,
-    /// The world keeps per-thread fingerprints ([`World::hist`]; only for the state cache).
+pub struct Kernel {
+    plat: Box<dyn Platform>,
+    world: Mutex<World>,
+    fixed: Fixed,
+    entries: Entries,
+    /// The world keeps per-thread fingerprints ([`Harness::hist`]; only for the state cache).
     fingerprints: bool,
 }
 
-/// The body of one step: the world, the stepping thread and the kernel function, with helpers
-/// that record what the step reads and writes.
-pub struct S<'a> {
-    pub w: &'a mut World,
-    pub me: Tid,
-    pub func: &'static str,
-    /// The engine's controlled randomness.
-    pub draw: &'a dyn Fn() -> u64,
+/// The running model thread: the kernel's `current`. Every model function takes one.
+#[derive(Clone, Copy)]
+pub struct Current<'k> {
+    k: &'k Kernel,
+    me: Tid,
 }
 
-impl S<'_> {
+/// The body of one step: the world, the stepping thread and the kernel function, with
+/// accessors that record what the step reads and writes.
+pub struct S<'a> {
+    w: &'a mut World,
+    me: Tid,
+    func: &'static str,
+    /// The engine's controlled randomness.
+    draw: &'a dyn Fn() -> u64,
+}
+
+/// A task's shared fields, read and written from inside a step with a record of each access
+/// (`p->state`, `p->on_rq`, `p->on_cpu`).
+pub struct TaskRef<'s, 'a> {
+    s: &'s mut S<'a>,
+    p: Tid,
+}
+
+impl TaskRef<'_, '_> {
+    /// `READ_ONCE(p->state)`.
+    pub fn state(&mut self) -> u32 {
+        let p = self.p;
+        let v = self.s.w.kernel.tasks[p].state;
+        self.s.rec(What::StateRead { task: p, value: v });
+        v
+    }
+
+    /// `p->state = new`. A store by the task itself bumps its epoch (oracle I5).
+    pub fn set_state(&mut self, new: u32) {
+        let p = self.p;
+        let old = self.s.w.kernel.tasks[p].state;
+        self.s.w.kernel.tasks[p].state = new;
+        if p == self.s.me {
+            self.s.w.harness.threads[p].epoch += 1;
+        }
+        self.s.rec(What::StateWrite { task: p, old, new });
+    }
+
+    /// `p->on_rq`.
+    pub fn on_rq(&mut self) -> u8 {
+        let p = self.p;
+        let v = self.s.w.kernel.tasks[p].on_rq;
+        self.s.rec(What::OnRqRead { task: p, value: v });
+        v
+    }
+
+    /// `p->on_rq = new`.
+    pub fn set_on_rq(&mut self, new: u8) {
+        let p = self.p;
+        let old = self.s.w.kernel.tasks[p].on_rq;
+        self.s.w.kernel.tasks[p].on_rq = new;
+        self.s.rec(What::OnRq { task: p, old, new });
+    }
+
+    /// `p->on_cpu`.
+    pub fn on_cpu(&mut self) -> bool {
+        let p = self.p;
+        let v = self.s.w.kernel.tasks[p].on_cpu;
+        self.s.rec(What::OnCpuRead { task: p, value: v });
+        v
+    }
+
+    /// `p->on_cpu = new`.
+    pub fn set_on_cpu(&mut self, new: bool) {
+        let p = self.p;
+        self.s.w.kernel.tasks[p].on_cpu = new;
+        self.s.rec(What::OnCpu { task: p, new });
+    }
+}
+
+/// A `struct kthread`'s flags, from inside a step, with a record of each access.
+pub struct KthreadRef<'s, 'a> {
+    s: &'s mut S<'a>,
+    kt: usize,
+}
+
+impl KthreadRef<'_, '_> {
+    /// `test_bit(bit, &kthread->flags)`.
+    pub fn test_bit(&mut self, bit: u32) -> bool {
+        let v = self.s.w.kernel.kthreads[self.kt].flags & bit != 0;
+        self.s.rec(What::FlagTest { bit, value: v });
+        v
+    }
+
+    /// `set_bit(bit, &kthread->flags)`.
+    pub fn set_bit(&mut self, bit: u32) {
+        self.s.w.kernel.kthreads[self.kt].flags |= bit;
+        self.s.rec(What::FlagSet { bit });
+    }
+
+    /// `clear_bit(bit, &kthread->flags)`.
+    pub fn clear_bit(&mut self, bit: u32) {
+        self.s.w.kernel.kthreads[self.kt].flags &= !bit;
+        self.s.rec(What::FlagClear { bit });
+    }
+
+    /// `test_and_set_bit(bit, &kthread->flags)`: returns the old bit.
+    pub fn test_and_set_bit(&mut self, bit: u32) -> bool {
+        let f = &mut self.s.w.kernel.kthreads[self.kt].flags;
+        let old = *f & bit != 0;
+        *f |= bit;
+        self.s.rec(What::FlagTestAndSet { bit, old });
+        old
+    }
+
+    /// `test_and_clear_bit(bit, &kthread->flags)`: returns the old bit.
+    pub fn test_and_clear_bit(&mut self, bit: u32) -> bool {
+        let f = &mut self.s.w.kernel.kthreads[self.kt].flags;
+        let old = *f & bit != 0;
+        *f &= !bit;
+        self.s.rec(What::FlagTestAndClear { bit, old });
+        old
+    }
+}
+
+/// A completion's count, from inside a step, with a record of each access.
+pub struct CompletionRef<'s, 'a> {
+    s: &'s mut S<'a>,
+    x: CompId,
+}
+
+impl CompletionRef<'_, '_> {
+    /// `x->done`.
+    pub fn done(&mut self) -> u32 {
+        let v = self.s.w.kernel.completions[self.x].done;
+        self.s.rec(What::DoneRead {
+            comp: self.x,
+            value: v,
+        });
+        v
+    }
+
+    /// `x->done = new`.
+    pub fn set_done(&mut self, new: u32) {
+        let c = &mut self.s.w.kernel.completions[self.x];
+        let old = c.done;
+        c.done = new;
+        self.s.rec(What::Done {
+            comp: self.x,
+            old,
+            new,
+        });
+    }
+}
+
+impl<'a> S<'a> {
+    /// The stepping thread.
+    pub fn me(&self) -> Tid {
+        self.me
+    }
+
+    /// The kernel state, for fields whose accesses need no record (the stepping thread's own
+    /// bookkeeping, runqueue lists, affinity, smpboot status).
+    pub fn kernel(&mut self) -> &mut KernelState {
+        &mut self.w.kernel
+    }
+
+    /// The kernel state, read only (for messages and oracle conditions).
+    pub fn kernel_ref(&self) -> &KernelState {
+        &self.w.kernel
+    }
+
+    /// Task `p`'s shared fields, with a record of each access.
+    pub fn task(&mut self, p: Tid) -> TaskRef<'_, 'a> {
+        TaskRef { s: self, p }
+    }
+
+    /// Kthread `kt`'s flags, with a record of each access.
+    pub fn kthread(&mut self, kt: usize) -> KthreadRef<'_, 'a> {
+        KthreadRef { s: self, kt }
+    }
+
+    /// Completion `x`'s count, with a record of each access.
+    pub fn completion(&mut self, x: CompId) -> CompletionRef<'_, 'a> {
+        CompletionRef { s: self, x }
+    }
+
     /// A controlled yes/no with probability 1/odds; a zero draw is "no".
     pub fn choose(&mut self, odds: u64) -> bool {
         (self.draw)() % odds == odds - 1
     }
 
-    /// Record an event of this step.
+    /// A preemption the scenario allows (CONFIG_PREEMPT, budget left), chosen with
+    /// probability 1/odds; a chosen one is spent from the budget.
+    pub fn preempt_choice(&mut self, odds: u64) -> bool {
+        let h = &self.w.harness;
+        if h.scenario.preempt && h.budget > 0 && self.choose(odds) {
+            let h = &mut self.w.harness;
+            h.budget -= 1;
+            h.preemptions += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Record an event of this step (every observer sees it, and the stepping thread learns
+    /// it).
     pub fn rec(&mut self, what: What) {
-        let t = &self.w.tasks[self.me];
+        let t = &self.w.kernel.tasks[self.me];
         let cpu = if t.is_task() { Some(t.cpu) } else { None };
         let e = Event {
-            step: self.w.steps,
+            step: self.w.harness.steps,
             task: self.me,
             cpu,
             func: Cow::Borrowed(self.func),
             what,
         };
-        let tasks = &self.w.tasks;
-        crate::tools::feedback::observe(&e, |t| tasks[t].kind.code());
-        crate::strategy::focus::hint(&e.what);
+        if !self.w.harness.observers.is_empty() {
+            let tasks = &self.w.kernel.tasks;
+            self.w.harness.observers.event(&e, &|t| tasks[t].kind);
+        }
         self.w.learn(self.me, &e.what);
-        self.w.trace.push(e);
+        self.w.harness.trace.push(e);
     }
 
     pub fn note(&mut self, text: &'static str) {
@@ -97,168 +315,117 @@ impl S<'_> {
         });
     }
 
-    /// Store `p.state`. A store by the task itself bumps its epoch (oracle I5).
-    pub fn write_state(&mut self, p: Tid, new: u32) {
-        let old = self.w.tasks[p].state;
-        self.w.tasks[p].state = new;
-        if p == self.me {
-            self.w.tasks[p].epoch += 1;
-        }
-        self.rec(What::StateWrite { task: p, old, new });
-    }
-
-    pub fn read_state(&mut self, p: Tid) -> u32 {
-        let v = self.w.tasks[p].state;
-        self.rec(What::StateRead { task: p, value: v });
-        v
-    }
-
-    pub fn set_on_rq(&mut self, p: Tid, new: u8) {
-        let old = self.w.tasks[p].on_rq;
-        self.w.tasks[p].on_rq = new;
-        self.rec(What::OnRq { task: p, old, new });
-    }
-
-    pub fn set_on_cpu(&mut self, p: Tid, new: bool) {
-        self.w.tasks[p].on_cpu = new;
-        self.rec(What::OnCpu { task: p, new });
-    }
-
-    /// The task `me` is a kthread; its index.
-    pub fn kthread(&self, t: Tid) -> usize {
-        self.w.kthread_of(t).expect("kthread")
-    }
-
-    pub fn set_done(&mut self, c: CompId, new: u32) {
-        let old = self.w.completions[c].done;
-        self.w.completions[c].done = new;
-        self.rec(What::Done { comp: c, old, new });
-    }
-
     /// Set need_resched on `t` (`resched_curr`).
     pub fn resched(&mut self, t: Tid) {
-        self.w.tasks[t].need_resched = true;
+        self.w.kernel.tasks[t].need_resched = true;
         self.rec(What::NeedResched { task: t });
+    }
+
+    /// Task `p`'s epoch: how many times it has stored its own state (oracle I5).
+    pub fn epoch(&self, p: Tid) -> u64 {
+        self.w.harness.threads[p].epoch
+    }
+
+    /// Whether task `p` is inside `__kthread_parkme` (oracle I1).
+    pub fn in_parkme(&self, p: Tid) -> bool {
+        self.w.harness.threads[p].in_parkme
+    }
+
+    /// The stepping thread leaves or enters the gap of `schedule_preempt_disabled` (h.5).
+    pub fn set_spd_gap(&mut self, on: bool) {
+        let me = self.me;
+        self.w.harness.threads[me].in_spd_gap = on;
+    }
+
+    /// Whether the scenario runs under CONFIG_PREEMPT.
+    pub fn preempt_config(&self) -> bool {
+        self.w.harness.scenario.preempt
+    }
+
+    /// Oracle hook: `oracle` is violated by the stepping thread.
+    pub fn violate(&mut self, oracle: Oracle, detail: String) {
+        self.w.violate(oracle, self.me, detail);
+    }
+
+    /// A scheduler self-check failed: a bug in the model (model.md S*).
+    pub fn model_bug(&mut self, detail: String) {
+        self.w.model_bug(self.me, detail);
+    }
+
+    /// Oracle hook: `kthread_park` returned 0, the park window of kthread `kt` opens.
+    pub fn open_park_window(&mut self, kt: usize) {
+        self.w.harness.window = Some(ParkWindow { kthread: kt });
+    }
+
+    /// Oracle hook: SHOULD_PARK is cleared, the park window closes.
+    pub fn close_park_window(&mut self) {
+        self.w.harness.window = None;
+    }
+
+    /// Harness hook: a controller has finished its operations.
+    pub fn controller_done(&mut self) {
+        self.w.harness.controllers_done += 1;
     }
 }
 
-impl<P: Platform> Kernel<P> {
-    pub fn new(plat: P, world: World) -> Self {
+impl Kernel {
+    pub fn new(plat: Box<dyn Platform>, world: World, entries: Entries) -> Self {
         Kernel {
             plat,
-            fingerprints: !world.hist.is_empty(),
+            fingerprints: !world.harness.hist.is_empty(),
+            fixed: Fixed {
+                variant: world.harness.variant,
+                cast: world.harness.cast.clone(),
+            },
+            entries,
             world: Mutex::new(world),
         }
     }
 
     /// Lock the world (a panic elsewhere must not hide the trace: ignore poisoning).
-    pub fn lock(&self) -> MutexGuard<'_, World> {
+    fn lock(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Read the world outside a step: what `me` learns this way is part of its local state, so
-    /// it is folded into `me`'s fingerprint ([`World::hist`]). Every read outside a step of
-    /// state that can change during an execution, whose value the thread goes on with, goes
-    /// through here.
-    pub fn read<R: Hash>(&self, me: Tid, f: impl FnOnce(&World) -> R) -> R {
+    /// The handle model thread `me` runs its kernel functions with.
+    pub fn current(&self, me: Tid) -> Current<'_> {
+        Current { k: self, me }
+    }
+
+    /// The engine.
+    pub fn platform(&self) -> &dyn Platform {
+        &*self.plat
+    }
+
+    /// For the harness and supervisors (never the kernel model, which holds no `Kernel`):
+    /// look at or change the world outside any step. Wakes nobody: a change that can satisfy
+    /// a blocked thread's condition goes through [`Kernel::supervise_wake`].
+    pub fn supervise<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    /// [`Kernel::supervise`], then wake every blocked thread whose condition now holds (all of
+    /// them when halting).
+    pub fn supervise_wake<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut w = self.lock();
-        let r = f(&w);
-        w.learn(me, &r);
+        let r = f(&mut w);
+        self.wake_waiters(&mut w);
         r
     }
 
-    /// `me` is at a loop head of its outermost function, where `at` names its whole local
-    /// state (nothing from earlier iterations or from its callers is live): the state cache
-    /// may treat it as the same thread however it got here ([`World::forget`]). Not a step.
-    pub fn forget(&self, me: Tid, at: &'static str) {
-        if self.fingerprints {
-            self.lock().forget(me, at);
-        }
-    }
-
-    /// Run `f`, a model function of `me` that hands its caller nothing but what it returns
-    /// (its effects on the world aside). Afterwards `me`'s fingerprint is the one it had at
-    /// the call plus `label` and the result: how `f` got there (lock retries, spins, which
-    /// task switched it back in) no longer tells states apart ([`World::hist`]).
-    pub fn summarize<R: Hash>(
-        &self,
-        me: Tid,
-        label: &'static str,
-        f: impl FnOnce() -> M<R>,
-    ) -> M<R> {
-        if !self.fingerprints {
-            return f();
-        }
-        let at = self.lock().hist[me];
-        let r = f()?;
-        let mut w = self.lock();
-        w.hist[me] = at;
-        w.learn(me, (label, &r));
-        Ok(r)
-    }
-
-    /// One atomic model step of thread `me` in kernel function `func`. What it returns is
-    /// what `me` learns from it (see [`World::hist`]).
-    pub fn step<R: Hash>(
-        &self,
-        me: Tid,
-        func: &'static str,
-        f: impl FnOnce(&mut S<'_>) -> R,
-    ) -> M<R> {
-        self.boundary(me)?;
-        self.raw_step(me, func, f)
-    }
-
-    /// A step without the preemption boundary before it (the entry of a preemption itself).
-    pub fn raw_step<R: Hash>(
-        &self,
-        me: Tid,
-        func: &'static str,
-        f: impl FnOnce(&mut S<'_>) -> R,
-    ) -> M<R> {
-        self.plat.point();
-        let mut w = self.lock();
-        if w.halting {
-            return Err(Halt);
-        }
-        w.steps += 1;
-        {
-            let t = &w.tasks[me];
-            if t.is_task() && w.rqs[t.cpu].curr != me {
-                let msg = format!(
-                    "{} stepped in {func} while not current on CPU{}",
-                    t.name, t.cpu
-                );
-                w.model_bug(me, msg);
-                self.wake_waiters(&mut w);
-                return Err(Halt);
-            }
-        }
-        let r = {
-            let draw = || self.plat.next_u64();
-            let mut s = S {
-                w: &mut w,
-                me,
-                func,
-                draw: &draw,
-            };
-            f(&mut s)
-        };
-        w.learn(me, (func, &r));
-        self.after_step(&mut w, me);
-        if w.halting {
-            return Err(Halt);
-        }
-        Ok(r)
+    /// For the state cache's probe: the world, if no thread holds it now.
+    pub fn try_supervise<R>(&self, f: impl FnOnce(&mut World) -> R) -> Option<R> {
+        let mut w = self.world.try_lock().ok()?;
+        Some(f(&mut w))
     }
 
     /// Continuous oracles (I1c, I2), scheduler self-checks (S*), the step bound (I7), then the
     /// wakeups of blocked threads whose condition now holds.
     fn after_step(&self, w: &mut World, me: Tid) {
-        if let Some(win) = w.window {
-            let kt = w.kthreads[win.kthread].task;
-            let k = &w.tasks[kt];
-            if me == kt && !k.in_parkme {
+        if let Some(win) = w.harness.window {
+            let kt = w.harness.cast.kthreads[win.kthread].task;
+            let k = &w.kernel.tasks[kt];
+            if me == kt && !w.harness.threads[kt].in_parkme {
                 let msg = format!(
                     "{} executes {} outside __kthread_parkme during the park window",
                     k.name,
@@ -277,21 +444,22 @@ impl<P: Platform> Kernel<P> {
             }
         }
         self_check(w, me);
-        if w.steps - w.cycle_start > w.scenario.max_steps {
-            let msg = format!("step bound {} exceeded: livelock", w.scenario.max_steps);
+        let h = &w.harness;
+        if h.steps - h.cycle_start > h.scenario.max_steps {
+            let msg = format!("step bound {} exceeded: livelock", h.scenario.max_steps);
             w.violate(Oracle::I7, me, msg);
-            w.halting = true;
+            w.harness.halting = true;
         }
         self.wake_waiters(w);
     }
 
     /// Wake every blocked thread whose condition holds (all of them when halting).
-    pub fn wake_waiters(&self, w: &mut World) {
-        for t in 0..w.tasks.len() {
-            if let Some(c) = w.tasks[t].wait
-                && (w.halting || w.satisfied(t, c))
+    fn wake_waiters(&self, w: &mut World) {
+        for t in 0..w.harness.threads.len() {
+            if let Some(c) = w.harness.threads[t].wait
+                && (w.harness.halting || w.satisfied(t, c))
             {
-                w.tasks[t].wait = None;
+                w.harness.threads[t].wait = None;
                 self.plat.wake(t);
             }
         }
@@ -303,38 +471,32 @@ impl<P: Platform> Kernel<P> {
     ///
     /// For the state cache, a thread that blocked here is marked in its fingerprint until it
     /// returns: once woken, it re-checks `cond` before going on, unlike a thread that found
-    /// `cond` true and is already at its next step ([`World::hist`]).
+    /// `cond` true and is already at its next step ([`Harness::hist`]).
     pub fn wait_until(&self, me: Tid, cond: WaitFor) -> M<()> {
         let mut w = self.lock();
-        let at = w.hist.get(me).copied();
+        let at = w.harness.hist.get(me).copied();
         loop {
-            if w.halting {
+            if w.harness.halting {
                 return Err(Halt);
             }
             if w.satisfied(me, cond) {
                 if let Some(h) = at {
-                    w.hist[me] = h;
+                    w.harness.hist[me] = h;
                 }
                 return Ok(());
             }
             w.learn(me, ("blocked", cond));
-            w.tasks[me].wait = Some(cond);
+            w.harness.threads[me].wait = Some(cond);
             // Blocking may be what a quiescence-triggered waiter (the hrtimer) waits for.
             self.wake_waiters(&mut w);
-            if w.tasks[me].wait.is_none() {
+            if w.harness.threads[me].wait.is_none() {
                 continue;
             }
             if w.runnable_threads() == 0 {
-                w.tasks[me].wait = None;
-                let who: Vec<String> = w
-                    .tasks
-                    .iter()
-                    .filter(|t| !t.finished)
-                    .map(|t| format!("{} waits for {:?}", t.name, t.wait.unwrap_or(cond)))
-                    .collect();
-                let msg = format!("deadlock: {}", who.join("; "));
+                w.harness.threads[me].wait = None;
+                let msg = format!("deadlock: {}", w.waiting(Some(cond)));
                 w.violate(Oracle::I7, me, msg);
-                w.halting = true;
+                w.harness.halting = true;
                 self.wake_waiters(&mut w);
                 return Err(Halt);
             }
@@ -342,59 +504,211 @@ impl<P: Platform> Kernel<P> {
         }
     }
 
-    /// The preemption boundary before a step of `me` (spec b.3): under CONFIG_PREEMPT a
+    /// Model thread `t` has returned from its body: it takes no more steps.
+    pub fn finished(&self, t: Tid) {
+        let mut w = self.lock();
+        w.harness.threads[t].finished = true;
+        w.harness.threads[t].wait = None;
+        self.wake_waiters(&mut w);
+    }
+}
+
+impl<'k> Current<'k> {
+    /// The running model thread's id.
+    pub fn me(self) -> Tid {
+        self.me
+    }
+
+    /// The variant under test (fixed for the execution).
+    pub fn variant(self) -> Variant {
+        self.k.fixed.variant
+    }
+
+    /// The cast (fixed for the execution).
+    pub fn cast(self) -> &'k Cast {
+        &self.k.fixed.cast
+    }
+
+    /// The kthread index of the running thread (it must be a kthread under test).
+    pub fn kthread(self) -> usize {
+        self.cast()
+            .kthread_of(self.me)
+            .expect("a kthread under test")
+    }
+
+    /// What kthread `kt` is tied to (fixed for the execution).
+    pub fn kthread_ids(self, kt: usize) -> KthreadIds {
+        self.cast().kthreads[kt]
+    }
+
+    /// Kernel entry points bound at build time ([`Entries`]).
+    pub fn entries(self) -> Entries {
+        self.k.entries
+    }
+
+    /// Read the world outside a step: what the thread learns this way is part of its local
+    /// state, so it is folded into its fingerprint ([`Harness::hist`]). Every read outside a
+    /// step of state that can change during an execution, whose value the thread goes on
+    /// with, goes through here.
+    pub fn read<R: Hash>(self, f: impl FnOnce(&World) -> R) -> R {
+        let mut w = self.k.lock();
+        let r = f(&w);
+        w.learn(self.me, &r);
+        r
+    }
+
+    /// The thread is at a loop head of its outermost function, where `at` names its whole
+    /// local state (nothing from earlier iterations or from its callers is live): the state
+    /// cache may treat it as the same thread however it got here ([`World::forget`]). Not a
+    /// step.
+    pub fn forget(self, at: &'static str) {
+        if self.k.fingerprints {
+            self.k.lock().forget(self.me, at);
+        }
+    }
+
+    /// Run `f`, a model function of this thread that hands its caller nothing but what it
+    /// returns (its effects on the world aside). Afterwards the thread's fingerprint is the
+    /// one it had at the call plus `label` and the result: how `f` got there (lock retries,
+    /// spins, which task switched it back in) no longer tells states apart
+    /// ([`Harness::hist`]).
+    pub fn summarize<R: Hash>(self, label: &'static str, f: impl FnOnce() -> M<R>) -> M<R> {
+        if !self.k.fingerprints {
+            return f();
+        }
+        let at = self.k.lock().harness.hist[self.me];
+        let r = f()?;
+        let mut w = self.k.lock();
+        w.harness.hist[self.me] = at;
+        w.learn(self.me, (label, &r));
+        Ok(r)
+    }
+
+    /// One atomic model step of this thread in kernel function `func`. What it returns is
+    /// what the thread learns from it (see [`Harness::hist`]).
+    pub fn step<R: Hash>(self, func: &'static str, f: impl FnOnce(&mut S<'_>) -> R) -> M<R> {
+        self.boundary()?;
+        self.raw_step(func, f)
+    }
+
+    /// A step without the preemption boundary before it (the entry of a preemption itself).
+    pub fn raw_step<R: Hash>(self, func: &'static str, f: impl FnOnce(&mut S<'_>) -> R) -> M<R> {
+        let (k, me) = (self.k, self.me);
+        k.plat.point();
+        let mut w = k.lock();
+        if w.harness.halting {
+            return Err(Halt);
+        }
+        w.harness.steps += 1;
+        {
+            let t = &w.kernel.tasks[me];
+            if t.is_task() && w.kernel.rqs[t.cpu].curr != me {
+                let msg = format!(
+                    "{} stepped in {func} while not current on CPU{}",
+                    t.name, t.cpu
+                );
+                w.model_bug(me, msg);
+                k.wake_waiters(&mut w);
+                return Err(Halt);
+            }
+        }
+        let r = {
+            let draw = || k.plat.next_u64();
+            let mut s = S {
+                w: &mut w,
+                me,
+                func,
+                draw: &draw,
+            };
+            f(&mut s)
+        };
+        w.learn(me, (func, &r));
+        k.after_step(&mut w, me);
+        if w.harness.halting {
+            return Err(Halt);
+        }
+        Ok(r)
+    }
+
+    /// Block until `cond` holds ([`Kernel::wait_until`]).
+    pub fn wait_until(self, cond: WaitFor) -> M<()> {
+        self.k.wait_until(self.me, cond)
+    }
+
+    /// The preemption boundary before a step (model.md b.3): under CONFIG_PREEMPT a
     /// preemptible task with need_resched set is preempted (IPI / preempt_enable check), and a
     /// tick may be injected as a controlled choice within the scenario's budget. Inside the gap
     /// of `schedule_preempt_disabled` only when the h.5 knob is on.
-    fn boundary(&self, me: Tid) -> M<()> {
+    fn boundary(self) -> M<()> {
+        let (k, me) = (self.k, self.me);
         let tick = {
-            let mut w = self.lock();
-            if w.halting {
+            let mut w = k.lock();
+            if w.harness.halting {
                 return Err(Halt);
             }
-            let t = &w.tasks[me];
-            if !w.scenario.preempt || !t.is_task() || t.kind == Kind::Idle || !t.preemptible() {
+            let t = &w.kernel.tasks[me];
+            let sc = &w.harness.scenario;
+            if !sc.preempt || !t.is_task() || t.kind == Kind::Idle || !t.preemptible() {
                 return Ok(());
             }
-            if t.in_spd_gap && !w.scenario.irq_gap {
+            if w.harness.threads[me].in_spd_gap && !sc.irq_gap {
                 return Ok(());
             }
             if t.need_resched {
                 false
             } else {
-                let rq = &w.rqs[t.cpu];
+                let rq = &w.kernel.rqs[t.cpu];
                 let other = rq.queue.iter().any(|&q| q != me);
-                if w.budget == 0 || !other {
+                if w.harness.budget == 0 || !other {
                     return Ok(());
                 }
-                if self.plat.next_u64() % TICK_ODDS != TICK_ODDS - 1 {
+                if k.plat.next_u64() % TICK_ODDS != TICK_ODDS - 1 {
                     return Ok(());
                 }
-                w.budget -= 1;
-                w.preemptions += 1;
+                w.harness.budget -= 1;
+                w.harness.preemptions += 1;
                 true
             }
         };
-        crate::kernel::sched::preempt_schedule_irq(self, me, tick)
+        (k.entries.preempt_schedule_irq)(self, tick)
     }
 
-    /// Bookkeeping of `me`'s own position in the code (e.g. entering `__kthread_parkme`), for
-    /// the oracles: not a step, no scheduling point, nothing another thread could observe.
-    pub fn mark(&self, me: Tid, f: impl FnOnce(&mut Task)) {
-        f(&mut self.lock().tasks[me]);
+    /// Bookkeeping of the thread's own position in the code (e.g. entering
+    /// `__kthread_parkme`), for the oracles: not a step, no scheduling point, nothing another
+    /// thread could observe, no kernel state.
+    pub fn mark(self, f: impl FnOnce(&mut Thread)) {
+        f(&mut self.k.lock().harness.threads[self.me]);
     }
 
-    // ---- spinlocks (spec b notation: [pi(p)], [rq(c)], [wq(x)]) ----
+    /// Oracle hook outside a step: record a violation by this thread (a WARN whose condition
+    /// the thread computed from what its steps returned), then wake whoever it concerns.
+    pub fn warn(self, oracle: Oracle, detail: String) {
+        self.k
+            .supervise_wake(|w| w.violate(oracle, self.me, detail));
+    }
+
+    /// Count a one-tick sleep of `wait_task_inactive` (reported with the outcome).
+    pub fn count_wti_sleep(self) {
+        self.k.lock().harness.wti_sleeps += 1;
+    }
+
+    /// A task state name, for messages.
+    pub fn task_name(self, p: Tid) -> String {
+        self.k.lock().kernel.tasks[p].name.clone()
+    }
+
+    // ---- spinlocks (model.md b notation: [pi(p)], [rq(c)], [wq(x)]) ----
 
     /// Acquire a spinlock: disable interrupts/preemption as `irq` says, then spin until free.
     /// The first attempt and every retry are steps; between retries the thread blocks.
-    pub fn spin_lock(&self, me: Tid, func: &'static str, l: LockId, irq: Irq) -> M<()> {
-        self.summarize(me, "spin_lock", || {
+    pub fn spin_lock(self, func: &'static str, l: LockId, irq: Irq) -> M<()> {
+        self.summarize("spin_lock", || {
             let mut first = true;
             loop {
-                let got = self.step(me, func, |s| {
+                let got = self.step(func, |s| {
+                    let me = s.me;
                     if first {
-                        let t = &mut s.w.tasks[s.me];
+                        let t = &mut s.w.kernel.tasks[me];
                         match irq {
                             Irq::Keep => {}
                             Irq::Disable => t.irqs_off = true,
@@ -408,24 +722,25 @@ impl<P: Platform> Kernel<P> {
                             t.preempt_count += 1;
                         }
                         if let LockId::Pi(_) = l
-                            && s.w.rqs.iter().any(|r| r.lock_owner == Some(s.me))
+                            && s.w.kernel.rqs.iter().any(|r| r.lock_owner == Some(me))
                         {
                             let msg = format!(
                                 "lock order: {} takes a pi_lock while holding an rq lock",
-                                s.w.tasks[s.me].name
+                                s.w.kernel.tasks[me].name
                             );
-                            s.w.model_bug(s.me, msg);
+                            s.model_bug(msg);
                         }
                     }
-                    match s.w.lock_owner(l) {
+                    match s.w.kernel.lock_owner(l) {
                         None => {
-                            s.w.set_lock_owner(l, Some(s.me));
+                            s.w.kernel.set_lock_owner(l, Some(me));
                             s.rec(What::Lock { lock: l.into() });
                             true
                         }
-                        Some(o) if o == s.me => {
-                            let msg = format!("{} takes {l:?} recursively", s.w.tasks[s.me].name);
-                            s.w.model_bug(s.me, msg);
+                        Some(o) if o == me => {
+                            let msg =
+                                format!("{} takes {l:?} recursively", s.w.kernel.tasks[me].name);
+                            s.model_bug(msg);
                             false
                         }
                         Some(_) => {
@@ -438,87 +753,103 @@ impl<P: Platform> Kernel<P> {
                 if got {
                     return Ok(());
                 }
-                self.wait_until(me, WaitFor::LockFree(l))?;
+                self.wait_until(WaitFor::LockFree(l))?;
             }
         })
     }
 
     /// Release a spinlock, restoring interrupts as `irq` says and dropping the preempt count.
     /// Dropping the count to 0 is a preemption check (taken at the next boundary).
-    pub fn spin_unlock(&self, me: Tid, func: &'static str, l: LockId, irq: Irq) -> M<()> {
-        self.step(me, func, |s| unlock_in_step(s, l, irq))
+    pub fn spin_unlock(self, func: &'static str, l: LockId, irq: Irq) -> M<()> {
+        self.step(func, |s| s.unlock(l, irq))
     }
 
     /// `preempt_disable()` as its own step.
-    pub fn preempt_disable(&self, me: Tid, func: &'static str) -> M<()> {
-        self.step(me, func, |s| {
-            s.w.tasks[s.me].preempt_count += 1;
+    pub fn preempt_disable(self, func: &'static str) -> M<()> {
+        self.step(func, |s| {
+            s.preempt_count_add();
             s.note("preempt_disable");
         })
     }
 
     /// `preempt_enable()`: count -= 1; at 0 under CONFIG_PREEMPT, need_resched preempts (at the
     /// boundary that follows).
-    pub fn preempt_enable(&self, me: Tid, func: &'static str) -> M<()> {
-        self.step(me, func, |s| {
-            dec_preempt(s);
+    pub fn preempt_enable(self, func: &'static str) -> M<()> {
+        self.step(func, |s| {
+            s.preempt_count_sub();
             s.note("preempt_enable");
         })
     }
 
     /// `preempt_enable_no_resched()`: count -= 1 without a preemption check.
-    pub fn preempt_enable_no_resched(&self, me: Tid, func: &'static str) -> M<()> {
-        self.step(me, func, |s| {
-            dec_preempt(s);
+    pub fn preempt_enable_no_resched(self, func: &'static str) -> M<()> {
+        self.step(func, |s| {
+            s.preempt_count_sub();
             s.note("preempt_enable_no_resched");
         })
     }
 }
 
-/// Release `l` inside a step (also used by steps that end with an unlock).
-pub fn unlock_in_step(s: &mut S<'_>, l: LockId, irq: Irq) {
-    if s.w.lock_owner(l) != Some(s.me) {
-        let msg = format!("{} releases {l:?} it does not hold", s.w.tasks[s.me].name);
-        s.w.model_bug(s.me, msg);
-        return;
+impl S<'_> {
+    /// Release `l` inside a step (also used by steps that end with an unlock).
+    pub fn unlock(&mut self, l: LockId, irq: Irq) {
+        let me = self.me;
+        if self.w.kernel.lock_owner(l) != Some(me) {
+            let msg = format!(
+                "{} releases {l:?} it does not hold",
+                self.w.kernel.tasks[me].name
+            );
+            self.model_bug(msg);
+            return;
+        }
+        self.w.kernel.set_lock_owner(l, None);
+        self.rec(What::Unlock { lock: l.into() });
+        let t = &mut self.w.kernel.tasks[me];
+        match irq {
+            Irq::Keep => {}
+            Irq::Disable => t.irqs_off = false,
+            Irq::Save => t.irqs_off = t.irq_stack.pop().unwrap_or(false),
+        }
+        if t.is_task() {
+            self.preempt_count_sub();
+        }
     }
-    s.w.set_lock_owner(l, None);
-    s.rec(What::Unlock { lock: l.into() });
-    let t = &mut s.w.tasks[s.me];
-    match irq {
-        Irq::Keep => {}
-        Irq::Disable => t.irqs_off = false,
-        Irq::Save => t.irqs_off = t.irq_stack.pop().unwrap_or(false),
-    }
-    if t.is_task() {
-        dec_preempt(s);
-    }
-}
 
-fn dec_preempt(s: &mut S<'_>) {
-    let t = &mut s.w.tasks[s.me];
-    if t.preempt_count == 0 {
-        let msg = format!("{} preempt count underflow", t.name);
-        s.w.model_bug(s.me, msg);
-    } else {
-        t.preempt_count -= 1;
+    /// `preempt_count_inc()` of the stepping task.
+    pub fn preempt_count_add(&mut self) {
+        let me = self.me;
+        self.w.kernel.tasks[me].preempt_count += 1;
+    }
+
+    /// `preempt_count_dec()` of the stepping task (an underflow is a model bug).
+    pub fn preempt_count_sub(&mut self) {
+        let me = self.me;
+        let t = &mut self.w.kernel.tasks[me];
+        if t.preempt_count == 0 {
+            let msg = format!("{} preempt count underflow", t.name);
+            self.model_bug(msg);
+        } else {
+            t.preempt_count -= 1;
+        }
     }
 }
 
 fn last_func(w: &World) -> String {
-    w.trace
+    w.harness
+        .trace
         .last()
         .map(|e| e.func.to_string())
         .unwrap_or_default()
 }
 
-/// Scheduler self-checks (spec S*). A failure is a model bug.
+/// Scheduler self-checks (model.md S*). A failure is a model bug.
 fn self_check(w: &mut World, me: Tid) {
-    for c in 0..w.rqs.len() {
-        let on: Vec<Tid> = (0..w.tasks.len())
-            .filter(|&t| w.tasks[t].is_task() && w.tasks[t].on_cpu && w.tasks[t].cpu == c)
+    let k = &w.kernel;
+    for c in 0..k.rqs.len() {
+        let on: Vec<Tid> = (0..k.tasks.len())
+            .filter(|&t| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c)
             .collect();
-        let rq = &w.rqs[c];
+        let rq = &k.rqs[c];
         let ok = match on.len() {
             0 => false,
             1 => true,
@@ -526,20 +857,20 @@ fn self_check(w: &mut World, me: Tid) {
             _ => false,
         };
         if !ok {
-            let names: Vec<&str> = on.iter().map(|&t| w.tasks[t].name.as_str()).collect();
+            let names: Vec<&str> = on.iter().map(|&t| k.tasks[t].name.as_str()).collect();
             let msg = format!(
                 "CPU{c} has on_cpu tasks {names:?} (curr {})",
-                w.tasks[rq.curr].name
+                k.tasks[rq.curr].name
             );
             w.model_bug(me, msg);
             return;
         }
     }
-    for t in 0..w.tasks.len() {
-        let task = &w.tasks[t];
+    for t in 0..k.tasks.len() {
+        let task = &k.tasks[t];
         if task.is_task()
             && task.kind != Kind::Idle
-            && !task.finished
+            && !w.harness.threads[t].finished
             && task.on_rq == 0
             && task.state == TASK_RUNNING
         {

@@ -1,7 +1,7 @@
 //! The event trace: one entry per thing a model step read or wrote, in step order
 //! (spec e: "a violation carries the event trace").
 
-use super::world::{CompId, CpuId, LockId, Tid, flag_name, state_name};
+use super::types::{CompId, CpuId, LockId, Tid, flag_name, state_name};
 use crate::oracle::Oracle;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -103,6 +103,128 @@ pub enum What {
     Violation {
         oracle: Oracle,
     },
+}
+
+/// A shared protocol variable: what the race oracles, the strategies and the signatures
+/// care about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Var {
+    /// `p->state`.
+    State(Tid),
+    /// `p->on_rq`.
+    OnRq(Tid),
+    /// `p->on_cpu`.
+    OnCpu(Tid),
+    /// A `struct kthread` flag bit.
+    Flag(u32),
+    /// A completion's `done`.
+    Done(CompId),
+}
+
+/// How an access touches its variable (values widened to `u64`, booleans as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// A load that saw this value.
+    Read(u64),
+    /// A store of `new` (`old`, where the event reports it, is what it replaced).
+    Write { old: Option<u64>, new: u64 },
+    /// An atomic read-modify-write (`test_and_set_bit`, `test_and_clear_bit`).
+    Rmw { old: u64, new: u64 },
+}
+
+/// An access to shared protocol state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Access {
+    pub var: Var,
+    pub op: Op,
+}
+
+/// What an event is: the one classification every consumer of events uses (the focus
+/// strategy's hints, libFuzzer's feedback, the soak's race signatures, the race diagram's
+/// brief form). [`What::class`] matches every event kind without a wildcard, so a new kind
+/// does not compile until it is classified here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// A read or write of shared protocol state.
+    Access(Access),
+    /// A lock taken or released (lock bookkeeping).
+    Lock,
+    /// A lock found busy: the thread spins.
+    Contended,
+    /// Scheduler bookkeeping: a switch, a preemption, need_resched, a task's CPU or affinity.
+    Sched,
+    /// A step with nothing to record but its name.
+    Note,
+    /// A function's return value.
+    Return,
+    /// An oracle's verdict.
+    Verdict,
+}
+
+impl What {
+    /// The classification of this event (see [`Class`]).
+    pub fn class(&self) -> Class {
+        let read = |var, v: u64| {
+            Class::Access(Access {
+                var,
+                op: Op::Read(v),
+            })
+        };
+        let write = |var, old: Option<u64>, new: u64| {
+            Class::Access(Access {
+                var,
+                op: Op::Write { old, new },
+            })
+        };
+        let rmw = |var, old: bool, new: u64| {
+            Class::Access(Access {
+                var,
+                op: Op::Rmw {
+                    old: u64::from(old),
+                    new,
+                },
+            })
+        };
+        match *self {
+            What::StateRead { task, value } => read(Var::State(task), u64::from(value)),
+            What::StateWrite { task, old, new } => {
+                write(Var::State(task), Some(u64::from(old)), u64::from(new))
+            }
+            What::OnRq { task, old, new } => {
+                write(Var::OnRq(task), Some(u64::from(old)), u64::from(new))
+            }
+            What::OnRqRead { task, value } => read(Var::OnRq(task), u64::from(value)),
+            What::OnCpu { task, new } => write(Var::OnCpu(task), None, u64::from(new)),
+            What::OnCpuRead { task, value } => read(Var::OnCpu(task), u64::from(value)),
+            What::FlagSet { bit } => write(Var::Flag(bit), None, 1),
+            What::FlagClear { bit } => write(Var::Flag(bit), None, 0),
+            What::FlagTest { bit, value } => read(Var::Flag(bit), u64::from(value)),
+            What::FlagTestAndSet { bit, old } => rmw(Var::Flag(bit), old, 1),
+            What::FlagTestAndClear { bit, old } => rmw(Var::Flag(bit), old, 0),
+            What::Done { comp, old, new } => {
+                write(Var::Done(comp), Some(u64::from(old)), u64::from(new))
+            }
+            What::DoneRead { comp, value } => read(Var::Done(comp), u64::from(value)),
+            What::Lock { .. } | What::Unlock { .. } => Class::Lock,
+            What::LockBusy { .. } => Class::Contended,
+            What::Switch { .. }
+            | What::Preempt { .. }
+            | What::NeedResched { .. }
+            | What::SetCpu { .. }
+            | What::Affinity { .. } => Class::Sched,
+            What::Note { .. } => Class::Note,
+            What::Return { .. } => Class::Return,
+            What::Violation { .. } => Class::Verdict,
+        }
+    }
+
+    /// The shared access this event makes, if it makes one.
+    pub fn access(&self) -> Option<Access> {
+        match self.class() {
+            Class::Access(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 /// A serialisable lock name.

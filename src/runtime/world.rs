@@ -1,7 +1,13 @@
-//! The model's shared state: tasks, per-CPU runqueues, `struct kthread`s and completions
-//! (spec section a). Plain data; every change to it happens inside one model step
-//! (see [`super::step`]).
+//! The state of one execution, in two halves: [`KernelState`], what the kernel itself keeps
+//! (`task_struct` fields, runqueues, `struct kthread`s, completions: model.md section a), and
+//! [`Harness`], what the harness keeps around it (the cast, per-thread bookkeeping, triggers,
+//! oracle windows and verdicts, the trace, fingerprint histories, stress cycles). Plain data;
+//! the runtime ([`super`]) owns the lock around it, and every change of kernel state happens
+//! inside one model step.
 
+pub use super::types::*;
+
+use super::observe::Observers;
 use super::trace::{Event, Trace};
 use crate::oracle::{Oracle, OracleSet, Violation};
 use crate::scenario::Scenario;
@@ -12,142 +18,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Index of a model thread (task or agent) in [`World::tasks`].
-pub type Tid = usize;
-/// A model CPU number.
-pub type CpuId = usize;
-/// Index of a completion in [`World::completions`].
-pub type CompId = usize;
-
-// Task states, v4.17 `include/linux/sched.h` (spec a.4).
-pub const TASK_RUNNING: u32 = 0x0000;
-pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
-pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
-pub const TASK_DEAD: u32 = 0x0080;
-pub const TASK_WAKING: u32 = 0x0200;
-pub const TASK_PARKED: u32 = 0x0040;
-/// `TASK_NORMAL` = INTERRUPTIBLE | UNINTERRUPTIBLE: the mask of `wake_up_process` and `complete`.
-pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
-
-/// `p->on_rq` values (spec a.1).
-pub const ON_RQ_QUEUED: u8 = 1;
-pub const ON_RQ_MIGRATING: u8 = 2;
-
-/// `struct kthread` flag bits (spec a.3).
-pub const KTHREAD_IS_PER_CPU: u32 = 1 << 0;
-pub const KTHREAD_SHOULD_STOP: u32 = 1 << 1;
-pub const KTHREAD_SHOULD_PARK: u32 = 1 << 2;
-pub const KTHREAD_IS_PARKED: u32 = 1 << 3;
-
-/// `PF_EXITING` task flag.
-pub const PF_EXITING: u32 = 0x4;
-
-/// `UINT_MAX`: `complete_all` saturates `done` here (spec b.7).
-pub const COMPLETION_ALL: u32 = u32::MAX;
-
-/// Render a task state word the way a kernel developer reads it.
-pub fn state_name(s: u32) -> String {
-    match s {
-        TASK_RUNNING => "RUNNING".into(),
-        TASK_INTERRUPTIBLE => "INTERRUPTIBLE".into(),
-        TASK_UNINTERRUPTIBLE => "UNINTERRUPTIBLE".into(),
-        TASK_PARKED => "PARKED".into(),
-        TASK_DEAD => "DEAD".into(),
-        TASK_WAKING => "WAKING".into(),
-        other => format!("{other:#x}"),
-    }
-}
-
-/// Render a kthread flag bit.
-pub fn flag_name(bit: u32) -> &'static str {
-    match bit {
-        KTHREAD_IS_PER_CPU => "IS_PER_CPU",
-        KTHREAD_SHOULD_STOP => "SHOULD_STOP",
-        KTHREAD_SHOULD_PARK => "SHOULD_PARK",
-        KTHREAD_IS_PARKED => "IS_PARKED",
-        _ => "?",
-    }
-}
-
-/// What a model thread is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// The per-CPU idle task (`swapper/N`).
-    Idle,
-    /// The kthread under test (index into [`World::kthreads`]).
-    Kthread(usize),
-    /// The controller: a kernel task calling park / unpark / stop / hotplug.
-    Controller,
-    /// An extra ordinary task sharing the kthread's CPU (spec f, d.3).
-    Extra,
-    /// The CPU stopper (`migration/N`), highest priority on its CPU (spec b.12).
-    Stopper,
-    /// Interrupt-context agent (third-party waker, hrtimer): no task_struct, runs on no CPU.
-    Agent,
-    /// The harness that starts the scenario and waits for its end.
-    Harness,
-}
-
-impl Kind {
-    /// A small number per kind (for feedback hashing).
-    pub fn code(self) -> u64 {
-        match self {
-            Kind::Idle => 1,
-            Kind::Kthread(_) => 2,
-            Kind::Controller => 3,
-            Kind::Extra => 4,
-            Kind::Stopper => 5,
-            Kind::Agent => 6,
-            Kind::Harness => 7,
-        }
-    }
-}
-
-/// Where a parked-for-the-engine thread waits (what `unblock` is waiting for).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WaitFor {
-    /// The harness has started every model thread (so who goes first is a free choice of
-    /// the engine, not a preemption of the harness).
-    Start,
-    /// To be its CPU's current task again (switched in by `__schedule`).
-    Running,
-    /// A spinlock to be free.
-    LockFree(LockId),
-    /// `p.on_cpu == 0` (spin in `try_to_wake_up` step 4).
-    OnCpuClear(Tid),
-    /// `p.on_cpu == 0 || p.state != st` (spin in `wait_task_inactive` step 2 / 7).
-    InactiveOrState(Tid, u32),
-    /// The idle loop: `need_resched` on this (idle) task.
-    NeedResched,
-    /// The hrtimer agent: some timer is armed.
-    TimerArmed,
-    /// The third-party waker: its scenario trigger.
-    WakerGo,
-    /// The harness: the scenario's end condition.
-    ScenarioEnd,
-    /// Another model thread has finished (join).
-    Finished(Tid),
-}
-
-/// A model spinlock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LockId {
-    /// `p->pi_lock`.
-    Pi(Tid),
-    /// `rq->lock` of a CPU.
-    Rq(CpuId),
-    /// A completion's `wait.lock`.
-    Wq(CompId),
-}
-
-/// Per-task state (`task_struct`, spec a.1), plus model bookkeeping.
+/// Per-task kernel state (`task_struct`, model.md a.1).
 #[derive(Clone, Debug)]
 pub struct Task {
+    /// `comm`.
     pub name: String,
+    /// Which part of the cast it is (fixed for the execution).
     pub kind: Kind,
     pub state: u32,
-    /// Bumped on every store of `state` by the task itself (oracle I5).
-    pub epoch: u64,
     pub on_rq: u8,
     pub on_cpu: bool,
     pub cpu: CpuId,
@@ -161,19 +39,10 @@ pub struct Task {
     pub need_resched: bool,
     pub nvcsw: u64,
     pub nivcsw: u64,
+    /// Owner of `pi_lock`.
     pub pi_owner: Option<Tid>,
-    /// Inside `__kthread_parkme` (oracles I1, I2).
-    pub in_parkme: bool,
-    /// Between the count-to-0 and the `preempt_disable` of `schedule_preempt_disabled` (spec h.5).
-    pub in_spd_gap: bool,
-    /// Ever switched in (a task that never ran starts with `schedule_tail`).
-    pub started: bool,
     /// An armed hrtimer that will wake this task (one-tick sleep of `wait_task_inactive`).
     pub timer_armed: bool,
-    /// Engine bookkeeping: what this thread is blocked on, if it is.
-    pub wait: Option<WaitFor>,
-    /// Engine bookkeeping: the thread returned from its body.
-    pub finished: bool,
 }
 
 impl Task {
@@ -182,7 +51,6 @@ impl Task {
             name: name.to_string(),
             kind,
             state: TASK_RUNNING,
-            epoch: 0,
             on_rq: 0,
             on_cpu: false,
             cpu,
@@ -195,16 +63,11 @@ impl Task {
             nvcsw: 0,
             nivcsw: 0,
             pi_owner: None,
-            in_parkme: false,
-            in_spd_gap: false,
-            started: false,
             timer_armed: false,
-            wait: None,
-            finished: false,
         }
     }
 
-    /// Preemptible: preempt count 0 and interrupts on (spec b.3 `[P+]`).
+    /// Preemptible: preempt count 0 and interrupts on (model.md b.3 `[P+]`).
     pub fn preemptible(&self) -> bool {
         self.preempt_count == 0 && !self.irqs_off
     }
@@ -215,7 +78,26 @@ impl Task {
     }
 }
 
-/// Per-CPU runqueue (spec a.2).
+/// What the harness keeps per model thread: where it is in the code, for the oracles and the
+/// preemption rules, and the engine's bookkeeping. No kernel function reads it as data.
+#[derive(Clone, Debug, Default)]
+pub struct Thread {
+    /// Bumped on every store of its own `state` (oracle I5).
+    pub epoch: u64,
+    /// Inside `__kthread_parkme` (oracles I1, I2).
+    pub in_parkme: bool,
+    /// Between the count-to-0 and the `preempt_disable` of `schedule_preempt_disabled`
+    /// (model.md h.5).
+    pub in_spd_gap: bool,
+    /// Ever switched in (a task that never ran starts with `schedule_tail`).
+    pub started: bool,
+    /// What this thread is blocked on, if it is.
+    pub wait: Option<WaitFor>,
+    /// The thread returned from its body.
+    pub finished: bool,
+}
+
+/// Per-CPU runqueue (model.md a.2).
 #[derive(Clone, Debug)]
 pub struct Rq {
     pub curr: Tid,
@@ -232,7 +114,7 @@ pub struct Rq {
     pub nr_switches: u64,
 }
 
-/// smpboot per-thread status (spec a.3).
+/// smpboot per-thread status (model.md a.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HpStatus {
     None,
@@ -240,25 +122,29 @@ pub enum HpStatus {
     Parked,
 }
 
-/// `struct kthread` plus the smpboot `struct smp_hotplug_thread` data (spec a.3).
+/// `struct kthread` plus the smpboot `struct smp_hotplug_thread` data (model.md a.3).
 #[derive(Clone, Debug)]
 pub struct Kthread {
-    pub task: Tid,
     pub flags: u32,
-    /// `kthread->cpu`.
-    pub cpu: CpuId,
-    pub parked: CompId,
-    pub exited: CompId,
     /// smpboot `td->cpu`.
     pub td_cpu: CpuId,
     pub status: HpStatus,
     /// Pending work for `thread_should_run` (raised by the third-party waker).
     pub work: u32,
-    /// Creation done (`kthread()` has completed the creator's `done`).
+}
+
+/// What a `struct kthread` is tied to, fixed at creation: its task, `kthread->cpu`, and its
+/// completions (`parked`, `exited`, and the creator's `done`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KthreadIds {
+    pub task: Tid,
+    pub cpu: CpuId,
+    pub parked: CompId,
+    pub exited: CompId,
     pub created: CompId,
 }
 
-/// `struct completion` (spec b.7).
+/// `struct completion` (model.md b.7).
 #[derive(Clone, Debug)]
 pub struct Completion {
     pub name: &'static str,
@@ -267,23 +153,91 @@ pub struct Completion {
     pub lock_owner: Option<Tid>,
 }
 
-/// The park window of oracle I1c / I2 (spec e): from park's return until unpark clears
+impl Completion {
+    pub fn new(name: &'static str) -> Self {
+        Completion {
+            name,
+            done: 0,
+            waiters: VecDeque::new(),
+            lock_owner: None,
+        }
+    }
+}
+
+/// The kernel's own state: what a kernel function may read and write.
+#[derive(Clone, Debug)]
+pub struct KernelState {
+    pub tasks: Vec<Task>,
+    pub rqs: Vec<Rq>,
+    pub kthreads: Vec<Kthread>,
+    pub completions: Vec<Completion>,
+}
+
+impl KernelState {
+    pub fn lock_owner(&self, l: LockId) -> Option<Tid> {
+        match l {
+            LockId::Pi(t) => self.tasks[t].pi_owner,
+            LockId::Rq(c) => self.rqs[c].lock_owner,
+            LockId::Wq(c) => self.completions[c].lock_owner,
+        }
+    }
+
+    pub fn set_lock_owner(&mut self, l: LockId, o: Option<Tid>) {
+        match l {
+            LockId::Pi(t) => self.tasks[t].pi_owner = o,
+            LockId::Rq(c) => self.rqs[c].lock_owner = o,
+            LockId::Wq(c) => self.completions[c].lock_owner = o,
+        }
+    }
+}
+
+/// Who is who in an execution: the model threads by role, and the completions that belong to
+/// no kthread. Fixed when the world is built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cast {
+    /// C: runs the scenario's operations.
+    pub controller: Tid,
+    /// The kthreads under test, with what each is tied to (K is `kthreads[0]`).
+    pub kthreads: Vec<KthreadIds>,
+    /// `swapper/N`, per CPU.
+    pub idle: Vec<Tid>,
+    /// X: an extra task on the kthread's CPU.
+    pub extra: Option<Tid>,
+    /// `migration/N` of the kthread's CPU (hotplug scenarios).
+    pub stopper: Option<Tid>,
+    /// W: the third-party waker.
+    pub waker: Option<Tid>,
+    /// The hrtimer interrupt.
+    pub hrtimer: Tid,
+    /// The harness thread (last).
+    pub harness: Tid,
+    /// The completion `stop_machine`'s caller waits on (`cpu_stop_done`).
+    pub stop_done: CompId,
+}
+
+impl Cast {
+    /// The kthread index of task `t`, if it is a kthread under test.
+    pub fn kthread_of(&self, t: Tid) -> Option<usize> {
+        self.kthreads.iter().position(|k| k.task == t)
+    }
+}
+
+/// The park window of oracle I1c / I2 (model.md e): from park's return until unpark clears
 /// SHOULD_PARK.
 #[derive(Clone, Copy, Debug)]
 pub struct ParkWindow {
     pub kthread: usize,
 }
 
-/// All model state of one execution.
+/// What the harness keeps around the kernel state.
 #[derive(Debug)]
-pub struct World {
+pub struct Harness {
     pub variant: Variant,
     pub scenario: Scenario,
     pub oracles: OracleSet,
-    pub tasks: Vec<Task>,
-    pub rqs: Vec<Rq>,
-    pub kthreads: Vec<Kthread>,
-    pub completions: Vec<Completion>,
+    pub cast: Cast,
+    /// Per model thread bookkeeping, indexed like [`KernelState::tasks`].
+    pub threads: Vec<Thread>,
     pub trace: Trace,
     /// Model steps taken so far (all threads).
     pub steps: u64,
@@ -292,7 +246,7 @@ pub struct World {
     /// Preemptions injected so far.
     pub preemptions: u32,
     pub window: Option<ParkWindow>,
-    /// One-tick sleeps of `wait_task_inactive` (spec b.6 step 8).
+    /// One-tick sleeps of `wait_task_inactive` (model.md b.6 step 8).
     pub wti_sleeps: u32,
     pub violation: Option<Violation>,
     /// The execution is being stopped: every model thread returns `Halt` at its next step.
@@ -316,11 +270,14 @@ pub struct World {
     pub cycle_start: u64,
     /// Per model thread, a fingerprint of everything it has learnt from the world: what each
     /// of its steps recorded and returned, and what it read outside steps
-    /// ([`super::Kernel::read`]), since the last loop head where its local state is fully
-    /// named ([`super::Kernel::forget`]). Its code is deterministic, so equal fingerprints
+    /// ([`super::Current::read`]), since the last loop head where its local state is fully
+    /// named ([`super::Current::forget`]). Its code is deterministic, so equal fingerprints
     /// mean equal local state. Kept only for the bounded search's state caching
     /// ([`crate::engine::statecache`]); empty otherwise.
     pub hist: Vec<u64>,
+    /// What watches the events of this execution besides the trace (libFuzzer feedback,
+    /// the focus strategy's hints), handed over at launch.
+    pub observers: Observers,
 }
 
 /// How a stress driver runs a scenario's operations back to back in one world: control of the
@@ -347,10 +304,17 @@ impl Cycles {
     }
 }
 
+/// All state of one execution.
+#[derive(Debug)]
+pub struct World {
+    pub kernel: KernelState,
+    pub harness: Harness,
+}
+
 impl World {
-    /// Fold `x` into model thread `me`'s fingerprint (see [`World::hist`]).
+    /// Fold `x` into model thread `me`'s fingerprint (see [`Harness::hist`]).
     pub fn learn(&mut self, me: Tid, x: impl Hash) {
-        if let Some(h) = self.hist.get_mut(me) {
+        if let Some(h) = self.harness.hist.get_mut(me) {
             let mut s = DefaultHasher::new();
             (*h, x).hash(&mut s);
             *h = s.finish();
@@ -360,7 +324,7 @@ impl World {
     /// Model thread `me` is at a point where its whole local state (its call stack and
     /// locals) is named by `at`: its fingerprint restarts there.
     pub fn forget(&mut self, me: Tid, at: &'static str) {
-        if let Some(h) = self.hist.get_mut(me) {
+        if let Some(h) = self.harness.hist.get_mut(me) {
             let mut s = DefaultHasher::new();
             at.hash(&mut s);
             *h = s.finish();
@@ -368,12 +332,12 @@ impl World {
     }
 
     /// A 128-bit fingerprint of the execution's state: every field a later step, wait
-    /// condition or oracle reads (tasks, runqueues, kthreads, completions, the step count,
-    /// which the step bound of I7 reads, the tick budget, the park window, the verdict so
-    /// far) and every thread's [`World::hist`]. Left out: what never changes during an
-    /// execution (scenario, variant, oracles, names, kinds), and what only the outcome
-    /// reports and no step or oracle reads (the trace, `nivcsw`, `nr_switches`, the
-    /// preemption and one-tick-sleep counts).
+    /// condition or oracle reads (tasks, runqueues, kthreads, completions, the per-thread
+    /// bookkeeping, the step count, which the step bound of I7 reads, the tick budget, the park
+    /// window, the verdict so far) and every thread's [`Harness::hist`]. Left out: what never
+    /// changes during an execution (scenario, variant, oracles, cast, names, kinds), and what
+    /// only the outcome reports and no step or oracle reads (the trace, `nivcsw`,
+    /// `nr_switches`, the preemption and one-tick-sleep counts, the observers).
     pub fn fingerprint(&self) -> u128 {
         let mut a = DefaultHasher::new();
         0xa5u8.hash(&mut a);
@@ -388,14 +352,19 @@ impl World {
     // Every struct is destructured in full, so that a field added later must be placed here
     // (hashed, or named as constant or not read by the model) before the crate compiles.
     fn fingerprint_into(&self, h: &mut impl Hasher) {
-        let World {
-            variant: _,
-            scenario: _,
-            oracles: _,
+        let World { kernel, harness } = self;
+        let KernelState {
             tasks,
             rqs,
             kthreads,
             completions,
+        } = kernel;
+        let Harness {
+            variant: _,
+            scenario: _,
+            oracles: _,
+            cast: _,
+            threads,
             trace: _,
             steps,
             budget,
@@ -413,13 +382,13 @@ impl World {
             cycles: _,
             cycle_start,
             hist,
-        } = self;
-        for t in tasks {
+            observers: _,
+        } = harness;
+        for (t, th) in tasks.iter().zip(threads) {
             let Task {
                 name: _,
                 kind: _,
                 state,
-                epoch,
                 on_rq,
                 on_cpu,
                 cpu,
@@ -432,13 +401,16 @@ impl World {
                 nvcsw,
                 nivcsw: _,
                 pi_owner,
+                timer_armed,
+            } = t;
+            let Thread {
+                epoch,
                 in_parkme,
                 in_spd_gap,
                 started,
-                timer_armed,
                 wait,
                 finished,
-            } = t;
+            } = th;
             (state, epoch, on_rq, on_cpu, cpu, allowed, flags).hash(h);
             (preempt_count, irqs_off, irq_stack, need_resched).hash(h);
             (nvcsw, pi_owner, in_parkme, in_spd_gap).hash(h);
@@ -460,17 +432,12 @@ impl World {
         }
         for k in kthreads {
             let Kthread {
-                task: _,
                 flags,
-                cpu,
-                parked: _,
-                exited: _,
                 td_cpu,
                 status,
                 work,
-                created: _,
             } = k;
-            (flags, cpu, td_cpu, status, work).hash(h);
+            (flags, td_cpu, status, work).hash(h);
         }
         for c in completions {
             let Completion {
@@ -500,122 +467,122 @@ impl World {
     /// further oracle once in the trace; a liveness failure, or a violation outside an
     /// operation, stops it at once.
     pub fn violate(&mut self, oracle: Oracle, task: Tid, detail: String) {
-        if !self.oracles.contains(oracle) {
+        let h = &mut self.harness;
+        if !h.oracles.contains(oracle) {
             return;
         }
-        if self.violation.is_some() {
-            if self.violation.as_ref().is_some_and(|v| v.oracle != oracle)
-                && !self.also.contains(&oracle)
+        if h.violation.is_some() {
+            if h.violation.as_ref().is_some_and(|v| v.oracle != oracle) && !h.also.contains(&oracle)
             {
-                self.also.push(oracle);
-                self.trace.push(Event::violation(self.steps, task, oracle));
+                h.also.push(oracle);
+                h.trace.push(Event::violation(h.steps, task, oracle));
             }
             if oracle == Oracle::I7 {
-                self.halting = true;
+                h.halting = true;
             }
             return;
         }
-        self.trace.freeze();
-        self.trace.push(Event::violation(self.steps, task, oracle));
-        self.violation = Some(Violation {
+        h.trace.freeze();
+        h.trace.push(Event::violation(h.steps, task, oracle));
+        h.violation = Some(Violation {
             oracle,
-            task: self.tasks[task].name.clone(),
+            task: self.kernel.tasks[task].name.clone(),
             detail,
-            step: self.steps,
+            step: h.steps,
         });
-        if oracle == Oracle::I7 || !self.in_op {
-            self.halting = true;
+        if oracle == Oracle::I7 || !h.in_op {
+            h.halting = true;
         }
     }
 
-    /// A scheduler self-check (spec S*) failed: a bug in the model, not in the protocol.
+    /// A scheduler self-check (model.md S*) failed: a bug in the model, not in the protocol.
     pub fn model_bug(&mut self, task: Tid, detail: String) {
-        if self.violation.is_some() {
+        let h = &mut self.harness;
+        if h.violation.is_some() {
             // In a violation's epilogue: the verdict stands, the epilogue ends here.
-            self.halting = true;
+            h.halting = true;
             return;
         }
-        self.trace.freeze();
-        self.trace
-            .push(Event::violation(self.steps, task, Oracle::Model));
-        self.violation = Some(Violation {
+        h.trace.freeze();
+        h.trace.push(Event::violation(h.steps, task, Oracle::Model));
+        h.violation = Some(Violation {
             oracle: Oracle::Model,
-            task: self.tasks[task].name.clone(),
+            task: self.kernel.tasks[task].name.clone(),
             detail,
-            step: self.steps,
+            step: h.steps,
         });
-        self.halting = true;
-    }
-
-    pub fn kthread_of(&self, t: Tid) -> Option<usize> {
-        match self.tasks[t].kind {
-            Kind::Kthread(k) => Some(k),
-            _ => None,
-        }
-    }
-
-    pub fn lock_owner(&self, l: LockId) -> Option<Tid> {
-        match l {
-            LockId::Pi(t) => self.tasks[t].pi_owner,
-            LockId::Rq(c) => self.rqs[c].lock_owner,
-            LockId::Wq(c) => self.completions[c].lock_owner,
-        }
-    }
-
-    pub fn set_lock_owner(&mut self, l: LockId, o: Option<Tid>) {
-        match l {
-            LockId::Pi(t) => self.tasks[t].pi_owner = o,
-            LockId::Rq(c) => self.rqs[c].lock_owner = o,
-            LockId::Wq(c) => self.completions[c].lock_owner = o,
-        }
+        h.halting = true;
     }
 
     /// Whether a blocked thread's wait condition now holds.
     pub fn satisfied(&self, me: Tid, w: WaitFor) -> bool {
+        let (k, h) = (&self.kernel, &self.harness);
         match w {
-            WaitFor::Start => self.started,
+            WaitFor::Start => h.started,
             WaitFor::Running => {
-                let t = &self.tasks[me];
-                self.rqs[t.cpu].curr == me
+                let t = &k.tasks[me];
+                k.rqs[t.cpu].curr == me
             }
-            WaitFor::LockFree(l) => self.lock_owner(l).is_none(),
-            WaitFor::OnCpuClear(p) => !self.tasks[p].on_cpu,
-            WaitFor::InactiveOrState(p, st) => !self.tasks[p].on_cpu || self.tasks[p].state != st,
-            WaitFor::NeedResched => self.tasks[me].need_resched,
+            WaitFor::LockFree(l) => k.lock_owner(l).is_none(),
+            WaitFor::OnCpuClear(p) => !k.tasks[p].on_cpu,
+            WaitFor::InactiveOrState(p, st) => !k.tasks[p].on_cpu || k.tasks[p].state != st,
+            WaitFor::NeedResched => k.tasks[me].need_resched,
             // A tick is long against every race window of the model: the timer fires once
             // every other thread has quiesced (blocked or finished), so a CPU that still has
             // work never starves behind a one-tick poll loop.
             WaitFor::TimerArmed => {
-                self.tasks.iter().any(|t| t.timer_armed)
-                    && self
-                        .tasks
+                k.tasks.iter().any(|t| t.timer_armed)
+                    && h.threads
                         .iter()
                         .enumerate()
                         .all(|(i, t)| i == me || t.finished || t.wait.is_some())
             }
-            WaitFor::WakerGo => self.waker_go,
+            WaitFor::WakerGo => h.waker_go,
             WaitFor::ScenarioEnd => self.scenario_end(),
-            WaitFor::Finished(t) => self.tasks[t].finished,
+            WaitFor::Finished(t) => h.threads[t].finished,
         }
     }
 
     /// The scenario has ended: every controller is done and, where the last operation on the
     /// kthread left it unparked, the kthread has left `__kthread_parkme` (oracle I7).
     pub fn scenario_end(&self) -> bool {
-        if self.controllers_done < self.controllers {
+        let h = &self.harness;
+        if h.controllers_done < h.controllers {
             return false;
         }
-        self.kthreads.iter().all(|k| {
-            let t = &self.tasks[k.task];
-            k.flags & KTHREAD_SHOULD_PARK != 0 || t.finished || !t.in_parkme
-        })
+        h.cast
+            .kthreads
+            .iter()
+            .zip(&self.kernel.kthreads)
+            .all(|(ids, k)| {
+                let th = &h.threads[ids.task];
+                k.flags & KTHREAD_SHOULD_PARK != 0 || th.finished || !th.in_parkme
+            })
     }
 
     /// Threads that could still take a step (not blocked, not finished).
     pub fn runnable_threads(&self) -> usize {
-        self.tasks
+        self.harness
+            .threads
             .iter()
             .filter(|t| !t.finished && t.wait.is_none())
             .count()
+    }
+
+    /// Who each unfinished thread waits for (a deadlock's message, with what the thread that
+    /// found it waits for as `default`; a hang's, with `None`).
+    pub fn waiting(&self, default: Option<WaitFor>) -> String {
+        let who: Vec<String> = self
+            .kernel
+            .tasks
+            .iter()
+            .zip(&self.harness.threads)
+            .filter(|(_, th)| !th.finished)
+            .map(|(t, th)| match default {
+                Some(d) => format!("{} waits for {:?}", t.name, th.wait.unwrap_or(d)),
+                None => format!("{} waits for {:?}", t.name, th.wait),
+            })
+            .collect();
+        who.join("; ")
     }
 }

@@ -36,58 +36,55 @@
 //! executions of `focus:2`; on the ablation where PCT at depth 1 wins (V5 with V2's completer,
 //! preempt-parked) it needs a tenth (README, "Comparing strategies").
 //!
-//! The model reports conflicting accesses through [`hint`], which it calls for every trace
-//! event; shuttle runs all threads of an execution on one OS thread, so a thread-local flag
-//! carries the hint from the step to the next scheduling decision. Everything else is drawn
-//! from a seeded SplitMix, so a run repeats exactly from its seed.
+//! The scheduler learns of conflicting accesses through its [`Hint`], an observer handed to
+//! every execution it schedules ([`crate::harness::Hooks`]): it sees every event a step
+//! records and raises a flag on a shared access, which the next scheduling decision takes.
+//! Everything else is drawn from a seeded SplitMix, so a run repeats exactly from its seed.
 
 use crate::engine::shuttle::{candidates, setup_pick};
-use crate::runtime::trace::What;
+use crate::harness::ObserverFactory;
+use crate::runtime::observe::Observer;
+use crate::runtime::trace::{Event, What};
+use crate::runtime::types::{Kind, Tid};
 use crate::scenario::SplitMix;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
-use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The odds of a change point at a conflicting access in plain `focus`'s executions that
 /// have change points (probability 1/2).
 pub const MIXED_ODDS: u32 = 2;
 
-thread_local! {
-    /// A conflicting access happened since the last real decision.
-    static PENDING: Cell<bool> = const { Cell::new(false) };
-}
-
 /// Whether a trace event is a conflicting access: a read or write of a shared protocol
 /// variable (task state, `on_rq`, `on_cpu`, a completion's `done`, a kthread flag).
 pub fn conflicting(what: &What) -> bool {
-    matches!(
-        what,
-        What::StateRead { .. }
-            | What::StateWrite { .. }
-            | What::OnRq { .. }
-            | What::OnRqRead { .. }
-            | What::OnCpu { .. }
-            | What::OnCpuRead { .. }
-            | What::FlagSet { .. }
-            | What::FlagClear { .. }
-            | What::FlagTest { .. }
-            | What::FlagTestAndSet { .. }
-            | What::FlagTestAndClear { .. }
-            | What::Done { .. }
-            | What::DoneRead { .. }
-    )
+    what.access().is_some()
 }
 
-/// Tell the scheduler about a model event (the model calls it for every trace event).
-#[inline]
-pub fn hint(what: &What) {
-    if conflicting(what) {
-        PENDING.with(|p| p.set(true));
+/// A conflicting access happened since the last real decision: raised by the observer of
+/// the execution being scheduled, taken by the scheduler.
+#[derive(Clone, Debug, Default)]
+pub struct Hint(Arc<AtomicBool>);
+
+impl Hint {
+    /// Take the pending conflicting access, if any.
+    fn take(&self) -> bool {
+        self.0.swap(false, Ordering::Relaxed)
+    }
+
+    /// The observer factory for the executions this hint's scheduler schedules.
+    pub fn observers(&self) -> ObserverFactory {
+        let h = self.clone();
+        Arc::new(move || Box::new(h.clone()))
     }
 }
 
-/// Take the pending conflicting access, if any.
-fn take_pending() -> bool {
-    PENDING.with(|p| p.replace(false))
+impl Observer for Hint {
+    fn event(&mut self, e: &Event, _kind_of: &dyn Fn(Tid) -> Kind) {
+        if conflicting(&e.what) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The conflict-directed PCT scheduler (see the module documentation).
@@ -106,6 +103,8 @@ pub struct FocusScheduler {
     prio: Vec<u64>,
     /// The priority the next change point gives (below every priority given so far).
     low: u64,
+    /// Raised by the executions' observers at each conflicting access.
+    hint: Hint,
 }
 
 impl FocusScheduler {
@@ -115,6 +114,7 @@ impl FocusScheduler {
         FocusScheduler {
             rng: SplitMix(seed ^ 0xf0c5_f0c5_f0c5_f0c5),
             fixed: odds,
+            hint: Hint::default(),
             odds: 0,
             executions_left: executions,
             started: 0,
@@ -125,6 +125,11 @@ impl FocusScheduler {
     }
 
     /// The priority of shuttle task `t` (drawn when first asked).
+    /// The hint its executions' observers raise (hand [`Hint::observers`] to each).
+    pub fn hint(&self) -> Hint {
+        self.hint.clone()
+    }
+
     fn priority(&mut self, t: TaskId) -> u64 {
         let i = usize::from(t);
         while self.prio.len() <= i {
@@ -159,7 +164,7 @@ impl Scheduler for FocusScheduler {
         self.setup = true;
         self.prio.clear();
         self.low = 1 << 61;
-        take_pending();
+        self.hint.take();
         Some(Schedule::new(0))
     }
 
@@ -170,14 +175,14 @@ impl Scheduler for FocusScheduler {
         _is_yielding: bool,
     ) -> Option<TaskId> {
         if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
-            take_pending();
+            self.hint.take();
             return Some(t);
         }
         let (cands, cur_runs) = candidates(runnable, current);
         if cands.len() < 2 {
             return cands.first().copied();
         }
-        if take_pending() && cur_runs && self.odds != 0 && self.rng.below(self.odds) == 0 {
+        if self.hint.take() && cur_runs && self.odds != 0 && self.rng.below(self.odds) == 0 {
             // Draw the running task's priority first if it has none yet, so the draws happen
             // in the same order as without the change point.
             self.priority(cands[0]);
@@ -224,11 +229,20 @@ mod tests {
 
     #[test]
     fn a_hint_is_pending_until_taken() {
-        take_pending();
-        hint(&What::Note { text: "x".into() });
-        assert!(!take_pending());
-        hint(&What::OnCpu { task: 0, new: true });
-        assert!(take_pending());
-        assert!(!take_pending());
+        let hint = Hint::default();
+        let mut observer = (hint.observers())();
+        let kind = |_| Kind::Controller;
+        let event = |what| Event {
+            step: 1,
+            task: 0,
+            cpu: None,
+            func: "f".into(),
+            what,
+        };
+        observer.event(&event(What::Note { text: "x".into() }), &kind);
+        assert!(!hint.take());
+        observer.event(&event(What::OnCpu { task: 0, new: true }), &kind);
+        assert!(hint.take());
+        assert!(!hint.take());
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod focus;
 
+use crate::harness::Hooks;
 use serde::{Deserialize, Serialize};
 use shuttle::scheduler::{
     DfsScheduler, PctScheduler, RandomScheduler, Scheduler, UrwRandomScheduler,
@@ -29,14 +30,29 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// Build the shuttle scheduler for `executions` executions from `seed`.
-    pub fn scheduler(self, seed: u64, executions: usize) -> Box<dyn Scheduler + Send> {
+    /// Build the shuttle scheduler for `executions` executions from `seed`, with the hooks
+    /// each execution it schedules must be handed (the focus scheduler's hints).
+    pub fn scheduler(self, seed: u64, executions: usize) -> (Box<dyn Scheduler + Send>, Hooks) {
+        let plain = |s: Box<dyn Scheduler + Send>| (s, Hooks::default());
         match self {
-            Strategy::Random => Box::new(RandomScheduler::new_from_seed(seed, executions)),
-            Strategy::Pct(d) => Box::new(PctScheduler::new_from_seed(seed, d.max(1), executions)),
-            Strategy::Urw => Box::new(UrwRandomScheduler::new_from_seed(seed, executions)),
-            Strategy::Dfs => Box::new(DfsScheduler::new(Some(executions), true)),
-            Strategy::Focus(n) => Box::new(focus::FocusScheduler::new(seed, n, executions)),
+            Strategy::Random => plain(Box::new(RandomScheduler::new_from_seed(seed, executions))),
+            Strategy::Pct(d) => plain(Box::new(PctScheduler::new_from_seed(
+                seed,
+                d.max(1),
+                executions,
+            ))),
+            Strategy::Urw => plain(Box::new(UrwRandomScheduler::new_from_seed(
+                seed, executions,
+            ))),
+            Strategy::Dfs => plain(Box::new(DfsScheduler::new(Some(executions), true))),
+            Strategy::Focus(n) => {
+                let s = focus::FocusScheduler::new(seed, n, executions);
+                let hooks = Hooks {
+                    observers: vec![s.hint().observers()],
+                    ..Hooks::default()
+                };
+                (Box::new(s), hooks)
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::engine::shuttle::{
     BoundedRandom, ByteScheduler, ByteStats, BytesOfDecisions, Decision, Recorder, RecorderShared,
     ReplayScheduler, ShuttlePlatform,
 };
-use crate::harness::{Outcome, execute};
+use crate::harness::{Hooks, Outcome, execute_with};
 use crate::oracle::OracleSet;
 use crate::scenario::Scenario;
 use crate::strategy::Strategy;
@@ -75,6 +75,7 @@ struct Recorded {
 /// Threads a scenario creates (for the platform's id table).
 pub(crate) fn thread_count(s: &Scenario, v: Variant) -> usize {
     crate::harness::build_world(s, v, OracleSet::all())
+        .kernel
         .tasks
         .len()
 }
@@ -92,6 +93,7 @@ pub(crate) fn config(scenario: &Scenario, time: Option<Duration>) -> Config {
 /// Run `f` under `scheduler` with a recorder; stop at the first violation or a limit.
 fn run_recorded(
     scheduler: Box<dyn Scheduler + Send>,
+    hooks: &Hooks,
     scenario: &Scenario,
     variant: Variant,
     oracles: OracleSet,
@@ -107,9 +109,9 @@ fn run_recorded(
     );
     let threads = thread_count(scenario, variant);
     let (sc, sh, fd) = (scenario.clone(), Arc::clone(&shared), Arc::clone(&found));
-    let (st, limits) = (Arc::clone(&steps), limits.clone());
+    let (st, limits, hooks) = (Arc::clone(&steps), limits.clone(), hooks.clone());
     runner.run(move || {
-        let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        let outcome = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         let mut s = sh.lock().unwrap();
         let mut st = st.lock().unwrap();
         st.0 += outcome.steps;
@@ -158,8 +160,16 @@ pub fn hunt(h: &Hunt) -> HuntResult {
 /// Explore until the first violation, the budget or one of `limits`.
 pub fn hunt_with(h: &Hunt, limits: &Limits) -> HuntResult {
     let start = Instant::now();
-    let scheduler = h.strategy.scheduler(h.seed, h.executions);
-    let r = run_recorded(scheduler, &h.scenario, h.variant, h.oracles, h.time, limits);
+    let (scheduler, hooks) = h.strategy.scheduler(h.seed, h.executions);
+    let r = run_recorded(
+        scheduler,
+        &hooks,
+        &h.scenario,
+        h.variant,
+        h.oracles,
+        h.time,
+        limits,
+    );
     HuntResult {
         executions: r.executions,
         steps: r.steps,
@@ -181,6 +191,7 @@ pub struct Replayed {
 /// reported (a replay that diverged).
 fn run_once<S: Scheduler + 'static>(
     sched: S,
+    hooks: &Hooks,
     scenario: &Scenario,
     variant: Variant,
     oracles: OracleSet,
@@ -188,9 +199,9 @@ fn run_once<S: Scheduler + 'static>(
     let out: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
     let runner = Runner::new(sched, config(scenario, None));
     let threads = thread_count(scenario, variant);
-    let (sc, o2) = (scenario.clone(), Arc::clone(&out));
+    let (sc, o2, hooks) = (scenario.clone(), Arc::clone(&out), hooks.clone());
     runner.run(move || {
-        let outcome = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        let outcome = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         *o2.lock().unwrap() = Some(outcome);
     });
     out.lock().unwrap().take()
@@ -205,7 +216,8 @@ pub fn replay(
 ) -> Replayed {
     let sched = ReplayScheduler::new(decisions.to_vec());
     let diverged = Arc::clone(&sched.diverged);
-    let outcome = run_once(sched, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
+    let outcome = run_once(sched, &Hooks::default(), scenario, variant, oracles)
+        .unwrap_or_else(Outcome::empty);
     let diverged = diverged.lock().unwrap().clone();
     Replayed { outcome, diverged }
 }
@@ -247,11 +259,22 @@ pub fn run_bytes(
     oracles: OracleSet,
     bytes: &[u8],
 ) -> ByteRun {
+    run_bytes_with(scenario, variant, oracles, bytes, &Hooks::default())
+}
+
+/// [`run_bytes`], with `hooks` handed to the execution (the fuzz targets' feedback).
+pub fn run_bytes_with(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    bytes: &[u8],
+    hooks: &Hooks,
+) -> ByteRun {
     let sched = ByteScheduler::new(bytes.to_vec());
     let stats = Arc::clone(&sched.stats);
     let shared = Arc::new(Mutex::new(RecorderShared::default()));
     let rec = Recorder::owning(Box::new(sched), Arc::clone(&shared));
-    let outcome = run_once(rec, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
+    let outcome = run_once(rec, hooks, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
     let stats = *stats.lock().unwrap();
     let mut sh = shared.lock().unwrap();
     ByteRun {
@@ -274,7 +297,7 @@ pub fn bytes_of_decisions(
     let sched = BytesOfDecisions::new(decisions.to_vec());
     let bytes = Arc::clone(&sched.bytes);
     let diverged = sched.diverged();
-    run_once(sched, scenario, variant, oracles);
+    run_once(sched, &Hooks::default(), scenario, variant, oracles);
     if let Some(d) = diverged.lock().unwrap().clone() {
         return Err(format!(
             "the recorded schedule does not fit this model: {d}"
@@ -296,7 +319,8 @@ pub fn sample_bounded(
 ) -> (Vec<u8>, Outcome) {
     let sched = ByteScheduler::with_source(BoundedRandom::new(seed, budget, odds));
     let bytes = Arc::clone(&sched.taken);
-    let outcome = run_once(sched, scenario, variant, oracles).unwrap_or_else(Outcome::empty);
+    let outcome = run_once(sched, &Hooks::default(), scenario, variant, oracles)
+        .unwrap_or_else(Outcome::empty);
     let b = std::mem::take(&mut *bytes.lock().unwrap());
     (b, outcome)
 }

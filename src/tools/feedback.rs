@@ -9,16 +9,23 @@
 //!   that wrote the value, the one that read it, the value);
 //! - stores of `on_rq`/`on_cpu` and of a completion's `done` count, and injected preemptions.
 //!
-//! Compiled only under `cfg(fuzzing)` (every crate of a `cargo fuzz` build); elsewhere
-//! [`observe`] is empty. Set `PARKRACE_FEEDBACK=0` to turn it off (to measure what it gives).
+//! The features come from the one classification of events ([`What::class`]); the observer
+//! is handed to each execution the fuzz targets run ([`hooks`]), and starts every execution
+//! with no writer known. Compiled only under `cfg(fuzzing)` (every crate of a `cargo fuzz`
+//! build); elsewhere [`hooks`] hands over nothing. Set `PARKRACE_FEEDBACK=0` to turn it off
+//! (to measure what it gives).
+//!
+//! [`What::class`]: crate::runtime::trace::What::class
 
 #[cfg(fuzzing)]
 mod imp {
-    use crate::runtime::trace::{Event, What};
-    use std::cell::RefCell;
+    use crate::harness::ObserverFactory;
+    use crate::runtime::observe::Observer;
+    use crate::runtime::trace::{Access, Class, Event, Op, Var, What};
+    use crate::runtime::types::{Kind, Tid};
     use std::collections::HashMap;
-    use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::{Arc, OnceLock};
 
     /// Number of extra counters (a multiple of 8, as libFuzzer requires).
     pub const COUNTERS: usize = 4096;
@@ -26,12 +33,6 @@ mod imp {
     #[unsafe(link_section = "__libfuzzer_extra_counters")]
     #[used]
     static EXTRA: [AtomicU8; COUNTERS] = [const { AtomicU8::new(0) }; COUNTERS];
-
-    thread_local! {
-        // Who last wrote each (task, variable): the model runs every shuttle thread on one OS
-        // thread, so per-thread state is per-execution state.
-        static WRITER: RefCell<HashMap<(usize, u8), u64>> = RefCell::new(HashMap::new());
-    }
 
     fn enabled() -> bool {
         static ON: OnceLock<bool> = OnceLock::new();
@@ -53,65 +54,78 @@ mod imp {
         c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
     }
 
-    pub fn reset() {
-        WRITER.with(|w| w.borrow_mut().clear());
+    /// One execution's feedback: who last wrote each task variable.
+    #[derive(Default)]
+    struct Feedback {
+        writer: HashMap<(usize, u8), u64>,
     }
 
-    pub fn observe(e: &Event, kind_of: impl Fn(usize) -> u64) {
-        if !enabled() {
-            return;
+    impl Observer for Feedback {
+        fn event(&mut self, e: &Event, kind_of: &dyn Fn(Tid) -> Kind) {
+            let f = fid(&e.func);
+            let kind = |t: usize| kind_of(t).code();
+            match e.what.class() {
+                Class::Access(Access { var, op }) => {
+                    let (task, slot, feature) = match var {
+                        Var::State(t) => (t, 0, 1),
+                        Var::OnRq(t) => (t, 1, 3),
+                        Var::OnCpu(t) => (t, 2, 5),
+                        Var::Done(comp) => {
+                            if let Op::Write { old, new } = op {
+                                let old = old.unwrap_or(0).min(2);
+                                hit(&[7, f, comp as u64, old, new.min(2)]);
+                            }
+                            return;
+                        }
+                        Var::Flag(_) => return,
+                    };
+                    match op {
+                        // A store: (kernel function, task kind, old, new).
+                        Op::Write {
+                            old: Some(old),
+                            new,
+                        } => {
+                            self.writer.insert((task, slot), f);
+                            hit(&[feature, f, kind(task), old, new]);
+                        }
+                        Op::Write { old: None, new } | Op::Rmw { new, .. } => {
+                            self.writer.insert((task, slot), f);
+                            hit(&[feature, f, kind(task), new]);
+                        }
+                        // A load: the reads-from pair (writer, reader, value).
+                        Op::Read(value) => {
+                            let w = self.writer.get(&(task, slot)).copied().unwrap_or(0);
+                            hit(&[feature + 1, w, f, kind(task), value]);
+                        }
+                    }
+                }
+                Class::Sched => {
+                    if let What::Preempt { tick } = e.what {
+                        hit(&[8, f, u64::from(tick)]);
+                    }
+                }
+                Class::Lock | Class::Contended | Class::Note | Class::Return | Class::Verdict => {}
+            }
         }
-        let f = fid(&e.func);
-        let write = |task: usize, var: u8| WRITER.with(|w| w.borrow_mut().insert((task, var), f));
-        let writer = |task: usize, var: u8| {
-            WRITER.with(|w| w.borrow().get(&(task, var)).copied().unwrap_or(0))
-        };
-        match e.what {
-            What::StateWrite { task, old, new } => {
-                write(task, 0);
-                hit(&[1, f, kind_of(task), u64::from(old), u64::from(new)]);
-            }
-            What::StateRead { task, value } => {
-                hit(&[2, writer(task, 0), f, kind_of(task), u64::from(value)]);
-            }
-            What::OnRq { task, old, new } => {
-                write(task, 1);
-                hit(&[3, f, kind_of(task), u64::from(old), u64::from(new)]);
-            }
-            What::OnRqRead { task, value } => {
-                hit(&[4, writer(task, 1), f, kind_of(task), u64::from(value)]);
-            }
-            What::OnCpu { task, new } => {
-                write(task, 2);
-                hit(&[5, f, kind_of(task), u64::from(new)]);
-            }
-            What::OnCpuRead { task, value } => {
-                hit(&[6, writer(task, 2), f, kind_of(task), u64::from(value)]);
-            }
-            What::Done { comp, old, new } => {
-                hit(&[
-                    7,
-                    f,
-                    comp as u64,
-                    u64::from(old.min(2)),
-                    u64::from(new.min(2)),
-                ]);
-            }
-            What::Preempt { tick } => hit(&[8, f, u64::from(tick)]),
-            _ => {}
-        }
+    }
+
+    pub fn observers() -> Option<ObserverFactory> {
+        enabled().then(|| Arc::new(|| Box::new(Feedback::default()) as Box<dyn Observer>) as _)
     }
 }
 
 #[cfg(fuzzing)]
-pub use imp::{COUNTERS, observe, reset};
+pub use imp::COUNTERS;
 
-/// Forget the last execution's writers (start of an execution).
-#[cfg(not(fuzzing))]
-#[inline(always)]
-pub fn reset() {}
-
-/// Feed one model event to the extra counters.
-#[cfg(not(fuzzing))]
-#[inline(always)]
-pub fn observe(_e: &crate::runtime::trace::Event, _kind_of: impl Fn(usize) -> u64) {}
+/// The hooks a fuzz target hands each execution: libFuzzer's feedback observer (under
+/// `cfg(fuzzing)` and unless `PARKRACE_FEEDBACK=0`), else nothing.
+pub fn hooks() -> crate::harness::Hooks {
+    #[cfg(fuzzing)]
+    let observers = imp::observers().into_iter().collect();
+    #[cfg(not(fuzzing))]
+    let observers = Vec::new();
+    crate::harness::Hooks {
+        observers,
+        ..Default::default()
+    }
+}

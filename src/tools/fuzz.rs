@@ -11,7 +11,7 @@
 use crate::history::may_fail;
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::{DEFAULT_MAX_STEPS, KStart, Op, Scenario};
-use crate::tools::explore::{ByteRun, run_bytes};
+use crate::tools::explore::{ByteRun, run_bytes_with};
 use crate::tools::repro::Repro;
 use crate::variant::{Preset, Variant};
 use arbitrary::{Arbitrary, Unstructured};
@@ -243,7 +243,13 @@ impl Case {
 
     /// Run the case once.
     pub fn run(&self) -> ByteRun {
-        run_bytes(&self.scenario, self.variant, self.oracles, &self.schedule)
+        run_bytes_with(
+            &self.scenario,
+            self.variant,
+            self.oracles,
+            &self.schedule,
+            &crate::tools::feedback::hooks(),
+        )
     }
 
     /// The repro file of a violating run.

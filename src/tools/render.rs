@@ -2,22 +2,25 @@
 //! 1cef1150 ("controller Thread | CPUHP Thread"): one column per model thread, one row per
 //! model step, each cell naming the kernel function and what the step read or wrote.
 
-use crate::runtime::trace::{Event, What, describe};
+use crate::runtime::trace::{Access, Class, Event, Op, Var, What, describe};
 use std::fmt::Write;
 
 /// Column width (text wraps inside a column).
 const WIDTH: usize = 40;
 
-/// Whether an event is bookkeeping that `brief` output leaves out.
+/// Whether an event is bookkeeping that `brief` output leaves out: lock bookkeeping, notes,
+/// and the plain reads of `on_cpu` and `on_rq`.
 fn is_detail(w: &What) -> bool {
-    matches!(
-        w,
-        What::Lock { .. }
-            | What::Unlock { .. }
-            | What::Note { .. }
-            | What::OnCpuRead { .. }
-            | What::OnRqRead { .. }
-    )
+    match w.class() {
+        Class::Lock | Class::Note => true,
+        Class::Access(Access {
+            var: Var::OnCpu(_) | Var::OnRq(_),
+            op: Op::Read(_),
+        }) => true,
+        Class::Access(_) | Class::Contended | Class::Sched | Class::Return | Class::Verdict => {
+            false
+        }
+    }
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {

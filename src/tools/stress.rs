@@ -275,7 +275,7 @@ struct TargetState {
 }
 
 /// A running world, as the supervisor sees it.
-type Slot = Mutex<Option<Arc<Kernel<NativePlatform>>>>;
+type Slot = Mutex<Option<Arc<Kernel>>>;
 
 struct Shared {
     cfg: Config,
@@ -305,14 +305,14 @@ fn instance(sh: &Shared, i: usize) {
         let world_seed = mix(sh.cfg.seed, ((i as u64) << 40) | round);
         round += 1;
         let mut world = build_world(&target.scenario, target.variant, target.oracles);
-        world.trace = Trace::rings(world.tasks.len(), sh.cfg.events);
-        world.cycles = Some(Cycles {
+        world.harness.trace = Trace::rings(world.kernel.tasks.len(), sh.cfg.events);
+        world.harness.cycles = Some(Cycles {
             repeat: target.scenario.repeatable(),
             done: Arc::clone(&ts.cycles),
             stop: Arc::clone(&sh.stop),
             until: Some(slice_end),
         });
-        let plat = NativePlatform::new(world.tasks.len(), world_seed, sh.cfg.delay)
+        let plat = NativePlatform::new(world.kernel.tasks.len(), world_seed, sh.cfg.delay)
             .with_pool(Arc::clone(&pool));
         let launched = launch(plat, world);
         *sh.slots[i].lock().unwrap() = Some(Arc::clone(&launched.kernel));
@@ -357,27 +357,25 @@ fn watch(slot: &Slot, last: &mut Option<(usize, u64, Instant)>) {
         return;
     };
     let id = Arc::as_ptr(&k) as usize;
-    let mut w = k.lock();
+    let steps = k.supervise(|w| w.harness.steps);
     match *last {
-        Some((lid, steps, since)) if lid == id && steps == w.steps => {
-            if since.elapsed() >= HANG_AFTER && !w.halting {
-                let harness = w.tasks.len() - 1;
-                let msg = format!(
-                    "hang: no model step for {} s; {}",
-                    HANG_AFTER.as_secs(),
-                    w.tasks
-                        .iter()
-                        .filter(|t| !t.finished)
-                        .map(|t| format!("{} waits for {:?}", t.name, t.wait))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                );
-                w.violate(Oracle::I7, harness, msg);
-                w.halting = true;
-                k.wake_waiters(&mut w);
+        Some((lid, s, since)) if lid == id && s == steps => {
+            if since.elapsed() >= HANG_AFTER {
+                k.supervise_wake(|w| {
+                    if w.harness.halting {
+                        return;
+                    }
+                    let msg = format!(
+                        "hang: no model step for {} s; {}",
+                        HANG_AFTER.as_secs(),
+                        w.waiting(None)
+                    );
+                    w.violate(Oracle::I7, w.harness.cast.harness, msg);
+                    w.harness.halting = true;
+                });
             }
         }
-        _ => *last = Some((id, w.steps, Instant::now())),
+        _ => *last = Some((id, steps, Instant::now())),
     }
 }
 

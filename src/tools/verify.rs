@@ -11,8 +11,7 @@
 
 use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped, Watch};
 use crate::engine::shuttle::ShuttlePlatform;
-use crate::engine::statecache;
-use crate::harness::execute;
+use crate::harness::{Hooks, execute_with};
 use crate::tools::explore::{ByteRun, config, run_bytes, thread_count};
 use crate::tools::target::Target;
 use shuttle::Runner;
@@ -94,14 +93,17 @@ fn search(
     let (sc, variant, oracles) = (t.scenario.clone(), t.variant, t.oracles);
     let stop2 = Arc::clone(&stop);
     // The probe also tells the search when an execution halts (see `BoundedDfs`).
-    statecache::enable(true, v.cache);
+    let hooks = Hooks {
+        probe: Some(dfs.probe()),
+        fingerprints: v.cache,
+        ..Hooks::default()
+    };
     Runner::new(dfs, config(&t.scenario, time)).run(move || {
-        let o = execute(ShuttlePlatform::new(threads), &sc, variant, oracles);
+        let o = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         if o.violation.is_some() {
             stop2.store(true, Ordering::Relaxed);
         }
     });
-    statecache::enable(false, false);
     let st = *stats.lock().unwrap();
     let found = stop
         .load(Ordering::Relaxed)

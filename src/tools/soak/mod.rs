@@ -22,7 +22,7 @@ pub mod store;
 
 use crate::engine::native::{Delay, mix};
 use crate::oracle::{Oracle, OracleSet};
-use crate::runtime::trace::{Event, What};
+use crate::runtime::trace::{Access, Event, Op, Var, What};
 use crate::scenario::Scenario;
 use crate::strategy::Strategy as ShuttleStrategy;
 use crate::tools::compare::{Caps, Contender, Hit, search};
@@ -426,22 +426,30 @@ pub fn signature(scenario: &str, names: &[String], trace: &[Event]) -> String {
     let mut locations: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut violation = String::new();
     for e in trace {
-        let (loc, value) = match &e.what {
-            What::StateWrite { task, new, .. } => {
-                (format!("{}.state", name(*task)), new.to_string())
-            }
-            What::OnRq { task, new, .. } => (format!("{}.on_rq", name(*task)), new.to_string()),
-            What::OnCpu { task, new } => (format!("{}.on_cpu", name(*task)), new.to_string()),
-            What::FlagSet { bit } => (format!("flag{bit}"), "1".into()),
-            What::FlagClear { bit } => (format!("flag{bit}"), "0".into()),
-            What::FlagTestAndSet { bit, old: false } => (format!("flag{bit}"), "1".into()),
-            What::FlagTestAndClear { bit, old: true } => (format!("flag{bit}"), "0".into()),
-            What::Done { comp, new, .. } => (format!("done{comp}"), new.to_string()),
-            What::Violation { oracle } => {
-                violation = format!("{oracle}@{}:{}", name(e.task), e.func);
-                break;
-            }
-            _ => continue,
+        if let What::Violation { oracle } = &e.what {
+            violation = format!("{oracle}@{}:{}", name(e.task), e.func);
+            break;
+        }
+        // Every store, and every read-modify-write that changed its variable.
+        let Some(Access { var, op }) = e.what.access() else {
+            continue;
+        };
+        let value = match op {
+            Op::Write { new, .. } => new,
+            Op::Rmw { old, new } if old != new => new,
+            Op::Rmw { .. } | Op::Read(_) => continue,
+        };
+        let loc = match var {
+            Var::State(t) => format!("{}.state", name(t)),
+            Var::OnRq(t) => format!("{}.on_rq", name(t)),
+            Var::OnCpu(t) => format!("{}.on_cpu", name(t)),
+            Var::Flag(bit) => format!("flag{bit}"),
+            Var::Done(c) => format!("done{c}"),
+        };
+        // `on_cpu` is a boolean, written as one.
+        let value = match var {
+            Var::OnCpu(_) => (value != 0).to_string(),
+            _ => value.to_string(),
         };
         locations
             .entry(loc)

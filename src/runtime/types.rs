@@ -1,0 +1,136 @@
+//! The vocabulary the state is made of: ids, the kernel's constants (task states, `on_rq`
+//! values, kthread flag bits, errnos) and the model's lock names. Plain data, imported by
+//! both the world and the trace.
+
+/// Index of a model thread (task or agent) in [`World::tasks`].
+pub type Tid = usize;
+/// A model CPU number.
+pub type CpuId = usize;
+/// Index of a completion in [`World::completions`].
+pub type CompId = usize;
+
+// Task states, v4.17 `include/linux/sched.h` (spec a.4).
+pub const TASK_RUNNING: u32 = 0x0000;
+pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
+pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
+pub const TASK_DEAD: u32 = 0x0080;
+pub const TASK_WAKING: u32 = 0x0200;
+pub const TASK_PARKED: u32 = 0x0040;
+/// `TASK_NORMAL` = INTERRUPTIBLE | UNINTERRUPTIBLE: the mask of `wake_up_process` and `complete`.
+pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
+
+/// `p->on_rq` values (spec a.1).
+pub const ON_RQ_QUEUED: u8 = 1;
+pub const ON_RQ_MIGRATING: u8 = 2;
+
+/// `struct kthread` flag bits (spec a.3).
+pub const KTHREAD_IS_PER_CPU: u32 = 1 << 0;
+pub const KTHREAD_SHOULD_STOP: u32 = 1 << 1;
+pub const KTHREAD_SHOULD_PARK: u32 = 1 << 2;
+pub const KTHREAD_IS_PARKED: u32 = 1 << 3;
+
+/// `PF_EXITING` task flag.
+pub const PF_EXITING: u32 = 0x4;
+
+/// `UINT_MAX`: `complete_all` saturates `done` here (spec b.7).
+pub const COMPLETION_ALL: u32 = u32::MAX;
+
+/// Render a task state word the way a kernel developer reads it.
+pub fn state_name(s: u32) -> String {
+    match s {
+        TASK_RUNNING => "RUNNING".into(),
+        TASK_INTERRUPTIBLE => "INTERRUPTIBLE".into(),
+        TASK_UNINTERRUPTIBLE => "UNINTERRUPTIBLE".into(),
+        TASK_PARKED => "PARKED".into(),
+        TASK_DEAD => "DEAD".into(),
+        TASK_WAKING => "WAKING".into(),
+        other => format!("{other:#x}"),
+    }
+}
+
+/// Render a kthread flag bit.
+pub fn flag_name(bit: u32) -> &'static str {
+    match bit {
+        KTHREAD_IS_PER_CPU => "IS_PER_CPU",
+        KTHREAD_SHOULD_STOP => "SHOULD_STOP",
+        KTHREAD_SHOULD_PARK => "SHOULD_PARK",
+        KTHREAD_IS_PARKED => "IS_PARKED",
+        _ => "?",
+    }
+}
+
+/// `-EBUSY`: `kthread_park` of a thread that is already being parked (V3b+).
+pub const EBUSY: i32 = 16;
+/// `-ENOSYS`: `kthread_park` of an exiting thread.
+pub const ENOSYS: i32 = 38;
+
+/// A model spinlock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LockId {
+    /// `p->pi_lock`.
+    Pi(Tid),
+    /// `rq->lock` of a CPU.
+    Rq(CpuId),
+    /// A completion's `wait.lock`.
+    Wq(CompId),
+}
+
+/// What a model thread is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The per-CPU idle task (`swapper/N`).
+    Idle,
+    /// The kthread under test (index into `KernelState::kthreads`).
+    Kthread(usize),
+    /// The controller: a kernel task calling park / unpark / stop / hotplug.
+    Controller,
+    /// An extra ordinary task sharing the kthread's CPU (spec f, d.3).
+    Extra,
+    /// The CPU stopper (`migration/N`), highest priority on its CPU (spec b.12).
+    Stopper,
+    /// Interrupt-context agent (third-party waker, hrtimer): no task_struct, runs on no CPU.
+    Agent,
+    /// The harness that starts the scenario and waits for its end.
+    Harness,
+}
+
+impl Kind {
+    /// A small number per kind (for feedback hashing).
+    pub fn code(self) -> u64 {
+        match self {
+            Kind::Idle => 1,
+            Kind::Kthread(_) => 2,
+            Kind::Controller => 3,
+            Kind::Extra => 4,
+            Kind::Stopper => 5,
+            Kind::Agent => 6,
+            Kind::Harness => 7,
+        }
+    }
+}
+
+/// Where a blocked model thread waits (what `unblock` is waiting for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WaitFor {
+    /// The harness has started every model thread (so who goes first is a free choice of
+    /// the engine, not a preemption of the harness).
+    Start,
+    /// To be its CPU's current task again (switched in by `__schedule`).
+    Running,
+    /// A spinlock to be free.
+    LockFree(LockId),
+    /// `p.on_cpu == 0` (spin in `try_to_wake_up` step 4).
+    OnCpuClear(Tid),
+    /// `p.on_cpu == 0 || p.state != st` (spin in `wait_task_inactive` step 2 / 7).
+    InactiveOrState(Tid, u32),
+    /// The idle loop: `need_resched` on this (idle) task.
+    NeedResched,
+    /// The hrtimer agent: some timer is armed.
+    TimerArmed,
+    /// The third-party waker: its scenario trigger.
+    WakerGo,
+    /// The harness: the scenario's end condition.
+    ScenarioEnd,
+    /// Another model thread has finished (join).
+    Finished(Tid),
+}
