@@ -6,12 +6,11 @@
 //! launch ([`Hooks`]): the runtime and the model know nothing of the tools that use them.
 
 use crate::kernel::kthread::{
-    UnparkFrom, do_exit, kthread, kthread_create_on_cpu, kthread_park, kthread_park_complete,
-    kthread_stop, kthread_unpark,
+    UnparkFrom, do_exit, kthread, kthread_create_on_cpu, kthread_park, kthread_stop,
+    kthread_unpark,
 };
 use crate::kernel::sched::{
-    do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, preempt_schedule_irq,
-    schedule_tail, wake_up_process,
+    do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, schedule_tail, wake_up_process,
 };
 use crate::kernel::smpboot::{
     cpu_online, smpboot_thread_fn, stop_machine_take_cpu_down, stopper_thread,
@@ -21,16 +20,11 @@ use crate::runtime::observe::{Observer, Observers};
 use crate::runtime::platform::{Join, Platform};
 use crate::runtime::trace::{Event, Trace};
 use crate::runtime::world::*;
-use crate::runtime::{Current, Entries, Halt, Kernel, M};
+use crate::kernel::ENTRIES;
+use crate::runtime::{Current, Halt, Kernel, M};
 use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
 use crate::variant::Variant;
 use std::sync::{Arc, Mutex};
-
-/// The kernel entry points the runtime and the scheduler model call back into.
-const ENTRIES: Entries = Entries {
-    preempt_schedule_irq,
-    kthread_park_complete,
-};
 
 /// What the state cache's probe is asked (see [`crate::engine::statecache`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
