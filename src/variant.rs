@@ -2,8 +2,8 @@
 //! with named presets for the kernel commits. The model code reads the switches; no protocol
 //! function is copied per variant, and any combination of switches runs.
 //!
-//! **One place per concept.** The presets are declared once, in [`presets!`]'s invocation
-//! (name, commit, title); the switches once, in [`switches!`]'s invocation: one row per switch
+//! **One place per concept.** The presets are declared once, in the `presets!` invocation
+//! (name, commit, title); the switches once, in the `switches!` invocation: one row per switch
 //! with its field, its type, each preset's value (a column per preset, in [`Preset::ALL`]
 //! order) and its help text. The row generates the [`Variant`] field, its parsing
 //! ([`Variant::set`]), its display ([`Variant::switches`]), its line in `parkrace variants`

@@ -134,7 +134,8 @@ fn every_spelling_of_every_switch_parses_and_errors_read_as_before() {
     for s in SWITCHES {
         for value in s.values() {
             let mut v = Preset::V0.variant();
-            v.set(s.name, &format!(" {} ", value.to_uppercase())).unwrap();
+            v.set(s.name, &format!(" {} ", value.to_uppercase()))
+                .unwrap();
             assert_eq!(s.get(&v), value);
         }
     }
@@ -221,7 +222,11 @@ fn the_history_table_agrees_with_the_old_hand_written_verdicts() {
         for o in Oracle::ALL.into_iter().chain([Oracle::Model]) {
             assert_eq!(may_fail(p, o), old_may_fail(p, o), "{p} {o}");
         }
-        for s in named.iter().map(|s| s.name.as_str()).chain(["random-7", "x"]) {
+        for s in named
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(["random-7", "x"])
+        {
             assert_eq!(must_catch(p, s), old_must_catch(p, s), "{p} {s}");
             for o in [None, Some(I1), Some(I3s), Some(I8), Some(Oracle::Model)] {
                 let old = match o {
@@ -354,7 +359,11 @@ fn compare_with_only_a_variant_or_only_a_scenario_takes_historys_rows() {
             "V4 stop-unparked",
         ]
     );
-    for bad in [&["-v", "V5"][..], &["-v", "V5:park_wti=off"], &["-s", "create-park"]] {
+    for bad in [
+        &["-v", "V5"][..],
+        &["-v", "V5:park_wti=off"],
+        &["-s", "create-park"],
+    ] {
         let (code, targets, err) = compare_targets(bad);
         assert_eq!(code, 2, "{bad:?}");
         assert!(targets.is_empty());
@@ -412,7 +421,10 @@ fn each_command_takes_the_strategies_that_apply_to_it() {
         v
     };
     assert_eq!(takes(Cmd::Hunt), with(&["bytes", "bounded:2"]));
-    assert_eq!(takes(Cmd::Compare), with(&["bytes", "bounded:2", "libfuzzer"]));
+    assert_eq!(
+        takes(Cmd::Compare),
+        with(&["bytes", "bounded:2", "libfuzzer"])
+    );
     let mut soak = with(&["bytes", "bounded:2", "native"]);
     soak.retain(|s| s != "dfs");
     assert_eq!(takes(Cmd::Soak), soak);
@@ -428,8 +440,20 @@ fn every_registered_strategy_parses_in_hunt_compare_soak_and_stress() {
         let name = st.to_string();
         // hunt
         let out = parkrace(&[
-            "hunt", "-v", "V2", "-s", "park-unpark", "--strategy", &name, "--executions",
-            "20", "--json", "--jobs", "1", "--no-minimize", "--out",
+            "hunt",
+            "-v",
+            "V2",
+            "-s",
+            "park-unpark",
+            "--strategy",
+            &name,
+            "--executions",
+            "20",
+            "--json",
+            "--jobs",
+            "1",
+            "--no-minimize",
+            "--out",
             out_dir.to_str().unwrap(),
         ]);
         if check_refusal(Cmd::Hunt, st, &out) {
@@ -444,8 +468,20 @@ fn every_registered_strategy_parses_in_hunt_compare_soak_and_stress() {
         // compare (libfuzzer: accepted, then refused for want of a built fuzz target)
         let out = Command::new(env!("CARGO_BIN_EXE_parkrace"))
             .args([
-                "compare", "-v", "V2", "-s", "park-unpark", "--strategy", &name, "--seeds", "1",
-                "--executions", "20", "--json", "--jobs", "1",
+                "compare",
+                "-v",
+                "V2",
+                "-s",
+                "park-unpark",
+                "--strategy",
+                &name,
+                "--seeds",
+                "1",
+                "--executions",
+                "20",
+                "--json",
+                "--jobs",
+                "1",
             ])
             .env("PARKRACE_FUZZ_BIN_DIR", &fuzz_bins)
             .output()
@@ -464,9 +500,25 @@ fn every_registered_strategy_parses_in_hunt_compare_soak_and_stress() {
         // soak
         let dir = tmp(&format!("soak-{}", name.replace(':', "-")));
         let out = parkrace(&[
-            "soak", "--units", "1", "--out", dir.to_str().unwrap(), "-v", "V5", "-s",
-            "park-unpark", "--strategy", &name, "--unit-steps", "2000", "--native-time",
-            "50ms", "--seed", "1", "--jobs", "1",
+            "soak",
+            "--units",
+            "1",
+            "--out",
+            dir.to_str().unwrap(),
+            "-v",
+            "V5",
+            "-s",
+            "park-unpark",
+            "--strategy",
+            &name,
+            "--unit-steps",
+            "2000",
+            "--native-time",
+            "50ms",
+            "--seed",
+            "1",
+            "--jobs",
+            "1",
         ]);
         if check_refusal(Cmd::Soak, st, &out) {
             assert_eq!(
@@ -479,8 +531,18 @@ fn every_registered_strategy_parses_in_hunt_compare_soak_and_stress() {
         let _ = std::fs::remove_dir_all(&dir);
         // stress (native only; the run itself is the stress tests' business)
         let out = parkrace(&[
-            "stress", "-v", "V5", "-s", "park", "--strategy", &name, "--time", "50ms",
-            "--instances", "1", "--json",
+            "stress",
+            "-v",
+            "V5",
+            "-s",
+            "park",
+            "--strategy",
+            &name,
+            "--time",
+            "50ms",
+            "--instances",
+            "1",
+            "--json",
         ]);
         if check_refusal(Cmd::Stress, st, &out) {
             assert_eq!(out.status.code(), Some(0));
@@ -501,8 +563,20 @@ fn every_registered_strategy_parses_in_hunt_compare_soak_and_stress() {
 fn hunt_with_bytes_finds_the_v2_race_and_its_repro_replays() {
     let dir = tmp("bytes");
     let out = parkrace(&[
-        "hunt", "-v", "V2", "-s", "park-unpark", "--strategy", "bytes", "--executions",
-        "20000", "--json", "--jobs", "1", "--out", dir.to_str().unwrap(),
+        "hunt",
+        "-v",
+        "V2",
+        "-s",
+        "park-unpark",
+        "--strategy",
+        "bytes",
+        "--executions",
+        "20000",
+        "--json",
+        "--jobs",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

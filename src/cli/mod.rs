@@ -251,18 +251,19 @@ pub struct VerifyArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompareArgs {
     /// Variant (repeatable). With --scenario, the targets are every variant on every
-    /// scenario; default: every buggy preset on the named scenarios where kernel history says
-    /// its bug shows.
+    /// scenario; alone, each preset on the named scenarios where kernel history says its bug
+    /// shows; default: every buggy preset on those scenarios.
     #[arg(long = "variant", short = 'v')]
     pub variants: Vec<String>,
-    /// Scenario (repeatable); see --variant.
+    /// Scenario (repeatable). Alone: every preset kernel history says fails on it; see
+    /// --variant.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
     /// Strategy: random, pct:D, urw, dfs, focus or focus:N (conflict-directed PCT: change
     /// points only at accesses to shared protocol state, each with probability 1/N; plain
-    /// focus draws per execution between 1/2 and none), bytes (the byte-driven scheduler on random bytes), bounded:K (random schedules with
-    /// at most K preemptions) or libfuzzer. Repeatable; default: random, pct:1 to pct:4, urw,
-    /// bytes, focus.
+    /// focus draws per execution between 1/2 and none), bytes (the byte-driven scheduler on
+    /// random bytes), bounded:K (random schedules with at most K preemptions) or libfuzzer;
+    /// not native. Repeatable; default: random, pct:1 to pct:4, urw, bytes, focus.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Compare on the ablations of the fixes instead of the buggy presets (in addition to

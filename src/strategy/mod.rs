@@ -95,7 +95,11 @@ impl Strategy {
     pub fn is_shuttle(self) -> bool {
         matches!(
             self,
-            Strategy::Random | Strategy::Pct(_) | Strategy::Urw | Strategy::Dfs | Strategy::Focus(_)
+            Strategy::Random
+                | Strategy::Pct(_)
+                | Strategy::Urw
+                | Strategy::Dfs
+                | Strategy::Focus(_)
         )
     }
 

@@ -28,7 +28,10 @@ pub fn buggy() -> Vec<Target> {
 /// named scenario where history says its bug shows, or every preset history says fails on
 /// each given scenario. Fails where history has no such row (a switch set that is no preset,
 /// a preset history says is clean, a scenario no preset fails on).
-pub fn history_targets(variants: &[Variant], scenarios: &[Scenario]) -> Result<Vec<Target>, String> {
+pub fn history_targets(
+    variants: &[Variant],
+    scenarios: &[Scenario],
+) -> Result<Vec<Target>, String> {
     let rows = crate::history::shows();
     let mut out = Vec::new();
     for v in variants {
