@@ -1,40 +1,187 @@
-//! What kernel history says each preset does on each named scenario (spec e and f), so that a
-//! hunt's verdicts can be checked against it.
+//! What kernel history says of each preset (spec e and f), in ONE table ([`HISTORY`]): the
+//! oracles it violates, the named scenarios where its bug shows, whether its park protocol is
+//! fixed, and the fuzz target that hunts its bug. Everything that depends on history is derived
+//! from the table: hunt's verdict check ([`agrees`], [`must_catch`]), verify's default presets
+//! ([`fixed`]) and `--oracles history` ([`kept`]), the fuzz targets
+//! ([`crate::tools::fuzz::TARGETS`]), compare's buggy targets ([`shows`]) and the libFuzzer
+//! target of each preset, soak's report, and hunt's one-line summary ([`summary`]).
+//!
+//! Adding a preset: declare it in [`crate::variant`] (a `presets!` line and its value in each
+//! switch row) and add its row here.
 
 use crate::oracle::{Oracle, OracleSet};
+use crate::scenario::Scenario;
 use crate::variant::{Preset, Variant};
+use Oracle::{I1, I1c, I2, I3, I3s, I4, I5, I6, I8};
+
+/// A fuzz target that hunts a preset's bug (`fuzz/fuzz_targets/NAME.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuzzTarget {
+    pub name: &'static str,
+    /// The oracles that make a crash.
+    pub crash_on: &'static [Oracle],
+    pub about: &'static str,
+}
+
+/// What kernel history says of one preset: a row of [`HISTORY`].
+#[derive(Clone, Copy, Debug)]
+pub struct Record {
+    pub preset: Preset,
+    /// The oracles it violates: its ✗ cells of spec (e), in the order the summary names them.
+    pub fails: &'static [Oracle],
+    /// Oracles that are n/a for it but may fail without contradicting history (I8 for V0-V2:
+    /// park has no wait_task_inactive, but `kthread_bind` after creation has the pre-V4
+    /// latency).
+    pub also_may_fail: &'static [Oracle],
+    /// The named scenarios where its bug shows (spec f): a clean verdict there disagrees with
+    /// history. Also compare's and soak's buggy targets.
+    pub shows_on: &'static [&'static str],
+    /// Whether its park protocol is fixed (it keeps I1 to I6): verify's default presets and the
+    /// presets of the fixed fuzz target.
+    pub fixed: bool,
+    /// The fuzz target hunting its bug, if it has one.
+    pub fuzz: Option<FuzzTarget>,
+}
+
+/// The races of V0/V1: the stale-wakeup clobber and what follows it. Their early return (I1,
+/// I1c) shows in ordinary runs without any race, so it is left out.
+const CLOBBER: &[Oracle] = &[I2, I3, I4, I5, I6];
+
+const PARK_V3: FuzzTarget = FuzzTarget {
+    name: "park_v3",
+    crash_on: &[I8],
+    about: "V3/V3b: the one-tick sleep of park's wait_task_inactive (I8, d.5)",
+};
+
+/// Kernel history, one row per preset in [`Preset::ALL`] order.
+pub const HISTORY: [Record; Preset::COUNT] = [
+    Record {
+        preset: Preset::V0,
+        fails: &[I1, I1c, I2, I3, I4, I5, I6],
+        also_may_fail: &[I8],
+        shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
+        fixed: false,
+        fuzz: Some(FuzzTarget {
+            name: "park_v0",
+            crash_on: CLOBBER,
+            about: "V0 (<= v4.16): the stale-wakeup clobber and its WARN/BUG_ON (d.1, d.8)",
+        }),
+    },
+    Record {
+        preset: Preset::V1,
+        fails: &[I1, I1c, I2, I3, I4, I5, I6],
+        also_may_fail: &[I8],
+        shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
+        fixed: false,
+        fuzz: Some(FuzzTarget {
+            name: "park_v1",
+            crash_on: CLOBBER,
+            about: "V1 (741a76b): as V0 with the restructured wait loop (d.1, d.8)",
+        }),
+    },
+    Record {
+        preset: Preset::V2,
+        fails: &[I1, I1c, I2, I3, I3s, I4, I5, I6],
+        also_may_fail: &[I8],
+        shows_on: &[
+            "park-unpark",
+            "third-party-waker",
+            "preempt-parked",
+            "stale-completion",
+            "stop-unparked",
+            "hotplug",
+            "park-unpark-park",
+        ],
+        fixed: false,
+        fuzz: Some(FuzzTarget {
+            name: "park_v2",
+            crash_on: &[I1, I1c, I2, I3, I4, I5, I6],
+            about: "V2 (85f1abe0019f): the seed's race (d.2), Oleg's preemption (d.3), d.4",
+        }),
+    },
+    Record {
+        preset: Preset::V3,
+        fails: &[I8, I3s],
+        also_may_fail: &[],
+        shows_on: &["wti-latency", "stop-unparked"],
+        fixed: true,
+        fuzz: Some(PARK_V3),
+    },
+    Record {
+        preset: Preset::V3b,
+        fails: &[I8, I3s],
+        also_may_fail: &[],
+        shows_on: &["wti-latency", "stop-unparked"],
+        fixed: true,
+        fuzz: Some(PARK_V3),
+    },
+    Record {
+        preset: Preset::V4,
+        fails: &[I3s],
+        also_may_fail: &[],
+        shows_on: &["stop-unparked"],
+        fixed: true,
+        fuzz: Some(FuzzTarget {
+            name: "park_v4",
+            crash_on: &[I3s],
+            about: "V4 (26c7295be0c5): kthread_stop of a never-parked per-cpu thread (I3s, d.6)",
+        }),
+    },
+    Record {
+        preset: Preset::V5,
+        fails: &[],
+        also_may_fail: &[],
+        shows_on: &[],
+        fixed: true,
+        fuzz: None,
+    },
+];
+
+/// The row of `p`.
+pub fn of(p: Preset) -> &'static Record {
+    let r = &HISTORY[p as usize];
+    debug_assert_eq!(r.preset, p, "HISTORY is in Preset::ALL order");
+    r
+}
+
+impl Preset {
+    /// The oracles kernel history says the preset violates (the ✗ cells of spec e).
+    pub fn history_fails(self) -> &'static [Oracle] {
+        of(self).fails
+    }
+}
 
 /// Whether spec (f) says the preset's bug shows on this named scenario (so a clean result
 /// there disagrees with history).
 pub fn must_catch(p: Preset, scenario: &str) -> bool {
-    use Preset::*;
-    match p {
-        V0 | V1 => matches!(
-            scenario,
-            "park" | "park-unpark" | "hotplug" | "park-unpark-park"
-        ),
-        V2 => matches!(
-            scenario,
-            "park-unpark"
-                | "third-party-waker"
-                | "preempt-parked"
-                | "stale-completion"
-                | "stop-unparked"
-                | "hotplug"
-                | "park-unpark-park"
-        ),
-        V3 | V3b => matches!(scenario, "wti-latency" | "stop-unparked"),
-        V4 => scenario == "stop-unparked",
-        V5 => false,
-    }
+    of(p).shows_on.contains(&scenario)
+}
+
+/// Every (preset, named scenario) where history says the preset's bug shows, preset by preset
+/// and in [`Scenario::named`] order: compare's and soak's buggy targets.
+pub fn shows() -> Vec<(Preset, Scenario)> {
+    let named = Scenario::named();
+    Preset::ALL
+        .into_iter()
+        .flat_map(|p| {
+            named
+                .iter()
+                .filter(move |s| must_catch(p, &s.name))
+                .map(move |s| (p, s.clone()))
+        })
+        .collect()
+}
+
+/// The presets whose park protocol history says is fixed (verify's default).
+pub fn fixed() -> Vec<Preset> {
+    Preset::ALL.into_iter().filter(|&p| of(p).fixed).collect()
 }
 
 /// Oracles that may fail for the preset without contradicting history: its ✗ cells of spec (e),
-/// plus I8 for V0-V2 (n/a there: park has no wait_task_inactive, but `kthread_bind` after
-/// creation has the pre-V4 latency).
+/// plus those n/a for it that may still fail ([`Record::also_may_fail`]).
 pub fn may_fail(p: Preset, o: Oracle) -> bool {
-    p.history_fails().contains(&o)
-        || (o == Oracle::I8 && matches!(p, Preset::V0 | Preset::V1 | Preset::V2))
+    let r = of(p);
+    r.fails.contains(&o) || r.also_may_fail.contains(&o)
 }
 
 /// The oracles kernel history says `variant` keeps (every oracle for a switch set that is no
@@ -70,19 +217,96 @@ pub fn agrees(p: Option<Preset>, scenario: &str, violation: Option<Oracle>) -> O
         Some(Oracle::Model) => Some(false),
         Some(o) => Some(may_fail(p, o)),
         None if must_catch(p, scenario) => Some(false),
-        None if crate::scenario::Scenario::named()
-            .iter()
-            .any(|s| s.name == scenario) =>
-        {
-            Some(true)
-        }
+        None if Scenario::named().iter().any(|s| s.name == scenario) => Some(true),
         None => None,
     }
+}
+
+/// What history says of a preset, in a few words: `caught`, `clean` or `only by I8 (latency)
+/// and I3s`.
+fn verdict_words(r: &Record) -> String {
+    if !r.fixed {
+        return "caught".into();
+    }
+    if r.fails.is_empty() {
+        return "clean".into();
+    }
+    let names: Vec<String> = r
+        .fails
+        .iter()
+        .map(|&o| match o {
+            I8 => "I8 (latency)".to_string(),
+            o => o.to_string(),
+        })
+        .collect();
+    format!("only by {}", names.join(" and "))
+}
+
+/// Hunt's one-line summary of history: `Kernel history (spec e): V0-V2 are caught; V3 and V3b
+/// only by I8 (latency) and I3s; V4 only by I3s; V5 clean.` (presets in a row with the same
+/// verdict are named together).
+pub fn summary() -> String {
+    let mut groups: Vec<(Vec<Preset>, String)> = Vec::new();
+    for r in &HISTORY {
+        let w = verdict_words(r);
+        match groups.last_mut() {
+            Some((ps, last)) if *last == w => ps.push(r.preset),
+            _ => groups.push((vec![r.preset], w)),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(ps, w)| {
+            let names = match ps.as_slice() {
+                [p] => p.name().to_string(),
+                [a, b] => format!("{a} and {b}"),
+                [a, .., z] => format!("{a}-{z}"),
+                [] => unreachable!("a group has a preset"),
+            };
+            match (ps.len(), w.as_str()) {
+                (1, "caught") => format!("{names} is caught"),
+                (_, "caught") => format!("{names} are caught"),
+                _ => format!("{names} {w}"),
+            }
+        })
+        .collect();
+    format!("Kernel history (spec e): {}.", parts.join("; "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_in_preset_order_and_names_only_named_scenarios() {
+        for (i, p) in Preset::ALL.into_iter().enumerate() {
+            assert_eq!(HISTORY[i].preset, p);
+        }
+        let named: Vec<String> = Scenario::named().into_iter().map(|s| s.name).collect();
+        for r in &HISTORY {
+            for s in r.shows_on {
+                assert!(named.iter().any(|n| n == s), "{}: {s}", r.preset);
+            }
+            if let Some(f) = r.fuzz {
+                for o in f.crash_on {
+                    assert!(may_fail(r.preset, *o), "{} crashes on {o}", f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_summary_is_the_sentence_hunt_always_printed() {
+        assert_eq!(
+            summary(),
+            "Kernel history (spec e): V0-V2 are caught; V3 and V3b only by I8 (latency) and \
+             I3s; V4 only by I3s; V5 clean."
+        );
+        assert_eq!(
+            fixed(),
+            vec![Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
+        );
+    }
 
     #[test]
     fn fixed_presets_are_expected_clean_where_they_were_fixed() {

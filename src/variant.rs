@@ -1,8 +1,15 @@
 //! Variants of the park protocol as data (spec section c): a set of independent fix switches,
 //! with named presets for the kernel commits. The model code reads the switches; no protocol
 //! function is copied per variant, and any combination of switches runs.
+//!
+//! **One place per concept.** The presets are declared once, in the `presets!` invocation
+//! (name, commit, title); the switches once, in the `switches!` invocation: one row per switch
+//! with its field, its type, each preset's value (a column per preset, in [`Preset::ALL`]
+//! order) and its help text. The row generates the [`Variant`] field, its parsing
+//! ([`Variant::set`]), its display ([`Variant::switches`]), its line in `parkrace variants`
+//! ([`SWITCHES`]) and its value in every preset ([`Preset::variant`]). What kernel history
+//! says of each preset is in [`crate::history`].
 
-use crate::oracle::Oracle;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -30,157 +37,233 @@ pub enum Completer {
     FinishTaskSwitch,
 }
 
-/// The fix switches. Each field is one historical change; the presets combine them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Variant {
+/// The type of a switch's values: every accepted spelling (case-insensitive, trimmed) with its
+/// value. A value prints as its first spelling.
+pub trait SwitchValue: Copy + PartialEq + 'static {
+    const SPELLINGS: &'static [(&'static str, Self)];
+    /// The values, for error messages: `on or off`.
+    const EXPECTED: &'static str;
+}
+
+impl SwitchValue for bool {
+    const SPELLINGS: &'static [(&'static str, bool)] = &[
+        ("on", true),
+        ("off", false),
+        ("1", true),
+        ("0", false),
+        ("true", true),
+        ("false", false),
+        ("yes", true),
+        ("no", false),
+    ];
+    const EXPECTED: &'static str = "on or off";
+}
+
+impl SwitchValue for ParkmeStore {
+    const SPELLINGS: &'static [(&'static str, ParkmeStore)] = &[
+        ("plain", ParkmeStore::Plain),
+        ("mb", ParkmeStore::Mb),
+        ("special", ParkmeStore::Special),
+    ];
+    const EXPECTED: &'static str = "plain, mb or special";
+}
+
+impl SwitchValue for Completer {
+    const SPELLINGS: &'static [(&'static str, Completer)] = &[
+        ("thread", Completer::Thread),
+        ("finish_task_switch", Completer::FinishTaskSwitch),
+        ("fts", Completer::FinishTaskSwitch),
+    ];
+    const EXPECTED: &'static str = "thread or finish_task_switch";
+}
+
+/// How `value` prints: its first spelling.
+fn spell<T: SwitchValue>(value: T) -> &'static str {
+    T::SPELLINGS
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map(|(s, _)| *s)
+        .expect("every value of a switch has a spelling")
+}
+
+/// Parse a value of switch `name`.
+fn parse_value<T: SwitchValue>(name: &str, value: &str) -> Result<T, String> {
+    let v = value.trim().to_ascii_lowercase();
+    T::SPELLINGS
+        .iter()
+        .find(|(s, _)| *s == v)
+        .map(|(_, x)| *x)
+        .ok_or_else(|| format!("switch {name}: expected {}, got '{v}'", T::EXPECTED))
+}
+
+/// The distinct values of a switch type, each by its first spelling.
+fn value_names<T: SwitchValue>() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (_, v) in T::SPELLINGS {
+        let s = spell(*v);
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// One fix switch: its name, help, and how to read, print and set it on a [`Variant`].
+pub struct Switch {
+    pub name: &'static str,
+    /// What it does, after its values in `parkrace variants`.
+    pub about: &'static str,
+    values: fn() -> Vec<&'static str>,
+    get: fn(&Variant) -> &'static str,
+    set: fn(&mut Variant, &str) -> Result<(), String>,
+}
+
+impl Switch {
+    /// Its values by their printed spellings: `on`, `off`.
+    pub fn values(&self) -> Vec<&'static str> {
+        (self.values)()
+    }
+
+    /// Its line in `parkrace variants`: `on | off: what it does`.
+    pub fn help(&self) -> String {
+        format!("{}: {}", self.values().join(" | "), self.about)
+    }
+
+    /// Its value in `v`, as printed.
+    pub fn get(&self, v: &Variant) -> &'static str {
+        (self.get)(v)
+    }
+
+    /// Set it in `v` from a spelling.
+    pub fn set(&self, v: &mut Variant, value: &str) -> Result<(), String> {
+        (self.set)(v, value)
+    }
+}
+
+/// Declares the presets: each with its name, kernel commit and title, in history's order.
+macro_rules! presets {
+    ($($id:ident $commit:literal $title:literal;)*) => {
+        /// A named preset: a kernel state of the park protocol.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Preset {
+            $($id,)*
+        }
+
+        impl Preset {
+            /// Every preset, oldest first (the column order of the switch table).
+            pub const ALL: [Preset; [$(Preset::$id),*].len()] = [$(Preset::$id),*];
+            /// How many presets there are.
+            pub const COUNT: usize = Preset::ALL.len();
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Preset::$id => stringify!($id),)*
+                }
+            }
+
+            /// The kernel commit (or state) the preset models.
+            pub fn commit(self) -> &'static str {
+                match self {
+                    $(Preset::$id => $commit,)*
+                }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Preset::$id => $title,)*
+                }
+            }
+        }
+    };
+}
+
+/// Declares the switches: one row each, `field: Type = [value per preset] "help";`.
+macro_rules! switches {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident : $ty:ty = [$($val:expr),* $(,)?] $about:literal;
+    )*) => {
+        /// The fix switches. Each field is one historical change; the presets combine them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub struct Variant {
+            $($(#[doc = $doc])* pub $field: $ty,)*
+        }
+
+        /// The switches, for `parkrace variants`, parsing and display, in display order.
+        pub static SWITCHES: &[Switch] = &[$(
+            Switch {
+                name: stringify!($field),
+                about: $about,
+                values: value_names::<$ty>,
+                get: |v| spell(v.$field),
+                set: |v, s| {
+                    v.$field = parse_value(stringify!($field), s)?;
+                    Ok(())
+                },
+            },
+        )*];
+
+        impl Preset {
+            /// The switch set of the preset (spec c): its column of the switch table.
+            pub fn variant(self) -> Variant {
+                let i = self as usize;
+                Variant {
+                    $($field: {
+                        let column: [$ty; Preset::COUNT] = [$($val),*];
+                        column[i]
+                    },)*
+                }
+            }
+        }
+    };
+}
+
+presets! {
+    V0 "f2530dc71cf0 (v3.9..v4.16)" "IS_PARKED bit, thread completes before schedule()";
+    V1 "741a76b35089" "kthread: Fix kthread_parkme() wait-loop";
+    V2 "85f1abe0019f (v4.17)" "kthread, sched/wait: Fix kthread_parkme() completion issue";
+    V3 "1cef1150ef40 (v4.18)" "kthread, sched/core: Fix kthread_parkme() (again...)";
+    V3b "v4.19 (commit not identified)" "counting complete, no reinit, -EBUSY guard";
+    V4 "26c7295be0c5 (v5.7)" "kthread: Do not preempt current task if it is going to call schedule()";
+    V5 "214e01ad4ed7 (2024)" "kthread: unpark only parked kthread";
+}
+
+const ON: bool = true;
+const OFF: bool = false;
+use Completer::{FinishTaskSwitch as Fts, Thread};
+use ParkmeStore::{Mb, Plain, Special};
+
+// The switch table: one row per switch; the columns are the presets V0 V1 V2 V3 V3b V4 V5.
+switches! {
     /// How parkme stores PARKED (V1: fence; V3: set_special_state).
-    pub parkme_store: ParkmeStore,
+    parkme_store: ParkmeStore = [Plain, Mb, Mb, Special, Special, Special, Special]
+        "how parkme stores PARKED (V1 fence, V3 set_special_state)";
     /// V0/V1 `KTHREAD_IS_PARKED`: parkme completes only on its 0->1 transition; park returns at
     /// once if it is set; unpark binds and wakes only if it test-and-clears it.
-    pub is_parked_bit: bool,
+    is_parked_bit: bool = [ON, ON, OFF, OFF, OFF, OFF, OFF]
+        "V0/V1 KTHREAD_IS_PARKED gating of complete, park and unpark";
     /// Who completes `parked` (V2 moved it into finish_task_switch; V3 moved it back).
-    pub completer: Completer,
+    completer: Completer = [Thread, Thread, Fts, Thread, Thread, Thread, Thread]
+        "who completes `parked` (V2 hook)";
     /// `complete_all` (V2, V3) instead of the counting `complete` (V0, V1, V3b+).
-    pub complete_all: bool,
+    complete_all: bool = [OFF, OFF, ON, ON, OFF, OFF, OFF]
+        "complete_all instead of counting complete (V2, V3)";
     /// `reinit_completion(&parked)` in unpark (V2, V3).
-    pub unpark_reinit: bool,
+    unpark_reinit: bool = [OFF, OFF, ON, ON, OFF, OFF, OFF]
+        "reinit_completion(&parked) in unpark (V2, V3)";
     /// `WARN_ON(!wait_task_inactive(k, PARKED))` at the end of park (V3+).
-    pub park_wti: bool,
+    park_wti: bool = [OFF, OFF, OFF, ON, ON, ON, ON]
+        "WARN_ON(!wait_task_inactive(k, PARKED)) in park (V3+)";
     /// `-EBUSY` when park is called with SHOULD_PARK already set (V3b+).
-    pub park_ebusy: bool,
+    park_ebusy: bool = [OFF, OFF, OFF, OFF, ON, ON, ON]
+        "-EBUSY if SHOULD_PARK is already set (V3b+)";
     /// V4: preemption disabled from before `complete` until `schedule_preempt_disabled()`, in
     /// parkme and in `kthread()` entry.
-    pub preempt_disabled_complete: bool,
+    preempt_disabled_complete: bool = [OFF, OFF, OFF, OFF, OFF, ON, ON]
+        "complete + schedule_preempt_disabled (V4)";
     /// V5: unpark returns at once unless SHOULD_PARK is set.
-    pub unpark_only_parked: bool,
-}
-
-/// A named preset: a kernel state of the park protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Preset {
-    V0,
-    V1,
-    V2,
-    V3,
-    V3b,
-    V4,
-    V5,
-}
-
-impl Preset {
-    pub const ALL: [Preset; 7] = [
-        Preset::V0,
-        Preset::V1,
-        Preset::V2,
-        Preset::V3,
-        Preset::V3b,
-        Preset::V4,
-        Preset::V5,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::V0 => "V0",
-            Preset::V1 => "V1",
-            Preset::V2 => "V2",
-            Preset::V3 => "V3",
-            Preset::V3b => "V3b",
-            Preset::V4 => "V4",
-            Preset::V5 => "V5",
-        }
-    }
-
-    /// The kernel commit (or state) the preset models.
-    pub fn commit(self) -> &'static str {
-        match self {
-            Preset::V0 => "f2530dc71cf0 (v3.9..v4.16)",
-            Preset::V1 => "741a76b35089",
-            Preset::V2 => "85f1abe0019f (v4.17)",
-            Preset::V3 => "1cef1150ef40 (v4.18)",
-            Preset::V3b => "v4.19 (commit not identified)",
-            Preset::V4 => "26c7295be0c5 (v5.7)",
-            Preset::V5 => "214e01ad4ed7 (2024)",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Preset::V0 => "IS_PARKED bit, thread completes before schedule()",
-            Preset::V1 => "kthread: Fix kthread_parkme() wait-loop",
-            Preset::V2 => "kthread, sched/wait: Fix kthread_parkme() completion issue",
-            Preset::V3 => "kthread, sched/core: Fix kthread_parkme() (again...)",
-            Preset::V3b => "counting complete, no reinit, -EBUSY guard",
-            Preset::V4 => "kthread: Do not preempt current task if it is going to call schedule()",
-            Preset::V5 => "kthread: unpark only parked kthread",
-        }
-    }
-
-    /// The switch set of the preset (spec c).
-    pub fn variant(self) -> Variant {
-        let v0 = Variant {
-            parkme_store: ParkmeStore::Plain,
-            is_parked_bit: true,
-            completer: Completer::Thread,
-            complete_all: false,
-            unpark_reinit: false,
-            park_wti: false,
-            park_ebusy: false,
-            preempt_disabled_complete: false,
-            unpark_only_parked: false,
-        };
-        let v1 = Variant {
-            parkme_store: ParkmeStore::Mb,
-            ..v0
-        };
-        let v2 = Variant {
-            is_parked_bit: false,
-            completer: Completer::FinishTaskSwitch,
-            complete_all: true,
-            unpark_reinit: true,
-            ..v1
-        };
-        let v3 = Variant {
-            parkme_store: ParkmeStore::Special,
-            completer: Completer::Thread,
-            park_wti: true,
-            ..v2
-        };
-        let v3b = Variant {
-            complete_all: false,
-            unpark_reinit: false,
-            park_ebusy: true,
-            ..v3
-        };
-        let v4 = Variant {
-            preempt_disabled_complete: true,
-            ..v3b
-        };
-        let v5 = Variant {
-            unpark_only_parked: true,
-            ..v4
-        };
-        match self {
-            Preset::V0 => v0,
-            Preset::V1 => v1,
-            Preset::V2 => v2,
-            Preset::V3 => v3,
-            Preset::V3b => v3b,
-            Preset::V4 => v4,
-            Preset::V5 => v5,
-        }
-    }
-
-    /// The oracles kernel history says the preset violates (the ✗ cells of spec e).
-    pub fn history_fails(self) -> &'static [Oracle] {
-        use Oracle::*;
-        match self {
-            Preset::V0 | Preset::V1 => &[I1, I1c, I2, I3, I4, I5, I6],
-            Preset::V2 => &[I1, I1c, I2, I3, I3s, I4, I5, I6],
-            Preset::V3 | Preset::V3b => &[I3s, I8],
-            Preset::V4 => &[I3s],
-            Preset::V5 => &[],
-        }
-    }
+    unpark_only_parked: bool = [OFF, OFF, OFF, OFF, OFF, OFF, ON]
+        "unpark returns unless SHOULD_PARK is set (V5)";
 }
 
 impl fmt::Display for Preset {
@@ -195,55 +278,10 @@ impl FromStr for Preset {
         Preset::ALL
             .into_iter()
             .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown preset '{s}' (expected V0 V1 V2 V3 V3b V4 V5)"))
-    }
-}
-
-/// The switch names, for `parkrace variants` and for parsing.
-pub const SWITCHES: [(&str, &str); 9] = [
-    (
-        "parkme_store",
-        "plain | mb | special: how parkme stores PARKED (V1 fence, V3 set_special_state)",
-    ),
-    (
-        "is_parked_bit",
-        "on | off: V0/V1 KTHREAD_IS_PARKED gating of complete, park and unpark",
-    ),
-    (
-        "completer",
-        "thread | finish_task_switch: who completes `parked` (V2 hook)",
-    ),
-    (
-        "complete_all",
-        "on | off: complete_all instead of counting complete (V2, V3)",
-    ),
-    (
-        "unpark_reinit",
-        "on | off: reinit_completion(&parked) in unpark (V2, V3)",
-    ),
-    (
-        "park_wti",
-        "on | off: WARN_ON(!wait_task_inactive(k, PARKED)) in park (V3+)",
-    ),
-    (
-        "park_ebusy",
-        "on | off: -EBUSY if SHOULD_PARK is already set (V3b+)",
-    ),
-    (
-        "preempt_disabled_complete",
-        "on | off: complete + schedule_preempt_disabled (V4)",
-    ),
-    (
-        "unpark_only_parked",
-        "on | off: unpark returns unless SHOULD_PARK is set (V5)",
-    ),
-];
-
-fn parse_bool(name: &str, v: &str) -> Result<bool, String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "on" | "1" | "true" | "yes" => Ok(true),
-        "off" | "0" | "false" | "no" => Ok(false),
-        other => Err(format!("switch {name}: expected on or off, got '{other}'")),
+            .ok_or_else(|| {
+                let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+                format!("unknown preset '{s}' (expected {})", names.join(" "))
+            })
     }
 }
 
@@ -256,86 +294,18 @@ impl Variant {
     /// Set one switch by name.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let name = name.trim();
-        match name {
-            "parkme_store" => {
-                self.parkme_store = match value.trim().to_ascii_lowercase().as_str() {
-                    "plain" => ParkmeStore::Plain,
-                    "mb" => ParkmeStore::Mb,
-                    "special" => ParkmeStore::Special,
-                    v => {
-                        return Err(format!(
-                            "switch parkme_store: expected plain, mb or special, got '{v}'"
-                        ));
-                    }
-                }
-            }
-            "completer" => {
-                self.completer = match value.trim().to_ascii_lowercase().as_str() {
-                    "thread" => Completer::Thread,
-                    "finish_task_switch" | "fts" => Completer::FinishTaskSwitch,
-                    v => {
-                        return Err(format!(
-                            "switch completer: expected thread or finish_task_switch, got '{v}'"
-                        ));
-                    }
-                }
-            }
-            "is_parked_bit" => self.is_parked_bit = parse_bool(name, value)?,
-            "complete_all" => self.complete_all = parse_bool(name, value)?,
-            "unpark_reinit" => self.unpark_reinit = parse_bool(name, value)?,
-            "park_wti" => self.park_wti = parse_bool(name, value)?,
-            "park_ebusy" => self.park_ebusy = parse_bool(name, value)?,
-            "preempt_disabled_complete" => {
-                self.preempt_disabled_complete = parse_bool(name, value)?
-            }
-            "unpark_only_parked" => self.unpark_only_parked = parse_bool(name, value)?,
-            other => {
-                return Err(format!(
-                    "unknown switch '{other}' (see `parkrace variants`)"
-                ));
-            }
+        match SWITCHES.iter().find(|s| s.name == name) {
+            Some(s) => s.set(self, value),
+            None => Err(format!("unknown switch '{name}' (see `parkrace variants`)")),
         }
-        Ok(())
     }
 
     /// The switches as `name=value` pairs, in [`SWITCHES`] order.
     pub fn switches(&self) -> Vec<(&'static str, String)> {
-        let b = |x: bool| {
-            if x {
-                "on".to_string()
-            } else {
-                "off".to_string()
-            }
-        };
-        vec![
-            (
-                "parkme_store",
-                match self.parkme_store {
-                    ParkmeStore::Plain => "plain",
-                    ParkmeStore::Mb => "mb",
-                    ParkmeStore::Special => "special",
-                }
-                .to_string(),
-            ),
-            ("is_parked_bit", b(self.is_parked_bit)),
-            (
-                "completer",
-                match self.completer {
-                    Completer::Thread => "thread",
-                    Completer::FinishTaskSwitch => "finish_task_switch",
-                }
-                .to_string(),
-            ),
-            ("complete_all", b(self.complete_all)),
-            ("unpark_reinit", b(self.unpark_reinit)),
-            ("park_wti", b(self.park_wti)),
-            ("park_ebusy", b(self.park_ebusy)),
-            (
-                "preempt_disabled_complete",
-                b(self.preempt_disabled_complete),
-            ),
-            ("unpark_only_parked", b(self.unpark_only_parked)),
-        ]
+        SWITCHES
+            .iter()
+            .map(|s| (s.name, s.get(self).to_string()))
+            .collect()
     }
 
     /// The full switch string, e.g. `parkme_store=special,is_parked_bit=off,...`.

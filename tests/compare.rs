@@ -5,7 +5,8 @@ mod common;
 
 use parkrace::oracle::OracleSet;
 use parkrace::scenario::Scenario;
-use parkrace::tools::compare::{Caps, Cell, Contender, ablations, run_one, survival_svg};
+use parkrace::strategy::{Command as Cmd, Strategy};
+use parkrace::tools::compare::{Caps, Cell, ablations, run_one, survival_svg};
 use parkrace::tools::target::Target;
 use parkrace::variant::Preset;
 use std::process::Command;
@@ -27,7 +28,7 @@ fn each_strategy_finds_the_v2_race_from_a_fixed_seed() {
     for c in [
         "random", "pct:3", "pct:4", "urw", "bytes", "focus", "focus:8",
     ] {
-        let c: Contender = c.parse().unwrap();
+        let c: Strategy = c.parse().unwrap();
         let r = run_one(&v2_seed_race(), c, 1, caps);
         let first = r.first.unwrap_or_else(|| panic!("{c} missed the race"));
         assert!(first <= r.executions, "{c}");
@@ -52,7 +53,7 @@ fn focus_finds_the_seed_race_far_sooner_than_pct() {
         time: None,
     };
     let median = |c: &str| {
-        let c: Contender = c.parse().unwrap();
+        let c: Strategy = c.parse().unwrap();
         let mut v: Vec<usize> = (1..=10)
             .map(|s| {
                 run_one(&v2_seed_race(), c, s, caps)
@@ -76,11 +77,11 @@ fn cells_summarize_and_draw_their_runs() {
         time: None,
     };
     let runs = (1..=5)
-        .map(|s| run_one(&v2_seed_race(), Contender::Bytes, s, caps))
+        .map(|s| run_one(&v2_seed_race(), Strategy::Bytes, s, caps))
         .collect();
     let cell = Cell {
         target: "V2 park-unpark".into(),
-        contender: Contender::Bytes,
+        strategy: Strategy::Bytes,
         runs,
     };
     assert_eq!(cell.found(), 5);
@@ -189,10 +190,10 @@ fn contenders_parse_and_print_alike() {
         "focus:2",
         "focus:64",
     ] {
-        let c: Contender = s.parse().unwrap();
+        let c: Strategy = s.parse().unwrap();
         assert_eq!(c.to_string(), s);
     }
-    assert_eq!(Contender::defaults().len(), 8);
+    assert_eq!(Strategy::defaults(Cmd::Compare).len(), 8);
     for bad in [
         "bounded:0",
         "bounded:x",
@@ -201,7 +202,7 @@ fn contenders_parse_and_print_alike() {
         "focus:65",
         "focus:x",
     ] {
-        assert!(bad.parse::<Contender>().is_err(), "{bad}");
+        assert!(bad.parse::<Strategy>().is_err(), "{bad}");
     }
 }
 

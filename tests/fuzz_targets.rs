@@ -37,11 +37,11 @@ fn zero_input_is_the_simplest_case() {
 
 #[test]
 fn every_buggy_target_crashes_on_random_inputs_and_the_fixed_one_never() {
-    for t in TARGETS {
+    for t in TARGETS.iter() {
         let mut crashes = 0;
         let mut oracles = Vec::new();
         for data in inputs(7, 3000, 256) {
-            let c = Case::decode(&t, &data);
+            let c = Case::decode(t, &data);
             c.scenario.validate().unwrap();
             if let Some(v) = c.run().outcome.violation {
                 crashes += 1;

@@ -3,26 +3,46 @@
 use super::{
     CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, targets_for, usage,
 };
-use crate::tools::compare::{Caps, Cell, Contender, ablations, buggy, survival_svg, try_run_one};
+use crate::scenario::Scenario;
+use crate::strategy::{Command, Strategy};
+use crate::tools::compare::{
+    Caps, Cell, ablations, buggy, history_targets, survival_svg, try_run_one,
+};
 use crate::tools::target::Target;
+use crate::variant::Variant;
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String> {
-    let mut targets = if a.variants.is_empty() && a.scenarios.is_empty() {
-        if a.ablations { Vec::new() } else { buggy() }
-    } else {
-        if a.variants.is_empty() || a.scenarios.is_empty() {
-            return Err("give both --variant and --scenario, or neither".into());
+/// The targets of `--variant` and `--scenario`: both given, every variant on every scenario;
+/// one of them alone, the rows of kernel history with it (a preset on every scenario where its
+/// bug shows, or every preset that fails on a scenario); neither, every buggy target (none
+/// with `--ablations`).
+fn targets(a: &CompareArgs) -> Result<Vec<Target>, String> {
+    let mut targets = match (a.variants.is_empty(), a.scenarios.is_empty()) {
+        (true, true) if a.ablations => Vec::new(),
+        (true, true) => buggy(),
+        (false, false) => targets_for(&a.variants, &a.scenarios, Vec::new, "all")?,
+        _ => {
+            let variants = parse_list(&a.variants, Vec::new, |s| s.parse::<Variant>())?;
+            let scenarios = parse_list(&a.scenarios, Vec::new, Scenario::by_name)?;
+            history_targets(&variants, &scenarios)?
         }
-        targets_for(&a.variants, &a.scenarios, Vec::new, "all")?
     };
     if a.ablations {
         targets.extend(ablations(10_000));
     }
-    let contenders = parse_list(&a.strategies, Contender::defaults, |s| s.parse())?;
-    if contenders.contains(&Contender::LibFuzzer) {
+    Ok(targets)
+}
+
+fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Strategy>, Caps), String> {
+    let targets = targets(a)?;
+    let contenders = parse_list(
+        &a.strategies,
+        || Strategy::defaults(Command::Compare),
+        |s| Strategy::parse_for(s, Command::Compare),
+    )?;
+    if contenders.contains(&Strategy::LibFuzzer) {
         for t in &targets {
             crate::tools::compare::libfuzzer::check(t)?;
         }
@@ -42,7 +62,7 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Contender>, Caps), String>
 
 /// Run every seed of one (target, contender) on `jobs` threads; fails where a run cannot
 /// start (the libFuzzer contender's fuzz target).
-fn cell(t: &Target, c: Contender, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, String> {
+fn cell(t: &Target, c: Strategy, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, String> {
     let next = AtomicU64::new(1);
     let runs = Mutex::new(vec![None; seeds as usize]);
     let error = Mutex::new(None);
@@ -67,7 +87,7 @@ fn cell(t: &Target, c: Contender, seeds: u64, caps: Caps, jobs: usize) -> Result
     }
     Ok(Cell {
         target: t.label(),
-        contender: c,
+        strategy: c,
         runs: runs
             .into_inner()
             .unwrap()
@@ -90,7 +110,7 @@ fn row(c: &Cell, executions_cap: usize) -> String {
     format!(
         "{:<44} {:<8} {:>5}/{:<5} {:>9} {:>13} {:>10.1} ms {:>9.0}",
         c.target,
-        c.contender.to_string(),
+        c.strategy.to_string(),
         c.found(),
         c.runs.len(),
         median,

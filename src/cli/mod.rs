@@ -11,11 +11,12 @@ pub use soak::{SoakArgs, SoakCommand};
 use crate::history;
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::Scenario;
-use crate::strategy::Strategy;
-use crate::tools::explore::{Hunt, HuntResult, hunt, replay};
+use crate::strategy::{Command as StrategyCommand, Strategy};
+use crate::tools::explore::{Limits, replay};
 use crate::tools::minimize::{DEFAULT_TRIES, minimize};
 use crate::tools::render;
 use crate::tools::repro::Repro;
+use crate::tools::search::{Caps, Searched, search};
 use crate::tools::target::Target;
 use crate::variant::{Preset, SWITCHES, Variant};
 use clap::{Parser, Subcommand};
@@ -191,6 +192,10 @@ pub struct StressArgs {
     /// Print JSON Lines: one object per run (and, with --runs, a last summary object).
     #[arg(long)]
     pub json: bool,
+    /// Strategy: `native` only (the default); the schedule searches run under `hunt`,
+    /// `compare` and `soak`.
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
 }
 
 const VERIFY_EXIT_HELP: &str = "Exit status:
@@ -246,18 +251,19 @@ pub struct VerifyArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompareArgs {
     /// Variant (repeatable). With --scenario, the targets are every variant on every
-    /// scenario; default: every buggy preset on the named scenarios where kernel history says
-    /// its bug shows.
+    /// scenario; alone, each preset on the named scenarios where kernel history says its bug
+    /// shows; default: every buggy preset on those scenarios.
     #[arg(long = "variant", short = 'v')]
     pub variants: Vec<String>,
-    /// Scenario (repeatable); see --variant.
+    /// Scenario (repeatable). Alone: every preset kernel history says fails on it; see
+    /// --variant.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
     /// Strategy: random, pct:D, urw, dfs, focus or focus:N (conflict-directed PCT: change
     /// points only at accesses to shared protocol state, each with probability 1/N; plain
-    /// focus draws per execution between 1/2 and none), bytes (the byte-driven scheduler on random bytes), bounded:K (random schedules with
-    /// at most K preemptions) or libfuzzer. Repeatable; default: random, pct:1 to pct:4, urw,
-    /// bytes, focus.
+    /// focus draws per execution between 1/2 and none), bytes (the byte-driven scheduler on
+    /// random bytes), bounded:K (random schedules with at most K preemptions) or libfuzzer;
+    /// not native. Repeatable; default: random, pct:1 to pct:4, urw, bytes, focus.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Compare on the ablations of the fixes instead of the buggy presets (in addition to
@@ -296,7 +302,9 @@ pub struct HuntArgs {
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
     /// Strategy: random, pct, pct:DEPTH, urw, dfs, focus, focus:N (conflict-directed PCT, see
-    /// `compare --help`). Repeatable; default: random and urw.
+    /// `compare --help`), bytes (the byte-driven scheduler on random bytes) or bounded:K
+    /// (random schedules with at most K preemptions); not libfuzzer or native. Repeatable;
+    /// default: random and urw.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8) or "all".
@@ -428,8 +436,8 @@ fn cmd_variants() -> i32 {
     println!(
         "\nSwitches (any combination runs; --variant V3:park_wti=off or a full name=value list):"
     );
-    for (name, about) in SWITCHES {
-        println!("  {name:<26} {about}");
+    for s in SWITCHES {
+        println!("  {:<26} {}", s.name, s.help());
     }
     EXIT_OK
 }
@@ -706,8 +714,8 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     };
     let strategies = match parse_list(
         &a.strategies,
-        || vec![Strategy::Random, Strategy::Urw],
-        |s| s.parse::<Strategy>(),
+        || Strategy::defaults(StrategyCommand::Hunt),
+        |s| Strategy::parse_for(s, StrategyCommand::Hunt),
     ) {
         Ok(v) => v,
         Err(e) => return usage(e),
@@ -740,7 +748,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     let total = cells.len();
     let cells = Arc::new(cells);
     let next = Arc::new(AtomicUsize::new(0));
-    type CellResult = (HuntResult, Option<Repro>);
+    type CellResult = (Searched, Option<Repro>);
     let results: Arc<Mutex<Vec<Option<CellResult>>>> = Arc::new(Mutex::new(vec![None; total]));
     let (tx, rx) = std::sync::mpsc::channel::<usize>();
     let mut workers = Vec::new();
@@ -759,16 +767,10 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     break;
                 }
                 let c = &cells[i];
-                let r = hunt(&Hunt {
-                    variant: c.variant,
-                    scenario: c.scenario.clone(),
-                    strategy: c.strategy,
-                    oracles,
-                    executions,
-                    time,
-                    seed,
-                });
-                let repro = r.found.as_ref().map(|f| {
+                let target = Target::new(c.variant, c.scenario.clone(), oracles);
+                let caps = Caps { executions, time };
+                let r = search(&target, c.strategy, seed, caps, &Limits::default());
+                let repro = r.hit.as_ref().map(|h| &h.found).map(|f| {
                     let rep = Repro::new(
                         c.variant,
                         &c.scenario,
@@ -824,10 +826,8 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             let c = &cells[printed];
             let (r, repro) = results.lock().unwrap()[printed].take().expect("result");
             let preset = c.variant.preset();
-            let oracle = r
-                .found
-                .as_ref()
-                .and_then(|f| f.outcome.violation.as_ref().map(|v| v.oracle));
+            let found = r.hit.as_ref().map(|h| &h.found);
+            let oracle = found.and_then(|f| f.outcome.violation.as_ref().map(|v| v.oracle));
             let agrees = history::agrees(preset, &c.scenario.name, oracle);
             if agrees == Some(false) || oracle == Some(Oracle::Model) {
                 status = EXIT_FINDING;
@@ -876,7 +876,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     "seed": a.seed,
                     "executions": r.executions,
                     "elapsed_ms": r.elapsed.as_millis() as u64,
-                    "violation": r.found.as_ref().map(|f| {
+                    "violation": found.map(|f| {
                         let v = f.outcome.violation.as_ref().unwrap();
                         json!({"oracle": v.oracle.name(), "detail": v.detail, "task": v.task, "step": v.step, "execution": f.execution})
                     }),
@@ -885,7 +885,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 });
                 let _ = writeln!(out, "{v}");
             } else {
-                let (execs, oname) = match &r.found {
+                let (execs, oname) = match found {
                     Some(f) => (
                         format!("violation at {}", f.execution),
                         f.outcome.violation.as_ref().unwrap().oracle.to_string(),
@@ -920,10 +920,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         eprint!("\r{:40}\r", "");
     }
     if !a.json {
-        let _ = writeln!(
-            out,
-            "\nKernel history (spec e): V0-V2 are caught; V3 and V3b only by I8 (latency) and I3s; V4 only by I3s; V5 clean."
-        );
+        let _ = writeln!(out, "\n{}", history::summary());
         for (label, cells_n, caught, disagree) in &summary {
             let _ = writeln!(
                 out,

@@ -5,6 +5,7 @@ use super::{
     EXIT_FINDING, EXIT_IO, EXIT_OK, EXIT_USAGE, INTERRUPTED, catch_ctrl_c, jobs_or_cores,
     parse_duration, parse_list,
 };
+use crate::strategy::Command;
 use crate::tools::soak::report::Summary;
 use crate::tools::soak::{
     self, Campaign, Counters, DEFAULT_KEY_TRIES, DEFAULT_MINIMIZE_TRIES, DEFAULT_NATIVE_MS,
@@ -57,9 +58,8 @@ pub struct SoakArgs {
     /// generated scenario per unit). Repeatable; default: every named scenario and `random`.
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Strategy: random, pct:DEPTH, urw, focus, focus:N, bytes, bounded:K or native.
-    /// Repeatable; default:
-    /// random, pct:2, pct:3, urw, bytes, native.
+    /// Strategy: random, pct, pct:D, urw, focus, focus:N, bytes, bounded:K or native (not
+    /// dfs or libfuzzer). Repeatable; default: random, pct:2, pct:3, urw, bytes, native.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
     /// Oracles: a list (I1,I5,...), `all`, or `history` (what kernel history says each preset
@@ -133,8 +133,13 @@ fn new_campaign(a: &SoakArgs) -> Result<Campaign, String> {
     })?;
     let strategies = parse_list(
         &a.strategies,
-        || Strategy::defaults().iter().map(|s| s.to_string()).collect(),
-        |s| s.parse::<Strategy>().map(|s| s.to_string()),
+        || {
+            Strategy::defaults(Command::Soak)
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        },
+        |s| Strategy::parse_for(s, Command::Soak).map(|s| s.to_string()),
     )?;
     let shard = a
         .shard

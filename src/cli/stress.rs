@@ -5,6 +5,7 @@ use super::{
     targets_for, usage,
 };
 use crate::engine::native::Delay;
+use crate::strategy::{Command, Strategy};
 use crate::tools::stress::{Config, Progress, Report, run};
 use crate::variant::Preset;
 use serde_json::json;
@@ -19,6 +20,9 @@ fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
         || Preset::ALL.iter().map(|p| p.variant()).collect(),
         &a.oracles,
     )?;
+    for st in &a.strategies {
+        Strategy::parse_for(st, Command::Stress)?;
+    }
     let time = parse_duration(&a.time)?;
     if a.instances == Some(0) {
         return Err("--instances must be at least 1".into());

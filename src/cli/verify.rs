@@ -7,7 +7,6 @@ use crate::engine::bounded::BoundKind;
 use crate::engine::bounded::Watch;
 use crate::tools::repro::Repro;
 use crate::tools::verify::{Verdict, Verify, verify_watched};
-use crate::variant::Preset;
 use serde_json::json;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +18,7 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
         &a.variants,
         &a.scenarios,
         || {
-            [Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
+            crate::history::fixed()
                 .iter()
                 .map(|p| p.variant())
                 .collect()

@@ -5,93 +5,69 @@
 //! first one, wall time and throughput, and survival curves (the share of seeds still without a
 //! violation against executions).
 
-use crate::history::must_catch;
 use crate::oracle::OracleSet;
-use crate::scenario::{Scenario, SplitMix};
+use crate::scenario::Scenario;
 use crate::strategy::Strategy;
-use crate::tools::explore::{Found, Hunt, Limits, hunt, hunt_with, run_bytes, sample_bounded};
+use crate::tools::explore::{Hunt, Limits, hunt};
+pub use crate::tools::search::{Caps, Hit, Searched, search};
 use crate::tools::target::Target;
 use crate::variant::{Preset, Variant};
 use serde_json::{Value, json};
-use std::fmt;
-use std::str::FromStr;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A search strategy under comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Contender {
-    /// One of shuttle's schedulers (as `parkrace hunt --strategy` runs it).
-    Shuttle(Strategy),
-    /// The byte-driven scheduler on uniformly random bytes, one fresh execution per input
-    /// (how fuzz targets and proptest run the model, without their feedback).
-    Bytes,
-    /// The byte-driven scheduler on random schedules with at most K preemptions, each
-    /// decision preempting with probability 1/16 while the budget lasts (the sampler of
-    /// `minimize`).
-    Bounded(u32),
-    /// The libFuzzer loop: the preset's fuzz target (built by `cargo fuzz build`) with the
-    /// target's scenario and preset pinned, from an empty corpus, seeded (see [`libfuzzer`]).
-    LibFuzzer,
-}
-
-impl Contender {
-    /// The default line-up: shuttle random, PCT at depths 1 to 4, URW, random bytes, and
-    /// parkrace's conflict-directed PCT.
-    pub fn defaults() -> Vec<Contender> {
-        let mut v = vec![Contender::Shuttle(Strategy::Random)];
-        v.extend((1..=4).map(|d| Contender::Shuttle(Strategy::Pct(d))));
-        v.push(Contender::Shuttle(Strategy::Urw));
-        v.push(Contender::Bytes);
-        v.push(Contender::Shuttle(Strategy::Focus(None)));
-        v
-    }
-}
-
-impl fmt::Display for Contender {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Contender::Shuttle(s) => s.fmt(f),
-            Contender::Bytes => f.write_str("bytes"),
-            Contender::Bounded(k) => write!(f, "bounded:{k}"),
-            Contender::LibFuzzer => f.write_str("libfuzzer"),
-        }
-    }
-}
-
-impl FromStr for Contender {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim().to_ascii_lowercase();
-        if t == "bytes" {
-            return Ok(Contender::Bytes);
-        }
-        if t == "libfuzzer" {
-            return Ok(Contender::LibFuzzer);
-        }
-        if let Some(k) = t.strip_prefix("bounded:") {
-            return match k.parse::<u32>() {
-                Ok(k) if (1..=8).contains(&k) => Ok(Contender::Bounded(k)),
-                _ => Err(format!("bounded:K takes K from 1 to 8, got '{k}'")),
-            };
-        }
-        s.parse::<Strategy>()
-            .map(Contender::Shuttle)
-            .map_err(|e| format!("{e}, bytes, bounded:K or libfuzzer"))
-    }
-}
-
-/// Every buggy preset on every named scenario where history says its bug shows.
+/// Every buggy preset on every named scenario where history says its bug shows
+/// ([`crate::history::shows`]).
 pub fn buggy() -> Vec<Target> {
-    let mut v = Vec::new();
-    for p in Preset::ALL {
-        for s in Scenario::named() {
-            if must_catch(p, &s.name) {
-                v.push(Target::new(p.variant(), s, OracleSet::all()));
-            }
+    crate::history::shows()
+        .into_iter()
+        .map(|(p, s)| Target::new(p.variant(), s, OracleSet::all()))
+        .collect()
+}
+
+/// `compare`'s targets from `--variant` and `--scenario` alone: each given preset on every
+/// named scenario where history says its bug shows, or every preset history says fails on
+/// each given scenario. Fails where history has no such row (a switch set that is no preset,
+/// a preset history says is clean, a scenario no preset fails on).
+pub fn history_targets(
+    variants: &[Variant],
+    scenarios: &[Scenario],
+) -> Result<Vec<Target>, String> {
+    let rows = crate::history::shows();
+    let mut out = Vec::new();
+    for v in variants {
+        let p = v.preset().ok_or_else(|| {
+            format!(
+                "history says nothing of {}: give --scenario too",
+                crate::tools::target::variant_label(v)
+            )
+        })?;
+        let mine: Vec<Target> = rows
+            .iter()
+            .filter(|(q, _)| *q == p)
+            .map(|(_, s)| Target::new(*v, s.clone(), OracleSet::all()))
+            .collect();
+        if mine.is_empty() {
+            return Err(format!(
+                "history says {p}'s bug shows on no named scenario: give --scenario too"
+            ));
         }
+        out.extend(mine);
     }
-    v
+    for s in scenarios {
+        let mine: Vec<Target> = rows
+            .iter()
+            .filter(|(_, t)| t.name == s.name)
+            .map(|(p, _)| Target::new(p.variant(), s.clone(), OracleSet::all()))
+            .collect();
+        if mine.is_empty() {
+            return Err(format!(
+                "history says no preset fails on {}: give --variant too",
+                s.name
+            ));
+        }
+        out.extend(mine);
+    }
+    Ok(out)
 }
 
 /// The ablations of the fixes: V5 with one switch set back to a value it has in an
@@ -138,13 +114,6 @@ pub fn ablations(probe: usize) -> Vec<Target> {
     out
 }
 
-/// Caps of one run (one contender from one seed).
-#[derive(Clone, Copy, Debug)]
-pub struct Caps {
-    pub executions: usize,
-    pub time: Option<Duration>,
-}
-
 /// One run: executions to the first violation (`None`: none within the caps), and its cost.
 #[derive(Clone, Copy, Debug)]
 pub struct RunResult {
@@ -153,123 +122,16 @@ pub struct RunResult {
     pub elapsed: Duration,
 }
 
-/// A violation a search found: the execution, and its schedule bytes when the search drove
-/// the model by bytes.
-#[derive(Clone, Debug)]
-pub struct Hit {
-    pub found: Found,
-    pub bytes: Option<Vec<u8>>,
-}
-
-/// One search: its cost, and the first violation it found.
-#[derive(Clone, Debug)]
-pub struct Searched {
-    pub executions: usize,
-    /// Model steps of every execution together.
-    pub steps: u64,
-    pub elapsed: Duration,
-    pub hit: Option<Hit>,
-    /// Ended by [`Limits::cancel`] before its caps.
-    pub cancelled: bool,
-}
-
-/// Run `c` on `t` from `seed` until the first violation, the caps or one of `limits`.
-pub fn search(t: &Target, c: Contender, seed: u64, caps: Caps, limits: &Limits) -> Searched {
-    let start = Instant::now();
-    match c {
-        Contender::Shuttle(strategy) => {
-            let r = hunt_with(
-                &Hunt {
-                    variant: t.variant,
-                    scenario: t.scenario.clone(),
-                    strategy,
-                    oracles: t.oracles,
-                    executions: caps.executions,
-                    time: caps.time,
-                    seed,
-                },
-                limits,
-            );
-            Searched {
-                executions: r.executions,
-                steps: r.steps,
-                elapsed: r.elapsed,
-                hit: r.found.map(|found| Hit { found, bytes: None }),
-                cancelled: r.cancelled,
-            }
-        }
-        Contender::LibFuzzer => Searched {
-            executions: 0,
-            steps: 0,
-            elapsed: start.elapsed(),
-            hit: None,
-            cancelled: false,
-        },
-        Contender::Bytes | Contender::Bounded(_) => {
-            let mut rng = SplitMix(seed ^ 0xb17e_5b17_e5b1_7e5b);
-            let mut bytes = vec![0u8; 512];
-            let mut steps = 0;
-            let end = |executions, steps, hit, cancelled| Searched {
-                executions,
-                steps,
-                elapsed: start.elapsed(),
-                hit,
-                cancelled,
-            };
-            for i in 1..=caps.executions {
-                let found = match c {
-                    Contender::Bounded(k) => {
-                        let s = rng.next();
-                        let (b, out) = sample_bounded(&t.scenario, t.variant, t.oracles, s, k, 16);
-                        steps += out.steps;
-                        bytes = b;
-                        // Run the (rare) violating schedule again for its decisions.
-                        out.violation.and_then(|_| {
-                            run_bytes(&t.scenario, t.variant, t.oracles, &bytes).found(i)
-                        })
-                    }
-                    _ => {
-                        bytes.iter_mut().for_each(|b| *b = rng.next() as u8);
-                        let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
-                        steps += run.outcome.steps;
-                        run.found(i)
-                    }
-                };
-                if let Some(found) = found {
-                    let hit = Hit {
-                        found,
-                        bytes: Some(bytes),
-                    };
-                    return end(i, steps, Some(hit), false);
-                }
-                if limits
-                    .cancel
-                    .as_ref()
-                    .is_some_and(|c| c.load(Ordering::Relaxed))
-                {
-                    return end(i, steps, None, true);
-                }
-                if caps.time.is_some_and(|d| start.elapsed() >= d)
-                    || limits.steps.is_some_and(|b| steps >= b)
-                {
-                    return end(i, steps, None, false);
-                }
-            }
-            end(caps.executions, steps, None, false)
-        }
-    }
-}
-
 /// Run `c` on `t` from `seed` until the first violation or the caps. Panics where
 /// [`try_run_one`] fails (only the libFuzzer contender can).
-pub fn run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> RunResult {
+pub fn run_one(t: &Target, c: Strategy, seed: u64, caps: Caps) -> RunResult {
     try_run_one(t, c, seed, caps).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Run `c` on `t` from `seed` until the first violation or the caps; fails where the
 /// libFuzzer contender cannot run its fuzz target.
-pub fn try_run_one(t: &Target, c: Contender, seed: u64, caps: Caps) -> Result<RunResult, String> {
-    if c == Contender::LibFuzzer {
+pub fn try_run_one(t: &Target, c: Strategy, seed: u64, caps: Caps) -> Result<RunResult, String> {
+    if c == Strategy::LibFuzzer {
         return libfuzzer::run(t, seed, caps);
     }
     let r = search(t, c, seed, caps, &Limits::default());
@@ -304,7 +166,7 @@ impl Curve {
 #[derive(Clone, Debug)]
 pub struct Cell {
     pub target: String,
-    pub contender: Contender,
+    pub strategy: Strategy,
     pub runs: Vec<RunResult>,
 }
 
@@ -360,10 +222,10 @@ impl Cell {
         self.curve().survival(x)
     }
 
-    /// The cell's survival curve, labelled with its contender.
+    /// The cell's survival curve, labelled with its strategy.
     pub fn curve(&self) -> Curve {
         Curve {
-            label: self.contender.to_string(),
+            label: self.strategy.to_string(),
             firsts: self.runs.iter().map(|r| r.first).collect(),
         }
     }
@@ -372,7 +234,7 @@ impl Cell {
         let (q1, q3) = self.quartiles();
         json!({
             "target": self.target,
-            "strategy": self.contender.to_string(),
+            "strategy": self.strategy.to_string(),
             "seeds": self.runs.len(),
             "found": self.found(),
             "share_found": self.found() as f64 / self.runs.len().max(1) as f64,
@@ -474,16 +336,9 @@ pub mod libfuzzer {
     use std::process::Command;
     use std::time::Instant;
 
-    /// The fuzz target that runs `p`.
+    /// The fuzz target that runs `p` (from kernel history, [`crate::tools::fuzz::target_of`]).
     pub fn target_name(p: Preset) -> &'static str {
-        match p {
-            Preset::V0 => "park_v0",
-            Preset::V1 => "park_v1",
-            Preset::V2 => "park_v2",
-            Preset::V3 | Preset::V3b => "park_v3",
-            Preset::V4 => "park_v4",
-            Preset::V5 => "park_fixed",
-        }
+        crate::tools::fuzz::target_of(p)
     }
 
     /// The built fuzz target: `$PARKRACE_FUZZ_BIN_DIR/NAME`, or `fuzz/target/*/release/NAME`.

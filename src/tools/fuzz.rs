@@ -8,79 +8,77 @@
 //! and a schedule without preemptions. Every knob is off at zero, so libFuzzer's input
 //! minimization moves toward the simplest race.
 
-use crate::history::may_fail;
+use crate::history::{self, may_fail};
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::{DEFAULT_MAX_STEPS, KStart, Op, Scenario};
 use crate::tools::explore::{ByteRun, run_bytes_with};
 use crate::tools::repro::Repro;
 use crate::variant::{Preset, Variant};
 use arbitrary::{Arbitrary, Unstructured};
+use std::sync::LazyLock;
 
 /// A fuzz target: which presets it runs and which oracles make a crash.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Target {
     pub name: &'static str,
     /// The presets; the input picks one.
-    pub presets: &'static [Preset],
+    pub presets: Vec<Preset>,
     /// The oracles that make a crash; empty for the fixed target, which crashes on every
     /// oracle kernel history says its preset satisfies.
     pub crash_on: &'static [Oracle],
     pub about: &'static str,
 }
 
-use Oracle::{I1, I1c, I2, I3, I3s, I4, I5, I6, I8};
+/// The fuzz target of the fixed presets, on every oracle history says each keeps.
+pub const FIXED_TARGET: &str = "park_fixed";
 
-/// The races of V0/V1: the stale-wakeup clobber and what follows it. Their early return (I1,
-/// I1c) shows in ordinary runs without any race, so it is left out.
-const CLOBBER: &[Oracle] = &[I2, I3, I4, I5, I6];
-
-/// The fuzz targets of `fuzz/fuzz_targets/` (one file each).
-pub const TARGETS: [Target; 6] = [
-    Target {
-        name: "park_v0",
-        presets: &[Preset::V0],
-        crash_on: CLOBBER,
-        about: "V0 (<= v4.16): the stale-wakeup clobber and its WARN/BUG_ON (d.1, d.8)",
-    },
-    Target {
-        name: "park_v1",
-        presets: &[Preset::V1],
-        crash_on: CLOBBER,
-        about: "V1 (741a76b): as V0 with the restructured wait loop (d.1, d.8)",
-    },
-    Target {
-        name: "park_v2",
-        presets: &[Preset::V2],
-        crash_on: &[I1, I1c, I2, I3, I4, I5, I6],
-        about: "V2 (85f1abe0019f): the seed's race (d.2), Oleg's preemption (d.3), d.4",
-    },
-    Target {
-        name: "park_v3",
-        presets: &[Preset::V3, Preset::V3b],
-        crash_on: &[I8],
-        about: "V3/V3b: the one-tick sleep of park's wait_task_inactive (I8, d.5)",
-    },
-    Target {
-        name: "park_v4",
-        presets: &[Preset::V4],
-        crash_on: &[I3s],
-        about: "V4 (26c7295be0c5): kthread_stop of a never-parked per-cpu thread (I3s, d.6)",
-    },
-    Target {
-        name: "park_fixed",
-        presets: &[Preset::V3, Preset::V3b, Preset::V4, Preset::V5],
+/// The fuzz targets of `fuzz/fuzz_targets/` (one file each), derived from kernel history
+/// ([`crate::history::HISTORY`]): each buggy preset's target (presets sharing one are run by
+/// it together), then [`FIXED_TARGET`] over every fixed preset.
+pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
+    let mut targets: Vec<Target> = Vec::new();
+    for r in &history::HISTORY {
+        let Some(f) = r.fuzz else { continue };
+        match targets.iter_mut().find(|t| t.name == f.name) {
+            Some(t) => t.presets.push(r.preset),
+            None => targets.push(Target {
+                name: f.name,
+                presets: vec![r.preset],
+                crash_on: f.crash_on,
+                about: f.about,
+            }),
+        }
+    }
+    let fixed = history::fixed();
+    let names: Vec<&str> = fixed.iter().map(|p| p.name()).collect();
+    let about = format!(
+        "{} on every oracle kernel history says they satisfy: must never crash",
+        match names.as_slice() {
+            [a, .., z] => format!("{a}-{z}"),
+            _ => names.join(""),
+        }
+    );
+    targets.push(Target {
+        name: FIXED_TARGET,
+        presets: fixed,
         crash_on: &[],
-        about: "V3-V5 on every oracle kernel history says they satisfy: must never crash",
-    },
-];
+        about: Box::leak(about.into_boxed_str()),
+    });
+    targets
+});
+
+/// The fuzz target that runs `p`: its own buggy target, or [`FIXED_TARGET`].
+pub fn target_of(p: Preset) -> &'static str {
+    history::of(p).fuzz.map_or(FIXED_TARGET, |f| f.name)
+}
 
 impl Target {
     /// Look a target up by name.
     pub fn by_name(name: &str) -> Result<Target, String> {
         TARGETS
             .iter()
-            .copied()
             .find(|t| t.name == name)
+            .cloned()
             .ok_or_else(|| {
                 let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
                 format!(

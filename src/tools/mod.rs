@@ -9,6 +9,7 @@ pub mod fuzz;
 pub mod minimize;
 pub mod render;
 pub mod repro;
+pub mod search;
 pub mod soak;
 pub mod stress;
 pub mod target;

@@ -24,12 +24,13 @@ use crate::engine::native::{Delay, mix};
 use crate::oracle::{Oracle, OracleSet};
 use crate::runtime::trace::{Access, Event, Op, Var, What};
 use crate::scenario::Scenario;
-use crate::strategy::Strategy as ShuttleStrategy;
-use crate::tools::compare::{Caps, Contender, Hit, search};
+use crate::strategy::Command;
+pub use crate::strategy::Strategy;
 use crate::tools::explore::{Hunt, Limits, bytes_of_decisions, hunt_with};
 use crate::tools::minimize::{Measure, Minimized, minimize_bytes, minimize_with_scenario};
 use crate::tools::render;
 use crate::tools::repro::{MinimizedFrom, Repro, write_atomic};
+use crate::tools::search::{Caps, Hit, search};
 use crate::tools::stress;
 use crate::tools::target::Target;
 use crate::variant::{Preset, Variant};
@@ -57,57 +58,6 @@ pub const DEFAULT_MINIMIZE_TRIES: usize = 10_000;
 pub const DEFAULT_KEY_TRIES: usize = 1500;
 /// Executions a native violation may take to reproduce under shuttle.
 const REPRODUCE_EXECUTIONS: usize = 20_000;
-
-/// A strategy of a soak: a schedule search under shuttle (one of `compare`'s contenders),
-/// or native stress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    Search(Contender),
-    Native,
-}
-
-impl Strategy {
-    /// shuttle random, PCT at depths 2 and 3, URW, random schedule bytes, native stress.
-    pub fn defaults() -> Vec<Strategy> {
-        vec![
-            Strategy::Search(Contender::Shuttle(ShuttleStrategy::Random)),
-            Strategy::Search(Contender::Shuttle(ShuttleStrategy::Pct(2))),
-            Strategy::Search(Contender::Shuttle(ShuttleStrategy::Pct(3))),
-            Strategy::Search(Contender::Shuttle(ShuttleStrategy::Urw)),
-            Strategy::Search(Contender::Bytes),
-            Strategy::Native,
-        ]
-    }
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Strategy::Search(c) => c.fmt(f),
-            Strategy::Native => f.write_str("native"),
-        }
-    }
-}
-
-impl FromStr for Strategy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s.trim().eq_ignore_ascii_case("native") {
-            return Ok(Strategy::Native);
-        }
-        match s.parse::<Contender>() {
-            Ok(Contender::Shuttle(ShuttleStrategy::Dfs)) => {
-                Err("dfs is exhaustive from one start and has no seeds to soak over".into())
-            }
-            Ok(Contender::LibFuzzer) => Err(
-                "libfuzzer runs as `cargo fuzz` or under ClusterFuzzLite (.clusterfuzzlite/build.sh), not in a soak"
-                    .into(),
-            ),
-            Ok(c) => Ok(Strategy::Search(c)),
-            Err(e) => Err(format!("{e} or native")),
-        }
-    }
-}
 
 /// `--shard I/N`: the `I`-th of `N` disjoint parts of a campaign (1-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,7 +233,7 @@ impl Plan {
         let strategies: Vec<Strategy> = campaign
             .strategies
             .iter()
-            .map(|s| s.parse())
+            .map(|s| Strategy::parse_for(s, Command::Soak))
             .collect::<Result<_, _>>()?;
         let oracles_of = crate::history::oracles_for(&campaign.oracles)?;
         let mut cells = Vec::new();
@@ -353,9 +303,7 @@ impl Plan {
     /// time per step), so that units of every strategy take about the same time.
     pub fn unit_steps(&self, strategy: Strategy) -> u64 {
         match strategy {
-            Strategy::Search(Contender::Bytes | Contender::Bounded(_)) => {
-                (self.campaign.unit_steps / 3).max(1)
-            }
+            s if s.is_byte_driven() => (self.campaign.unit_steps / 3).max(1),
             _ => self.campaign.unit_steps,
         }
     }
@@ -603,21 +551,6 @@ impl Session<'_> {
             cancel: Some(Arc::clone(&self.cancel)),
         };
         let (executions, steps, hit) = match cell.strategy {
-            Strategy::Search(contender) => {
-                let caps = Caps {
-                    executions: usize::MAX,
-                    time: None,
-                };
-                let r = search(&target, contender, seed, caps, &limits);
-                if r.cancelled {
-                    return Ok(None);
-                }
-                let hit = match r.hit {
-                    Some(h) => Some(self.settle(cell, &target, seed, &cell.strategy, h)?),
-                    None => None,
-                };
-                (r.executions as u64, r.steps, hit)
-            }
             Strategy::Native => {
                 let cfg = stress::Config {
                     targets: vec![target.clone()],
@@ -650,6 +583,21 @@ impl Session<'_> {
                         ..h
                     }),
                 )
+            }
+            contender => {
+                let caps = Caps {
+                    executions: usize::MAX,
+                    time: None,
+                };
+                let r = search(&target, contender, seed, caps, &limits);
+                if r.cancelled {
+                    return Ok(None);
+                }
+                let hit = match r.hit {
+                    Some(h) => Some(self.settle(cell, &target, seed, &cell.strategy, h)?),
+                    None => None,
+                };
+                (r.executions as u64, r.steps, hit)
             }
         };
         Ok(Some(UnitRecord {
@@ -770,7 +718,7 @@ impl Session<'_> {
             &Hunt {
                 variant: only.variant,
                 scenario: only.scenario.clone(),
-                strategy: ShuttleStrategy::Random,
+                strategy: Strategy::Random,
                 oracles: only.oracles,
                 executions: REPRODUCE_EXECUTIONS,
                 time: None,
