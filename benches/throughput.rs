@@ -1,5 +1,5 @@
 //! Executions per second of each engine: shuttle per strategy, byte-driven single
-//! executions, the bounded-exhaustive search of `verify`, and native OS threads (fresh worlds), on the seed's scenario (park-unpark, spec d.2) for V2 and V3. Oracles other than the self-checks are off so that
+//! executions, the bounded-exhaustive search of `verify`, and native OS threads (fresh worlds), on the seed's scenario (park-unpark, model.md d.2) for V2 and V3. Oracles other than the self-checks are off so that
 //! every execution runs to its end (a hunt would stop at V2's first violation).
 //!
 //! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`

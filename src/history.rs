@@ -1,4 +1,4 @@
-//! What kernel history says of each preset (spec e and f), in ONE table ([`HISTORY`]): the
+//! What kernel history says of each preset (model.md e and f), in ONE table ([`HISTORY`]): the
 //! oracles it violates, the named scenarios where its bug shows, whether its park protocol is
 //! fixed, and the fuzz target that hunts its bug. Everything that depends on history is derived
 //! from the table: hunt's verdict check ([`agrees`], [`must_catch`]), verify's default presets
@@ -27,13 +27,13 @@ pub struct FuzzTarget {
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
     pub preset: Preset,
-    /// The oracles it violates: its ✗ cells of spec (e), in the order the summary names them.
+    /// The oracles it violates: its ✗ cells of model.md (e), in the order the summary names them.
     pub fails: &'static [Oracle],
     /// Oracles that are n/a for it but may fail without contradicting history (I8 for V0-V2:
     /// park has no wait_task_inactive, but `kthread_bind` after creation has the pre-V4
     /// latency).
     pub also_may_fail: &'static [Oracle],
-    /// The named scenarios where its bug shows (spec f): a clean verdict there disagrees with
+    /// The named scenarios where its bug shows (model.md f): a clean verdict there disagrees with
     /// history. Also compare's and soak's buggy targets.
     pub shows_on: &'static [&'static str],
     /// Whether its park protocol is fixed (it keeps I1 to I6): verify's default presets and the
@@ -145,13 +145,13 @@ pub fn of(p: Preset) -> &'static Record {
 }
 
 impl Preset {
-    /// The oracles kernel history says the preset violates (the ✗ cells of spec e).
+    /// The oracles kernel history says the preset violates (the ✗ cells of model.md e).
     pub fn history_fails(self) -> &'static [Oracle] {
         of(self).fails
     }
 }
 
-/// Whether spec (f) says the preset's bug shows on this named scenario (so a clean result
+/// Whether model.md (f) says the preset's bug shows on this named scenario (so a clean result
 /// there disagrees with history).
 pub fn must_catch(p: Preset, scenario: &str) -> bool {
     of(p).shows_on.contains(&scenario)
@@ -177,7 +177,7 @@ pub fn fixed() -> Vec<Preset> {
     Preset::ALL.into_iter().filter(|&p| of(p).fixed).collect()
 }
 
-/// Oracles that may fail for the preset without contradicting history: its ✗ cells of spec (e),
+/// Oracles that may fail for the preset without contradicting history: its ✗ cells of model.md (e),
 /// plus those n/a for it that may still fail ([`Record::also_may_fail`]).
 pub fn may_fail(p: Preset, o: Oracle) -> bool {
     let r = of(p);
@@ -242,7 +242,7 @@ fn verdict_words(r: &Record) -> String {
     format!("only by {}", names.join(" and "))
 }
 
-/// Hunt's one-line summary of history: `Kernel history (spec e): V0-V2 are caught; V3 and V3b
+/// Hunt's one-line summary of history: `Kernel history (docs/model.md, e): V0-V2 are caught; V3 and V3b
 /// only by I8 (latency) and I3s; V4 only by I3s; V5 clean.` (presets in a row with the same
 /// verdict are named together).
 pub fn summary() -> String {
@@ -270,7 +270,7 @@ pub fn summary() -> String {
             }
         })
         .collect();
-    format!("Kernel history (spec e): {}.", parts.join("; "))
+    format!("Kernel history (docs/model.md, e): {}.", parts.join("; "))
 }
 
 #[cfg(test)]
@@ -299,7 +299,7 @@ mod tests {
     fn the_summary_is_the_sentence_hunt_always_printed() {
         assert_eq!(
             summary(),
-            "Kernel history (spec e): V0-V2 are caught; V3 and V3b only by I8 (latency) and \
+            "Kernel history (docs/model.md, e): V0-V2 are caught; V3 and V3b only by I8 (latency) and \
              I3s; V4 only by I3s; V5 clean."
         );
         assert_eq!(

@@ -2,24 +2,40 @@
 //!
 //! parkrace hunts concurrency bugs in the Linux kernel's kthread *park protocol*
 //! (`kthread_park`, `__kthread_parkme`, `kthread_unpark`) by modelling it together with the
-//! scheduler pieces it leans on, and searching its thread schedules.
+//! scheduler pieces it leans on, and searching its thread schedules. The model's semantics,
+//! step by step, are in `docs/model.md`; section letters cited in the code (b.2, d.6, h.5, ...)
+//! are that document's.
 //!
-//! The pieces, in the order data flows through them:
+//! ## Layers
 //!
-//! 1. [`scenario`]: who runs where and what the controller does (spec section f).
-//! 2. [`variant`]: the protocol's historical states as independent fix switches (spec c).
-//! 3. [`engine`]: what runs the model's threads — shuttle (controlled schedules) or OS threads
-//!    (native stress, [`stress`]).
-//! 4. [`model`]: the kernel model, one atomic step per numbered step of spec section b.
-//! 5. [`oracle`]: what "parked" must mean (spec e), checked inside the model.
-//! 6. [`run`] / [`explore`] / [`verify`] / [`stress`] / [`soak`]: one execution; a search over
-//!    many; every schedule within a bound; native stress; long resumable campaigns.
-//! 7. [`repro`] / [`render`]: failures saved as replayable files and drawn as per-task tables.
+//! Each layer imports only the ones before it (`tests/layers.rs` checks it):
+//!
+//! 1. [`oracle`], [`scenario`], [`variant`], [`history`]: the vocabulary. What "parked" must
+//!    mean (model.md e), who runs where (f), the protocol's historical states as fix switches
+//!    (c), and what kernel history says each preset does.
+//! 2. [`runtime`]: steps, waits, spinlocks, preemption boundaries, the trace, fingerprints
+//!    and oracle hooks, over the world ([`runtime::world`]: the kernel's state and the
+//!    harness's). Model code holds a [`runtime::Current`] and nothing else.
+//! 3. [`kernel`]: the kernel model, one function per kernel function, named after it.
+//! 4. [`harness`]: one execution: the cast, the scenario's threads, what is handed to the
+//!    execution ([`harness::Hooks`]: observers, the state cache's probe), the outcome.
+//! 5. [`engine`]: what runs the model's threads: shuttle, OS threads, the bounded search.
+//! 6. [`strategy`]: the one registry of search strategies, and parkrace's own.
+//! 7. [`tools`]: hunt, fuzz input, minimization, repro files and race diagrams, compare,
+//!    verify, stress, soak.
+//! 8. [`cli`]: the command line.
+//!
+//! ## A hunt in a few lines
 //!
 //! ```no_run
-//! use parkrace::{explore, oracle::OracleSet, scenario::Scenario, variant::Preset};
+//! use parkrace::oracle::OracleSet;
+//! use parkrace::scenario::Scenario;
 //! use parkrace::strategy::Strategy;
-//! let h = explore::Hunt {
+//! use parkrace::tools::explore::{Hunt, hunt};
+//! use parkrace::variant::Preset;
+//!
+//! // The seed's race: V2 (85f1abe0019f) on park, then unpark.
+//! let r = hunt(&Hunt {
 //!     variant: Preset::V2.variant(),
 //!     scenario: Scenario::by_name("park-unpark").unwrap(),
 //!     strategy: Strategy::Random,
@@ -27,9 +43,25 @@
 //!     executions: 10_000,
 //!     time: None,
 //!     seed: 1,
-//! };
-//! let r = explore::hunt(&h);
-//! assert!(r.found.is_some());
+//! });
+//! let found = r.found.expect("V2 loses the race");
+//! println!("{}", found.outcome.violation.unwrap());
+//! ```
+//!
+//! ## A kernel function, as the model writes it
+//!
+//! Every model function takes the running thread's [`runtime::Current`] (the kernel's
+//! `current`); each numbered step of model.md is one [`runtime::Current::step`], whose body
+//! reads and writes shared fields through recorded accessors:
+//!
+//! ```
+//! use parkrace::runtime::world::TASK_RUNNING;
+//! use parkrace::runtime::{Current, M};
+//!
+//! /// `if (p->state == TASK_RUNNING) return;` as one step of `example()`.
+//! fn is_running(cur: Current<'_>, p: usize) -> M<bool> {
+//!     cur.step("example", |s| s.task(p).state() == TASK_RUNNING)
+//! }
 //! ```
 
 pub mod cli;

@@ -1,4 +1,4 @@
-//! The oracles of spec section (e): what "parked" must mean.
+//! The oracles of model.md section (e): what "parked" must mean.
 //!
 //! The checks themselves sit in the model next to the step they observe (park's return,
 //! `try_to_wake_up`'s stores, `wait_task_inactive`'s verdicts, smpboot's BUG_ONs); the
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// An oracle of spec (e), or a scheduler self-check (spec S*).
+/// An oracle of model.md (e), or a scheduler self-check (model.md S*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Oracle {
     /// When park returns: K is PARKED, off the runqueue, off CPU, blocked in parkme's schedule().
@@ -37,7 +37,7 @@ pub enum Oracle {
 }
 
 impl Oracle {
-    /// Every protocol oracle, in spec order (not `Model`, which is always on).
+    /// Every protocol oracle, in model.md order (not `Model`, which is always on).
     pub const ALL: [Oracle; 10] = [
         Oracle::I1,
         Oracle::I1c,
@@ -100,7 +100,8 @@ impl FromStr for Oracle {
             .chain([Oracle::Model])
             .find(|o| o.name().eq_ignore_ascii_case(t))
             .ok_or_else(|| {
-                format!("unknown oracle '{t}' (expected one of I1 I1c I2 I3 I3s I4 I5 I6 I7 I8)")
+                let names: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
+                format!("unknown oracle '{t}' (expected one of {})", names.join(" "))
             })
     }
 }

@@ -1,8 +1,8 @@
-//! Scenarios: who runs where and what the controller does (spec section f), as data.
+//! Scenarios: who runs where and what the controller does (model.md section f), as data.
 //!
-//! The kthread K is an smpboot per-cpu thread (spec b.10) bound to `kthread_cpu`; the controller C
+//! The kthread K is an smpboot per-cpu thread (model.md b.10) bound to `kthread_cpu`; the controller C
 //! runs `ops` in order on `controller_cpu` (park/unpark/stop calls on one kthread are serialised
-//! by their caller, spec c). Optional parties: a third-party waker W (softirq-raise style
+//! by their caller, model.md c). Optional parties: a third-party waker W (softirq-raise style
 //! `wake_up_process`, in interrupt context), an extra task X sharing K's CPU, the CPU stopper for
 //! hotplug.
 
@@ -19,7 +19,7 @@ pub enum Op {
     Unpark,
     /// `kthread_stop(K)`.
     Stop,
-    /// `kthread_create_on_cpu` completion wait + `kthread_bind` (K starts fresh, spec b.9).
+    /// `kthread_create_on_cpu` completion wait + `kthread_bind` (K starts fresh, model.md b.9).
     Create,
     /// `takedown_cpu(K's CPU)` step 3: stop_machine(take_cpu_down) with task migration (b.12).
     Takedown,
@@ -46,7 +46,7 @@ impl fmt::Display for Op {
 pub enum KStart {
     /// Created, bound, set up (status ACTIVE): at the top of `smpboot_thread_fn`'s loop.
     Loop,
-    /// Never run: starts at `kthread()` entry, queued on the controller's CPU (spec b.9, h.10).
+    /// Never run: starts at `kthread()` entry, queued on the controller's CPU (model.md b.9, h.10).
     Fresh,
 }
 
@@ -54,7 +54,7 @@ pub enum KStart {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Scenario {
     pub name: String,
-    /// The spec row or section the scenario reproduces.
+    /// The model.md row or section the scenario reproduces.
     pub about: String,
     pub cpus: usize,
     pub controller_cpu: usize,
@@ -69,7 +69,7 @@ pub struct Scenario {
     pub preempt: bool,
     /// How many preemptions (ticks, wakeup preemptions) may be injected.
     pub budget: u32,
-    /// IRQ-return preemption inside schedule_preempt_disabled's gap (spec h.5). Off by default.
+    /// IRQ-return preemption inside schedule_preempt_disabled's gap (model.md h.5). Off by default.
     pub irq_gap: bool,
     /// Step bound: more model steps than this in one execution is a livelock (I7).
     pub max_steps: u64,
@@ -106,7 +106,7 @@ impl Scenario {
         self
     }
 
-    /// The named scenarios, one per row of spec (f) plus d.8 and the fresh-thread path (h.10).
+    /// The named scenarios, one per row of model.md (f) plus d.8 and the fresh-thread path (h.10).
     pub fn named() -> Vec<Scenario> {
         use Op::*;
         let mut v = vec![
@@ -211,7 +211,7 @@ impl Scenario {
     }
 
     /// A random scenario from a seed: a legal operation sequence for one controller (the caller
-    /// contract of spec c: park and unpark alternate, stop last), an optional third-party waker,
+    /// contract of model.md c: park and unpark alternate, stop last), an optional third-party waker,
     /// an optional extra task on K's CPU, preemption on or off with a budget.
     pub fn random(seed: u64) -> Scenario {
         let mut r = SplitMix(seed ^ 0x5eed_5eed_5eed_5eed);
@@ -330,7 +330,7 @@ impl Scenario {
             ));
         }
         // takedown_cpu parks the CPU's smpboot threads first (smpboot_park_threads), and only
-        // bringing the CPU back (or nothing) follows a takedown (spec b.12): park; takedown;
+        // bringing the CPU back (or nothing) follows a takedown (model.md b.12): park; takedown;
         // online.
         for (i, op) in self.ops.iter().enumerate() {
             let prev = i.checked_sub(1).map(|j| self.ops[j]);

@@ -1,4 +1,4 @@
-//! Variants of the park protocol as data (spec section c): a set of independent fix switches,
+//! Variants of the park protocol as data (model.md section c): a set of independent fix switches,
 //! with named presets for the kernel commits. The model code reads the switches; no protocol
 //! function is copied per variant, and any combination of switches runs.
 //!
@@ -204,7 +204,7 @@ macro_rules! switches {
         )*];
 
         impl Preset {
-            /// The switch set of the preset (spec c): its column of the switch table.
+            /// The switch set of the preset (model.md c): its column of the switch table.
             pub fn variant(self) -> Variant {
                 let i = self as usize;
                 Variant {

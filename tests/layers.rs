@@ -208,7 +208,10 @@ fn the_kernel_model_holds_no_kernel_and_no_supervisor_access() {
                 assert!(!code.contains("&mut World"), "{m} holds the world mutably");
                 continue;
             }
-            assert!(!named, "{m} names `{word}`: model code goes through Current");
+            assert!(
+                !named,
+                "{m} names `{word}`: model code goes through Current"
+            );
         }
     }
 }
@@ -217,7 +220,10 @@ fn the_kernel_model_holds_no_kernel_and_no_supervisor_access() {
 #[test]
 fn the_import_reader_sees_cycles_and_inversions() {
     let mut known = BTreeMap::new();
-    known.insert("runtime".to_string(), "use crate::kernel::sched::x;".to_string());
+    known.insert(
+        "runtime".to_string(),
+        "use crate::kernel::sched::x;".to_string(),
+    );
     known.insert(
         "kernel::sched".to_string(),
         "fn f() { crate::runtime::step(); super::kthread::g() }".to_string(),

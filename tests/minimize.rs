@@ -208,7 +208,7 @@ fn bad_input_gives_one_line_and_exit_2() {
 fn committed_fuzz_crashes_import_and_minimize_with_their_scenario() {
     // fuzz/crashes/TARGET/crash-race: a known crash of each buggy target (also checked under
     // libFuzzer by .ci/run). Importing gives the target's oracle; `minimize --scenario`
-    // reduces the fuzzer's busy scenario to the spec's smallest one for V3's latency (f row
+    // reduces the fuzzer's busy scenario to model.md's smallest one for V3's latency (f row
     // "V3/V3b latency": 1 CPU, park, one wakeup preemption).
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -253,7 +253,7 @@ fn committed_fuzz_crashes_import_and_minimize_with_their_scenario() {
 
 #[test]
 fn the_fuzzer_reaches_the_hotplug_bug_on_of_v2() {
-    // I4, smpboot's wrong-CPU BUG_ON after takedown migrated a clobbered K (spec d.1/d.2,
+    // I4, smpboot's wrong-CPU BUG_ON after takedown migrated a clobbered K (model.md d.1/d.2,
     // hotplug variant): found by `PARKRACE_FUZZ_ORACLES=I4 cargo fuzz run -s none park_v2`
     // in about 20 s; shuttle's random search did not reach it in 200,000 executions.
     let dir = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! The verdict matrix of spec (e): buggy presets are caught on their scenarios by fixed-seed
+//! The verdict matrix of model.md (e): buggy presets are caught on their scenarios by fixed-seed
 //! runs within stated budgets; fixed presets stay clean on the oracles history says they
 //! satisfy; I8 separates V3/V3b from V4; I3s separates V2-V4 from V5.
 
@@ -61,7 +61,7 @@ fn the_seed_race_is_caught_by_every_shuttle_strategy() {
 
 #[test]
 fn each_oracle_alone_catches_v2_where_the_spec_says() {
-    // (scenario, oracle) pairs of spec (f) for V2, each checked with only that oracle enabled.
+    // (scenario, oracle) pairs of model.md (f) for V2, each checked with only that oracle enabled.
     let rows = [
         ("park-unpark", Oracle::I1),
         ("park-unpark", Oracle::I5),
@@ -193,7 +193,7 @@ fn i3s_separates_v2_to_v4_from_v5() {
 }
 
 /// Each fixed preset is clean over 10^4 executions per named scenario per strategy, on every
-/// oracle kernel history says it satisfies (all but its ✗ cells of spec e).
+/// oracle kernel history says it satisfies (all but its ✗ cells of model.md e).
 fn fixed_preset_is_clean(p: Preset) {
     let satisfied: Vec<Oracle> = Oracle::ALL
         .into_iter()

@@ -8,11 +8,11 @@ use crate::strategy::{Command, Strategy};
 use crate::tools::compare::{
     Caps, Cell, ablations, buggy, history_targets, survival_svg, try_run_one,
 };
+use crate::tools::pool;
 use crate::tools::target::Target;
 use crate::variant::Variant;
 use std::io::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// The targets of `--variant` and `--scenario`: both given, every variant on every scenario;
 /// one of them alone, the rows of kernel history with it (a preset on every scenario where its
@@ -61,39 +61,23 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Strategy>, Caps), String> 
 }
 
 /// Run every seed of one (target, contender) on `jobs` threads; fails where a run cannot
-/// start (the libFuzzer contender's fuzz target).
+/// start (the libFuzzer contender's fuzz target) or a worker died.
 fn cell(t: &Target, c: Strategy, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, String> {
-    let next = AtomicU64::new(1);
-    let runs = Mutex::new(vec![None; seeds as usize]);
-    let error = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
-                    let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed > seeds || error.lock().unwrap().is_some() {
-                        break;
-                    }
-                    match try_run_one(t, c, seed, caps) {
-                        Ok(r) => runs.lock().unwrap()[seed as usize - 1] = Some(r),
-                        Err(e) => *error.lock().unwrap() = Some(e),
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = error.into_inner().unwrap() {
-        return Err(e);
-    }
+    let seeds: Vec<u64> = (1..=seeds).collect();
+    let mut runs = Vec::with_capacity(seeds.len());
+    pool::run_ordered(
+        jobs,
+        &seeds,
+        |_, &seed| try_run_one(t, c, seed, caps),
+        |_, r| runs.push(r),
+        Duration::from_secs(3600),
+        |_| {},
+    )
+    .map_err(|d| d.to_string())?;
     Ok(Cell {
         target: t.label(),
         strategy: c,
-        runs: runs
-            .into_inner()
-            .unwrap()
-            .into_iter()
-            .map(|r| r.expect("every seed ran"))
-            .collect(),
+        runs: runs.into_iter().collect::<Result<_, _>>()?,
     })
 }
 

@@ -14,6 +14,7 @@ use crate::scenario::Scenario;
 use crate::strategy::{Command as StrategyCommand, Strategy};
 use crate::tools::explore::{Limits, replay};
 use crate::tools::minimize::{DEFAULT_TRIES, minimize};
+use crate::tools::pool;
 use crate::tools::render;
 use crate::tools::repro::Repro;
 use crate::tools::search::{Caps, Searched, search};
@@ -23,8 +24,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Exit status: success (hunt: every verdict agrees with kernel history or history says
@@ -37,6 +37,9 @@ pub const EXIT_FINDING: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status: an I/O error while writing results.
 pub const EXIT_IO: i32 = 3;
+/// Exit status: a worker crashed (a bug in parkrace): the run's results are incomplete, and
+/// never reported as clean.
+pub const EXIT_CRASH: i32 = 4;
 
 const EXIT_HELP: &str = "Exit status:
   0  hunt: every verdict agrees with kernel history (or history says nothing about it);
@@ -48,7 +51,8 @@ const EXIT_HELP: &str = "Exit status:
      soak, report: a violation history does not explain (or any, on a switch set that is no
      preset)
   2  bad arguments, or an unreadable or invalid input file
-  3  an I/O error while writing files";
+  3  an I/O error while writing files
+  4  a worker crashed (a bug in parkrace): the results are incomplete, never clean";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -428,7 +432,7 @@ pub fn main_with(cli: Cli) -> i32 {
 }
 
 fn cmd_variants() -> i32 {
-    println!("Presets (spec section c):");
+    println!("Presets (docs/model.md, section c):");
     for p in Preset::ALL {
         println!("  {:<4} {:<30} {}", p.name(), p.commit(), p.title());
         println!("       {}", p.variant().switch_string());
@@ -443,7 +447,7 @@ fn cmd_variants() -> i32 {
 }
 
 fn cmd_scenarios() -> i32 {
-    println!("Named scenarios (spec section f):");
+    println!("Named scenarios (docs/model.md, section f):");
     for s in Scenario::named() {
         println!("  {:<18} {}", s.name, s.about);
         println!("  {:<18} {}", "", s.describe());
@@ -746,58 +750,36 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         }
     }
     let total = cells.len();
-    let cells = Arc::new(cells);
-    let next = Arc::new(AtomicUsize::new(0));
-    type CellResult = (Searched, Option<Repro>);
-    let results: Arc<Mutex<Vec<Option<CellResult>>>> = Arc::new(Mutex::new(vec![None; total]));
-    let (tx, rx) = std::sync::mpsc::channel::<usize>();
-    let mut workers = Vec::new();
-    for _ in 0..jobs.min(total) {
-        let (cells, next, results, tx) = (
-            Arc::clone(&cells),
-            Arc::clone(&next),
-            Arc::clone(&results),
-            tx.clone(),
-        );
-        let (executions, seed, no_minimize) = (a.executions, a.seed, a.no_minimize);
-        workers.push(std::thread::spawn(move || {
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= cells.len() {
-                    break;
-                }
-                let c = &cells[i];
-                let target = Target::new(c.variant, c.scenario.clone(), oracles);
-                let caps = Caps { executions, time };
-                let r = search(&target, c.strategy, seed, caps, &Limits::default());
-                let repro = r.hit.as_ref().map(|h| &h.found).map(|f| {
-                    let rep = Repro::new(
-                        c.variant,
-                        &c.scenario,
-                        oracles,
-                        &c.strategy.to_string(),
-                        seed,
-                        f,
-                    );
-                    if no_minimize {
-                        return rep;
-                    }
-                    match minimize(&c.scenario, c.variant, oracles, &f.decisions, DEFAULT_TRIES) {
-                        Ok(m)
-                            if m.run.outcome.violation.as_ref().map(|v| v.oracle)
-                                == Some(rep.violation.oracle) =>
-                        {
-                            rep.with_minimized(&m)
-                        }
-                        _ => rep,
-                    }
-                });
-                results.lock().unwrap()[i] = Some((r, repro));
-                let _ = tx.send(i);
+    let (executions, seed, no_minimize) = (a.executions, a.seed, a.no_minimize);
+    // One cell: its search, and its repro file (minimized unless --no-minimize).
+    let work = |_: usize, c: &Cell| {
+        let target = Target::new(c.variant, c.scenario.clone(), oracles);
+        let caps = Caps { executions, time };
+        let r = search(&target, c.strategy, seed, caps, &Limits::default());
+        let repro = r.hit.as_ref().map(|h| &h.found).map(|f| {
+            let rep = Repro::new(
+                c.variant,
+                &c.scenario,
+                oracles,
+                &c.strategy.to_string(),
+                seed,
+                f,
+            );
+            if no_minimize {
+                return rep;
             }
-        }));
-    }
-    drop(tx);
+            match minimize(&c.scenario, c.variant, oracles, &f.decisions, DEFAULT_TRIES) {
+                Ok(m)
+                    if m.run.outcome.violation.as_ref().map(|v| v.oracle)
+                        == Some(rep.violation.oracle) =>
+                {
+                    rep.with_minimized(&m)
+                }
+                _ => rep,
+            }
+        });
+        (r, repro)
+    };
 
     let progress = !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut out = std::io::stdout().lock();
@@ -808,23 +790,16 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             "var", "commit", "scenario", "strategy", "executions", "oracle"
         );
     }
-    let mut printed = 0;
     let mut saved = 0;
     let mut status = EXIT_OK;
+    let mut io_error = false;
     let mut summary: Vec<(String, usize, usize, usize)> = Vec::new();
-    let mut received = vec![false; total];
-    for i in rx {
-        received[i] = true;
-        if progress {
-            eprint!(
-                "\r[{}/{}] cells done",
-                received.iter().filter(|x| **x).count(),
-                total
-            );
+    let print = |i: usize, (r, repro): (Searched, Option<Repro>)| {
+        if io_error {
+            return;
         }
-        while printed < total && received[printed] {
-            let c = &cells[printed];
-            let (r, repro) = results.lock().unwrap()[printed].take().expect("result");
+        let c = &cells[i];
+        {
             let preset = c.variant.preset();
             let found = r.hit.as_ref().map(|h| &h.found);
             let oracle = found.and_then(|f| f.outcome.violation.as_ref().map(|v| v.oracle));
@@ -844,7 +819,8 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                             "\nparkrace: cannot write repro into {}: {e}",
                             a.out.display()
                         );
-                        return EXIT_IO;
+                        io_error = true;
+                        return;
                     }
                 }
             }
@@ -910,11 +886,18 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 );
             }
             let _ = out.flush();
-            printed += 1;
         }
+        if progress {
+            eprint!("\r[{}/{}] cells done", i + 1, total);
+        }
+    };
+    let died = pool::run_ordered(jobs, &cells, work, print, Duration::from_secs(1), |_| {});
+    if let Err(d) = died {
+        eprintln!("\nparkrace: {d}");
+        return EXIT_CRASH;
     }
-    for w in workers {
-        let _ = w.join();
+    if io_error {
+        return EXIT_IO;
     }
     if progress {
         eprint!("\r{:40}\r", "");

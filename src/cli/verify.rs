@@ -1,16 +1,18 @@
 //! `parkrace verify`: bounded-exhaustive verification of (variant x scenario), one row each.
 
 use super::{
-    EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, parse_duration, targets_for, usage,
+    EXIT_CRASH, EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, parse_duration,
+    targets_for, usage,
 };
 use crate::engine::bounded::BoundKind;
 use crate::engine::bounded::Watch;
+use crate::tools::pool;
 use crate::tools::repro::Repro;
 use crate::tools::verify::{Verdict, Verify, verify_watched};
 use serde_json::json;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
@@ -95,60 +97,26 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
         Ok(j) => j,
         Err(e) => return usage(e),
     };
-    let workers = jobs_or_cores(a.jobs).min(jobs.len());
-    let jobs = Arc::new(jobs);
-    let next = Arc::new(AtomicUsize::new(0));
-    let results: Arc<Mutex<Vec<Option<Verdict>>>> = Arc::new(Mutex::new(vec![None; jobs.len()]));
+    let workers = jobs_or_cores(a.jobs);
     // What each job is doing, for the progress lines: its search's watch and start time.
-    let watches: Arc<Vec<(Arc<Watch>, OnceLock<Instant>)>> = Arc::new(
-        (0..jobs.len())
-            .map(|_| (Arc::new(Watch::default()), OnceLock::new()))
-            .collect(),
-    );
-    let (tx, rx) = mpsc::channel::<usize>();
-    let mut handles = Vec::new();
-    for _ in 0..workers {
-        let (jobs, next, results, tx, watches) = (
-            Arc::clone(&jobs),
-            Arc::clone(&next),
-            Arc::clone(&results),
-            tx.clone(),
-            Arc::clone(&watches),
-        );
-        handles.push(std::thread::spawn(move || {
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= jobs.len() {
-                    break;
-                }
-                let _ = watches[i].1.set(Instant::now());
-                let d = verify_watched(&jobs[i], Some(&watches[i].0));
-                results.lock().unwrap()[i] = Some(d);
-                let _ = tx.send(i);
-            }
-        }));
-    }
-    drop(tx);
+    let watches: Vec<(Arc<Watch>, OnceLock<Instant>)> = (0..jobs.len())
+        .map(|_| (Arc::new(Watch::default()), OnceLock::new()))
+        .collect();
+    let work = |i: usize, job: &Verify| {
+        let _ = watches[i].1.set(Instant::now());
+        verify_watched(job, Some(&watches[i].0))
+    };
 
     let mut out = std::io::stdout().lock();
     let mut status = EXIT_OK;
-    let mut done = vec![false; jobs.len()];
-    let mut printed = 0;
-    loop {
-        let i = match rx.recv_timeout(PROGRESS_EVERY) {
-            Ok(i) => i,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                progress(&jobs, &watches, &done);
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        done[i] = true;
-        while printed < jobs.len() && done[printed] {
-            let j = &jobs[printed].target;
-            let bound = jobs[printed].bound;
-            let d = results.lock().unwrap()[printed].take().expect("a verdict");
-            printed += 1;
+    let mut io_error = false;
+    let print = |i: usize, d: Verdict| {
+        if io_error {
+            return;
+        }
+        {
+            let j = &jobs[i].target;
+            let bound = jobs[i].bound;
             let mut repro_path = None;
             if let Some((stopped, run)) = &d.found {
                 status = EXIT_FINDING;
@@ -166,7 +134,8 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     Ok(p) => repro_path = Some(p.display().to_string()),
                     Err(e) => {
                         eprintln!("parkrace: cannot write into {}: {e}", a.out.display());
-                        return EXIT_IO;
+                        io_error = true;
+                        return;
                     }
                 }
             } else if !d.verified() {
@@ -192,7 +161,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "schedules": d.schedules(),
                     "executions": d.executions(),
                     "schedules_per_bound": d.levels.iter().map(|l| l.stats.executions).collect::<Vec<_>>(),
-                    "state_cache": jobs[printed - 1].cache,
+                    "state_cache": jobs[i].cache,
                     "states_per_bound": d.levels.iter().map(|l| l.stats.states).collect::<Vec<_>>(),
                     "cuts_per_bound": d.levels.iter().map(|l| l.stats.cuts).collect::<Vec<_>>(),
                     "max_decisions": d.levels.iter().map(|l| l.stats.max_decisions).max(),
@@ -234,7 +203,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         j.oracles,
                         d.schedules(),
                         match d.levels.last() {
-                            Some(l) if jobs[printed - 1].cache => format!(
+                            Some(l) if jobs[i].cache => format!(
                                 " ({} states; {} cut at a state explored before)",
                                 l.stats.states, l.stats.cuts
                             ),
@@ -260,9 +229,16 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
             }
             let _ = out.flush();
         }
+    };
+    let died = pool::run_ordered(workers, &jobs, work, print, PROGRESS_EVERY, |done| {
+        progress(&jobs, &watches, done)
+    });
+    if let Err(d) = died {
+        eprintln!("parkrace: {d}");
+        return EXIT_CRASH;
     }
-    for h in handles {
-        let _ = h.join();
+    if io_error {
+        return EXIT_IO;
     }
     status
 }

@@ -4,6 +4,9 @@
 //! (with [`statecache`]) enumerates schedules within a bound.
 
 pub mod bounded;
+pub mod bytes;
 pub mod native;
+pub mod replay;
+pub mod schedule;
 pub mod shuttle;
 pub mod statecache;

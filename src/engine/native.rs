@@ -2,7 +2,7 @@
 //! the machine's cores and the OS scheduler let them (stress, in the spirit of locktorture).
 //!
 //! The same model source runs here as under shuttle. Each model step stays atomic: it runs with
-//! the world locked, which gives the sequentially consistent semantics the spec asks for (h.1),
+//! the world locked, which gives the sequentially consistent semantics the model.md asks for (h.1),
 //! while the threads run truly in parallel between steps. A thread that waits (for a lock, for
 //! its CPU, for a spin condition) sleeps on its own condition variable, paired with the world
 //! lock, until the step that makes its condition true wakes it: no busy-waiting, no lost or

@@ -5,9 +5,9 @@
 //! What watches an execution (observers, the state cache's probe) is handed to it here, at
 //! launch ([`Hooks`]): the runtime and the model know nothing of the tools that use them.
 
+use crate::kernel::ENTRIES;
 use crate::kernel::kthread::{
-    UnparkFrom, do_exit, kthread, kthread_create_on_cpu, kthread_park, kthread_stop,
-    kthread_unpark,
+    UnparkFrom, do_exit, kthread, kthread_create_on_cpu, kthread_park, kthread_stop, kthread_unpark,
 };
 use crate::kernel::sched::{
     do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, schedule_tail, wake_up_process,
@@ -20,7 +20,6 @@ use crate::runtime::observe::{Observer, Observers};
 use crate::runtime::platform::{Join, Platform};
 use crate::runtime::trace::{Event, Trace};
 use crate::runtime::world::*;
-use crate::kernel::ENTRIES;
 use crate::runtime::{Current, Halt, Kernel, M};
 use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
 use crate::variant::Variant;

@@ -12,6 +12,35 @@
 //! b.3 `[P+]`), the engine's scheduling point, then the step body with the world locked, then
 //! the continuous oracles, the self-checks and the wakeups of threads whose wait condition now
 //! holds.
+//!
+//! The rules a search depends on are types, not comments. The world's lock is the runtime's
+//! alone:
+//!
+//! ```compile_fail,E0616
+//! fn peek(k: &parkrace::runtime::Kernel) {
+//!     let _ = k.world.lock(); // field `world` of `Kernel` is private
+//! }
+//! ```
+//!
+//! a model function holds a `Current`, which hands out no `Kernel`:
+//!
+//! ```compile_fail,E0616
+//! fn escape(cur: parkrace::runtime::Current<'_>) {
+//!     let _ = cur.k; // field `k` of `Current` is private
+//! }
+//! ```
+//!
+//! and a step's body reaches the world only through its accessors, which record what they
+//! read and write:
+//!
+//! ```compile_fail,E0616
+//! fn raw(s: &mut parkrace::runtime::S<'_>) {
+//!     s.w.harness.halting = true; // field `w` of `S` is private
+//! }
+//! ```
+//!
+//! (`S::kernel` gives the plain fields that need no record: runqueue lists, affinity, a
+//! task's own preempt count and flags, smpboot status.)
 
 pub mod observe;
 pub mod platform;

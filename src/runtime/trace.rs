@@ -1,5 +1,5 @@
 //! The event trace: one entry per thing a model step read or wrote, in step order
-//! (spec e: "a violation carries the event trace").
+//! (model.md e: "a violation carries the event trace").
 
 use super::types::{CompId, CpuId, LockId, Tid, flag_name, state_name};
 use crate::oracle::Oracle;

@@ -9,7 +9,7 @@ pub type CpuId = usize;
 /// Index of a completion in [`World::completions`].
 pub type CompId = usize;
 
-// Task states, v4.17 `include/linux/sched.h` (spec a.4).
+// Task states, v4.17 `include/linux/sched.h` (model.md a.4).
 pub const TASK_RUNNING: u32 = 0x0000;
 pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
 pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
@@ -19,11 +19,11 @@ pub const TASK_PARKED: u32 = 0x0040;
 /// `TASK_NORMAL` = INTERRUPTIBLE | UNINTERRUPTIBLE: the mask of `wake_up_process` and `complete`.
 pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
 
-/// `p->on_rq` values (spec a.1).
+/// `p->on_rq` values (model.md a.1).
 pub const ON_RQ_QUEUED: u8 = 1;
 pub const ON_RQ_MIGRATING: u8 = 2;
 
-/// `struct kthread` flag bits (spec a.3).
+/// `struct kthread` flag bits (model.md a.3).
 pub const KTHREAD_IS_PER_CPU: u32 = 1 << 0;
 pub const KTHREAD_SHOULD_STOP: u32 = 1 << 1;
 pub const KTHREAD_SHOULD_PARK: u32 = 1 << 2;
@@ -32,7 +32,7 @@ pub const KTHREAD_IS_PARKED: u32 = 1 << 3;
 /// `PF_EXITING` task flag.
 pub const PF_EXITING: u32 = 0x4;
 
-/// `UINT_MAX`: `complete_all` saturates `done` here (spec b.7).
+/// `UINT_MAX`: `complete_all` saturates `done` here (model.md b.7).
 pub const COMPLETION_ALL: u32 = u32::MAX;
 
 /// Render a task state word the way a kernel developer reads it.
@@ -84,9 +84,9 @@ pub enum Kind {
     Kthread(usize),
     /// The controller: a kernel task calling park / unpark / stop / hotplug.
     Controller,
-    /// An extra ordinary task sharing the kthread's CPU (spec f, d.3).
+    /// An extra ordinary task sharing the kthread's CPU (model.md f, d.3).
     Extra,
-    /// The CPU stopper (`migration/N`), highest priority on its CPU (spec b.12).
+    /// The CPU stopper (`migration/N`), highest priority on its CPU (model.md b.12).
     Stopper,
     /// Interrupt-context agent (third-party waker, hrtimer): no task_struct, runs on no CPU.
     Agent,

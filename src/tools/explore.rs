@@ -1,10 +1,10 @@
 //! Exploration: run one (variant, scenario, strategy) under shuttle until the first violation
 //! or the budget, and replay recorded schedules.
 
-use crate::engine::shuttle::{
-    BoundedRandom, ByteScheduler, ByteStats, BytesOfDecisions, Decision, Recorder, RecorderShared,
-    ReplayScheduler, ShuttlePlatform,
-};
+use crate::engine::bytes::{BoundedRandom, ByteScheduler, ByteStats};
+use crate::engine::replay::{BytesOfDecisions, ReplayScheduler};
+use crate::engine::schedule::{Decision, Recorder, RecorderShared};
+use crate::engine::shuttle::ShuttlePlatform;
 use crate::harness::{Hooks, Outcome, execute_with};
 use crate::oracle::OracleSet;
 use crate::scenario::Scenario;

@@ -2,7 +2,7 @@
 //! oracle, then the fewest steps.
 //!
 //! A schedule is worked on as the bytes of the byte-driven scheduler
-//! ([`crate::engine::shuttle::ByteScheduler`]), where 0 means "no preemption" and every byte
+//! ([`crate::engine::bytes::ByteScheduler`]), where 0 means "no preemption" and every byte
 //! string is a valid schedule, so a change can never make a schedule unreplayable; it can only
 //! lose the violation. The search is greedy (delta debugging over the bytes): zero chunks,
 //! lower single bytes, delete chunks, keep a change when it still violates the same oracle and
@@ -13,7 +13,7 @@
 //! hit is minimized greedily in turn. This finds the fewest preemptions in practice; `verify`
 //! (bounded-exhaustive search) is what proves a bound.
 
-use crate::engine::shuttle::Decision;
+use crate::engine::schedule::Decision;
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::{KStart, Op, Scenario};
 use crate::tools::explore::{ByteRun, bytes_of_decisions, run_bytes, sample_bounded};

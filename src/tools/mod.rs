@@ -7,6 +7,7 @@ pub mod explore;
 pub mod feedback;
 pub mod fuzz;
 pub mod minimize;
+pub mod pool;
 pub mod render;
 pub mod repro;
 pub mod search;

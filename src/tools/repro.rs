@@ -5,7 +5,7 @@
 //! decisions that `parkrace replay` feeds back, shuttle's own schedule string, the violation
 //! and the event trace. Files are written atomically: temporary name, fsync, rename.
 
-use crate::engine::shuttle::{Decision, decode_decisions, encode_decisions};
+use crate::engine::schedule::{Decision, decode_decisions, encode_decisions};
 use crate::oracle::{OracleSet, Violation};
 use crate::runtime::trace::Event;
 use crate::scenario::Scenario;

@@ -4,7 +4,7 @@
 //! Each instance runs one world after another. A world of a [repeatable] scenario (park;
 //! unpark) runs its cycles back to back for a time slice; any other scenario runs one cycle per
 //! world, fresh worlds back to back for the slice. Instances rotate over the targets
-//! (variant x scenario) slice by slice, so that every target gets the same share of time. The oracles are the model's own (spec e), checked
+//! (variant x scenario) slice by slice, so that every target gets the same share of time. The oracles are the model's own (model.md e), checked
 //! inside the steps as under shuttle; each world keeps only the last events of every model
 //! thread ([`Trace::rings`]), so memory stays flat however long a run lasts, and a violation
 //! still comes with what every task did last.
