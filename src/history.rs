@@ -6,136 +6,14 @@
 //! ([`crate::tools::fuzz::TARGETS`]), compare's buggy targets ([`shows`]) and the libFuzzer
 //! target of each preset, soak's report, and hunt's one-line summary ([`summary`]).
 //!
-//! Adding a preset: declare it in [`crate::variant`] (a `presets!` line and its value in each
-//! switch row) and add its row here.
+//! The table's rows are declared with the presets, in [`crate::variant`] (so that a new preset
+//! is one file); this module derives everything else from them.
 
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::Scenario;
+pub use crate::variant::{FuzzTarget, HISTORY, Record};
 use crate::variant::{Preset, Variant};
-use Oracle::{I1, I1c, I2, I3, I3s, I4, I5, I6, I8};
-
-/// A fuzz target that hunts a preset's bug (`fuzz/fuzz_targets/NAME.rs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FuzzTarget {
-    pub name: &'static str,
-    /// The oracles that make a crash.
-    pub crash_on: &'static [Oracle],
-    pub about: &'static str,
-}
-
-/// What kernel history says of one preset: a row of [`HISTORY`].
-#[derive(Clone, Copy, Debug)]
-pub struct Record {
-    pub preset: Preset,
-    /// The oracles it violates: its ✗ cells of model.md (e), in the order the summary names them.
-    pub fails: &'static [Oracle],
-    /// Oracles that are n/a for it but may fail without contradicting history (I8 for V0-V2:
-    /// park has no wait_task_inactive, but `kthread_bind` after creation has the pre-V4
-    /// latency).
-    pub also_may_fail: &'static [Oracle],
-    /// The named scenarios where its bug shows (model.md f): a clean verdict there disagrees with
-    /// history. Also compare's and soak's buggy targets.
-    pub shows_on: &'static [&'static str],
-    /// Whether its park protocol is fixed (it keeps I1 to I6): verify's default presets and the
-    /// presets of the fixed fuzz target.
-    pub fixed: bool,
-    /// The fuzz target hunting its bug, if it has one.
-    pub fuzz: Option<FuzzTarget>,
-}
-
-/// The races of V0/V1: the stale-wakeup clobber and what follows it. Their early return (I1,
-/// I1c) shows in ordinary runs without any race, so it is left out.
-const CLOBBER: &[Oracle] = &[I2, I3, I4, I5, I6];
-
-const PARK_V3: FuzzTarget = FuzzTarget {
-    name: "park_v3",
-    crash_on: &[I8],
-    about: "V3/V3b: the one-tick sleep of park's wait_task_inactive (I8, d.5)",
-};
-
-/// Kernel history, one row per preset in [`Preset::ALL`] order.
-pub const HISTORY: [Record; Preset::COUNT] = [
-    Record {
-        preset: Preset::V0,
-        fails: &[I1, I1c, I2, I3, I4, I5, I6],
-        also_may_fail: &[I8],
-        shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
-        fixed: false,
-        fuzz: Some(FuzzTarget {
-            name: "park_v0",
-            crash_on: CLOBBER,
-            about: "V0 (<= v4.16): the stale-wakeup clobber and its WARN/BUG_ON (d.1, d.8)",
-        }),
-    },
-    Record {
-        preset: Preset::V1,
-        fails: &[I1, I1c, I2, I3, I4, I5, I6],
-        also_may_fail: &[I8],
-        shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
-        fixed: false,
-        fuzz: Some(FuzzTarget {
-            name: "park_v1",
-            crash_on: CLOBBER,
-            about: "V1 (741a76b): as V0 with the restructured wait loop (d.1, d.8)",
-        }),
-    },
-    Record {
-        preset: Preset::V2,
-        fails: &[I1, I1c, I2, I3, I3s, I4, I5, I6],
-        also_may_fail: &[I8],
-        shows_on: &[
-            "park-unpark",
-            "third-party-waker",
-            "preempt-parked",
-            "stale-completion",
-            "stop-unparked",
-            "hotplug",
-            "park-unpark-park",
-        ],
-        fixed: false,
-        fuzz: Some(FuzzTarget {
-            name: "park_v2",
-            crash_on: &[I1, I1c, I2, I3, I4, I5, I6],
-            about: "V2 (85f1abe0019f): the seed's race (d.2), Oleg's preemption (d.3), d.4",
-        }),
-    },
-    Record {
-        preset: Preset::V3,
-        fails: &[I8, I3s],
-        also_may_fail: &[],
-        shows_on: &["wti-latency", "stop-unparked"],
-        fixed: true,
-        fuzz: Some(PARK_V3),
-    },
-    Record {
-        preset: Preset::V3b,
-        fails: &[I8, I3s],
-        also_may_fail: &[],
-        shows_on: &["wti-latency", "stop-unparked"],
-        fixed: true,
-        fuzz: Some(PARK_V3),
-    },
-    Record {
-        preset: Preset::V4,
-        fails: &[I3s],
-        also_may_fail: &[],
-        shows_on: &["stop-unparked"],
-        fixed: true,
-        fuzz: Some(FuzzTarget {
-            name: "park_v4",
-            crash_on: &[I3s],
-            about: "V4 (26c7295be0c5): kthread_stop of a never-parked per-cpu thread (I3s, d.6)",
-        }),
-    },
-    Record {
-        preset: Preset::V5,
-        fails: &[],
-        also_may_fail: &[],
-        shows_on: &[],
-        fixed: true,
-        fuzz: None,
-    },
-];
+use Oracle::I8;
 
 /// The row of `p`.
 pub fn of(p: Preset) -> &'static Record {

@@ -192,19 +192,19 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
 
     // Who is runnable at the start, per CPU, in priority order: C, K, X.
     let mut rqs = Vec::new();
-    for cpu in 0..n {
+    for (cpu, &idle_task) in idle.iter().enumerate() {
         let runnable: Vec<Tid> = [Some(c), Some(k), extra]
             .into_iter()
             .flatten()
             .filter(|&t| tasks[t].cpu == cpu)
             .collect();
-        let curr = runnable.first().copied().unwrap_or(idle[cpu]);
+        let curr = runnable.first().copied().unwrap_or(idle_task);
         for &t in &runnable {
             tasks[t].on_rq = ON_RQ_QUEUED;
         }
         rqs.push(Rq {
             curr,
-            idle: idle[cpu],
+            idle: idle_task,
             stopper: stopper.filter(|&s| tasks[s].cpu == cpu),
             queue: runnable.iter().copied().collect(),
             lock_owner: None,
