@@ -17,6 +17,7 @@ use crate::engine::schedule::Decision;
 use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::{KStart, Op, Scenario};
 use crate::tools::explore::{ByteRun, bytes_of_decisions, run_bytes, sample_bounded};
+use crate::tools::repro::{MinimizedFrom, Repro, to_hex};
 use crate::variant::Variant;
 use std::time::{Duration, Instant};
 
@@ -270,9 +271,31 @@ pub fn minimize_bytes(
     })
 }
 
-/// Schedule bytes as lowercase hex (the form repro files and fuzz tooling print).
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl Repro {
+    /// The same finding with its schedule replaced by the minimized one (and a note of the
+    /// size it had before).
+    pub fn with_minimized(&self, m: &Minimized) -> Repro {
+        let f = m
+            .run
+            .found(self.execution)
+            .expect("a minimized schedule violates its oracle");
+        Repro {
+            schedule_bytes: Some(to_hex(&m.bytes)),
+            switches: Some(m.run.stats.switches),
+            minimized_from: Some(MinimizedFrom {
+                preemptions: m.before.preemptions,
+                steps: m.before.steps,
+            }),
+            ..Repro::new(
+                self.variant,
+                &self.scenario,
+                self.oracles,
+                &self.strategy,
+                self.seed,
+                &f,
+            )
+        }
+    }
 }
 
 /// One-step simplifications of a scenario, simplest change first: no waker, no extra task,

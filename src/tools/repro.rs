@@ -10,7 +10,6 @@ use crate::oracle::{OracleSet, Violation};
 use crate::runtime::trace::Event;
 use crate::scenario::Scenario;
 use crate::tools::explore::{ByteRun, Found};
-use crate::tools::minimize::{Minimized, to_hex};
 use crate::variant::Variant;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
@@ -137,30 +136,6 @@ impl Repro {
         })
     }
 
-    /// This repro with its schedule replaced by a minimized one.
-    pub fn with_minimized(&self, m: &Minimized) -> Repro {
-        let f = m
-            .run
-            .found(self.execution)
-            .expect("a minimized schedule violates its oracle");
-        Repro {
-            schedule_bytes: Some(to_hex(&m.bytes)),
-            switches: Some(m.run.stats.switches),
-            minimized_from: Some(MinimizedFrom {
-                preemptions: m.before.preemptions,
-                steps: m.before.steps,
-            }),
-            ..Repro::new(
-                self.variant,
-                &self.scenario,
-                self.oracles,
-                &self.strategy,
-                self.seed,
-                &f,
-            )
-        }
-    }
-
     /// The decoded schedule decisions.
     pub fn decisions(&self) -> Result<Vec<Decision>, ReproError> {
         decode_decisions(&self.decisions).map_err(ReproError)
@@ -226,6 +201,11 @@ impl Repro {
         write_atomic(&path, json.as_bytes())?;
         Ok(path)
     }
+}
+
+/// Schedule bytes as lowercase hex (the form repro files and fuzz tooling print).
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Write `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename,
