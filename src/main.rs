@@ -8,6 +8,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    quiet_panics();
     let cli = match parkrace::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.use_stderr() => {
@@ -28,4 +29,26 @@ fn main() {
         }
     };
     std::process::exit(parkrace::cli::main_with(cli));
+}
+
+/// A panic is a bug in parkrace. In a worker thread, the one that runs it (the worker pool,
+/// a stress instance, a soak session) reports it in one line and fails the run with exit 4,
+/// so the panic itself prints nothing; in the main thread it is one line and exit 4.
+/// `RUST_BACKTRACE` set: Rust's own report, with the backtrace, as well.
+fn quiet_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            default(info);
+        }
+        if std::thread::current().name() == Some("main") {
+            let msg = parkrace::tools::pool::panic_message(info.payload());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!("parkrace: internal error{at}: {msg}");
+            std::process::exit(parkrace::cli::EXIT_CRASH);
+        }
+    }));
 }

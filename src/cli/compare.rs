@@ -1,7 +1,8 @@
 //! `parkrace compare`: strategies side by side on the buggy targets.
 
 use super::{
-    CompareArgs, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list, targets_for, usage,
+    CompareArgs, EXIT_CRASH, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list,
+    targets_for, usage,
 };
 use crate::scenario::Scenario;
 use crate::strategy::{Command, Strategy};
@@ -60,9 +61,16 @@ fn parse(a: &CompareArgs) -> Result<(Vec<Target>, Vec<Strategy>, Caps), String> 
     Ok((targets, contenders, caps))
 }
 
-/// Run every seed of one (target, contender) on `jobs` threads; fails where a run cannot
-/// start (the libFuzzer contender's fuzz target) or a worker died.
-fn cell(t: &Target, c: Strategy, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, String> {
+/// Why a cell could not be measured.
+enum CellError {
+    /// A run could not start (the libFuzzer contender's fuzz target).
+    Start(String),
+    /// A worker died.
+    Crash(pool::WorkerDied),
+}
+
+/// Run every seed of one (target, contender) on `jobs` threads.
+fn cell(t: &Target, c: Strategy, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, CellError> {
     let seeds: Vec<u64> = (1..=seeds).collect();
     let mut runs = Vec::with_capacity(seeds.len());
     pool::run_ordered(
@@ -73,11 +81,14 @@ fn cell(t: &Target, c: Strategy, seeds: u64, caps: Caps, jobs: usize) -> Result<
         Duration::from_secs(3600),
         |_| {},
     )
-    .map_err(|d| d.to_string())?;
+    .map_err(CellError::Crash)?;
     Ok(Cell {
         target: t.label(),
         strategy: c,
-        runs: runs.into_iter().collect::<Result<_, _>>()?,
+        runs: runs
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(CellError::Start)?,
     })
 }
 
@@ -129,9 +140,13 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
         for &c in &contenders {
             let cl = match cell(t, c, a.seeds, caps, jobs) {
                 Ok(cl) => cl,
-                Err(e) => {
+                Err(CellError::Start(e)) => {
                     eprintln!("parkrace: {e}");
                     return EXIT_IO;
+                }
+                Err(CellError::Crash(d)) => {
+                    eprintln!("parkrace: {d}");
+                    return EXIT_CRASH;
                 }
             };
             if a.json {

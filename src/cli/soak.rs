@@ -2,8 +2,8 @@
 //! session, progress, periodic reports and the final words.
 
 use super::{
-    EXIT_FINDING, EXIT_IO, EXIT_OK, EXIT_USAGE, INTERRUPTED, catch_ctrl_c, jobs_or_cores,
-    parse_duration, parse_list,
+    EXIT_CRASH, EXIT_FINDING, EXIT_IO, EXIT_OK, EXIT_USAGE, INTERRUPTED, catch_ctrl_c,
+    jobs_or_cores, parse_duration, parse_list,
 };
 use crate::strategy::Command;
 use crate::tools::soak::report::Summary;
@@ -337,7 +337,7 @@ pub(super) fn cmd_soak(a: SoakArgs) -> i32 {
         )
     });
     live.finish();
-    let (finished, error) = result;
+    let (finished, error, crash) = result;
     drop(store);
     let summary = match soak::write_report(&dir) {
         Ok(s) => s,
@@ -347,6 +347,14 @@ pub(super) fn cmd_soak(a: SoakArgs) -> i32 {
     let left = c
         .units
         .map(|n| (0..n).filter(|&u| plan.owns(u)).count() as u64 - summary.units.min(n));
+    if let Some(c) = crash {
+        eprintln!(
+            "parkrace: the soak crashed, its results are incomplete: {c}; the units it finished \
+             are kept (continue with: parkrace soak --resume {})",
+            dir.display()
+        );
+        return EXIT_CRASH;
+    }
     if let Some(e) = error {
         eprintln!("parkrace: {}: {e}", dir.display());
         return EXIT_IO;

@@ -1,8 +1,8 @@
 //! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
 
 use super::{
-    EXIT_FINDING, EXIT_OK, INTERRUPTED, StressArgs, catch_ctrl_c, jobs_or_cores, parse_duration,
-    targets_for, usage,
+    EXIT_CRASH, EXIT_FINDING, EXIT_OK, INTERRUPTED, StressArgs, catch_ctrl_c, jobs_or_cores,
+    parse_duration, targets_for, usage,
 };
 use crate::engine::native::Delay;
 use crate::strategy::{Command, Strategy};
@@ -140,6 +140,16 @@ pub(super) fn cmd_stress(a: StressArgs) -> i32 {
         };
         let rep = run(&cfg, &INTERRUPTED, |p| live.show(p));
         live.clear();
+        if let Some(first) = rep.crashes.first() {
+            eprintln!(
+                "parkrace: stress crashed, its results are incomplete: {first}{}",
+                match rep.crashes.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                }
+            );
+            return EXIT_CRASH;
+        }
         if a.json {
             let mut j = rep.json();
             if runs > 1 {

@@ -100,6 +100,10 @@ pub struct Hooks {
     /// Keep per-thread fingerprints of what each thread learns (only the state cache needs
     /// them).
     pub fingerprints: bool,
+    /// Catch a model thread's panic and end the execution with it as [`Outcome::crash`]
+    /// (engines whose threads are OS threads: an uncaught panic there would leave the others
+    /// waiting for good). Under shuttle a panic already fails the whole run.
+    pub catch_panics: bool,
 }
 
 /// What one execution produced.
@@ -114,6 +118,9 @@ pub struct Outcome {
     pub steps: u64,
     pub preemptions: u32,
     pub wti_sleeps: u32,
+    /// A model thread panicked (a bug in parkrace, only with [`Hooks::catch_panics`]): the
+    /// execution's verdict means nothing.
+    pub crash: Option<String>,
 }
 
 impl Outcome {
@@ -127,6 +134,7 @@ impl Outcome {
             steps: 0,
             preemptions: 0,
             wti_sleeps: 0,
+            crash: None,
         }
     }
 }
@@ -298,6 +306,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             cycle_start: 0,
             hist: Vec::new(),
             observers: Observers::default(),
+            crash: None,
         },
     }
 }
@@ -486,14 +495,34 @@ pub fn launch_with(plat: impl Platform, world: World, hooks: &Hooks) -> Launched
     }
     k.platform().register(harness);
     let mut joins = Vec::new();
+    let catch = hooks.catch_panics;
     for (t, name) in names.iter().enumerate().take(harness) {
         let k2 = Arc::clone(&k);
+        let name2 = name.clone();
         joins.push(k.platform().spawn(
             name.clone(),
             Box::new(move || {
                 k2.platform().register(t);
-                if k2.wait_until(t, WaitFor::Start).is_ok() {
-                    let _ = thread_body(&k2, t);
+                let body = || {
+                    if k2.wait_until(t, WaitFor::Start).is_ok() {
+                        if catch {
+                            crate::tools::pool::crash_hook("model");
+                        }
+                        let _ = thread_body(&k2, t);
+                    }
+                };
+                if catch {
+                    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+                        let msg = crate::tools::pool::panic_message(&*p);
+                        k2.supervise_wake(|w| {
+                            w.harness
+                                .crash
+                                .get_or_insert(format!("model thread {name2} panicked: {msg}"));
+                            w.harness.halting = true;
+                        });
+                    }
+                } else {
+                    body();
                 }
                 k2.finished(t);
             }),
@@ -526,6 +555,7 @@ impl Launched {
             steps: w.harness.steps,
             preemptions: w.harness.preemptions,
             wti_sleeps: w.harness.wti_sleeps,
+            crash: w.harness.crash.clone(),
         })
     }
 }

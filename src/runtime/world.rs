@@ -278,6 +278,8 @@ pub struct Harness {
     /// What watches the events of this execution besides the trace (libFuzzer feedback,
     /// the focus strategy's hints), handed over at launch.
     pub observers: Observers,
+    /// A model thread panicked (caught only where the harness was asked to): what it said.
+    pub crash: Option<String>,
 }
 
 /// How a stress driver runs a scenario's operations back to back in one world: control of the
@@ -383,6 +385,7 @@ impl World {
             cycle_start,
             hist,
             observers: _,
+            crash,
         } = harness;
         for (t, th) in tasks.iter().zip(threads) {
             let Task {
@@ -449,7 +452,7 @@ impl World {
             (done, waiters, lock_owner).hash(h);
         }
         (steps, budget, window.map(|w| w.kthread)).hash(h);
-        (halting, violation.as_ref().map(|v| v.oracle), also).hash(h);
+        (halting, violation.as_ref().map(|v| v.oracle), also, crash).hash(h);
         (
             controllers_done,
             waker_go,

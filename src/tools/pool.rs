@@ -22,6 +22,16 @@ impl std::fmt::Display for WorkerDied {
     }
 }
 
+/// A test-only hook: when the environment variable `PARKRACE_TEST_CRASH` names `place`
+/// (`worker`: a job of the worker pool; `stress`: a stress instance; `soak`: a soak unit;
+/// `model`: a model thread of the native engine), panic there, so that tests can check that
+/// a crashed worker fails the run loudly (exit 4) instead of reporting it clean.
+pub fn crash_hook(place: &str) {
+    if std::env::var("PARKRACE_TEST_CRASH").is_ok_and(|v| v == place) {
+        panic!("test hook: a {place} crashes");
+    }
+}
+
 /// The text of a panic's payload.
 pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
@@ -58,8 +68,11 @@ pub fn run_ordered<T: Sync, R: Send>(
                     if i >= items.len() || dead.load(Ordering::SeqCst) {
                         break;
                     }
-                    let r = catch_unwind(AssertUnwindSafe(|| work(i, &items[i])))
-                        .map_err(|p| panic_message(&*p));
+                    let r = catch_unwind(AssertUnwindSafe(|| {
+                        crash_hook("worker");
+                        work(i, &items[i])
+                    }))
+                    .map_err(|p| panic_message(&*p));
                     if r.is_err() {
                         dead.store(true, Ordering::SeqCst);
                     }

@@ -16,7 +16,7 @@
 //! [repeatable]: crate::scenario::Scenario::repeatable
 
 use crate::engine::native::{Delay, NativePlatform, Pool, mix};
-use crate::harness::{build_world, launch};
+use crate::harness::{Hooks, build_world, launch_with};
 use crate::history;
 use crate::oracle::{Oracle, Violation};
 use crate::runtime::Kernel;
@@ -109,6 +109,9 @@ pub struct Report {
     /// Ended early by a request (Ctrl-C), not by its deadline or a first violation.
     pub interrupted: bool,
     pub targets: Vec<TargetReport>,
+    /// Instances or model threads that panicked (a bug in parkrace): the run is not clean,
+    /// whatever it found.
+    pub crashes: Vec<String>,
 }
 
 impl Report {
@@ -160,6 +163,7 @@ impl Report {
             "delay": self.delay.map(|d| json!({"odds": d.odds, "max_us": d.max.as_micros() as u64})),
             "elapsed_ms": self.elapsed.as_millis() as u64,
             "interrupted": self.interrupted,
+            "crashes": self.crashes,
             "cycles": self.cycles(),
             "cycles_per_sec": (self.cycles_per_sec() * 10.0).round() / 10.0,
             "violations": self.by_oracle().into_iter().map(|(o, n)| (o.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
@@ -278,6 +282,8 @@ struct TargetState {
 type Slot = Mutex<Option<Arc<Kernel>>>;
 
 struct Shared {
+    /// What crashed so far (see [`Report::crashes`]).
+    crashes: Mutex<Vec<String>>,
     cfg: Config,
     start: Instant,
     stop: Arc<AtomicBool>,
@@ -314,10 +320,18 @@ fn instance(sh: &Shared, i: usize) {
         });
         let plat = NativePlatform::new(world.kernel.tasks.len(), world_seed, sh.cfg.delay)
             .with_pool(Arc::clone(&pool));
-        let launched = launch(plat, world);
+        let hooks = Hooks {
+            catch_panics: true,
+            ..Hooks::default()
+        };
+        let launched = launch_with(plat, world, &hooks);
         *sh.slots[i].lock().unwrap() = Some(Arc::clone(&launched.kernel));
         let outcome = launched.finish();
         *sh.slots[i].lock().unwrap() = None;
+        if let Some(c) = outcome.crash {
+            sh.crash(c);
+            break;
+        }
         ts.worlds.fetch_add(1, Ordering::Relaxed);
         let Some(v) = outcome.violation else { continue };
         // The violating cycle did not reach the controller's count.
@@ -398,13 +412,17 @@ pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progr
             .collect(),
         violations: AtomicU64::new(0),
         slots: (0..cfg.instances).map(|_| Mutex::new(None)).collect(),
+        crashes: Mutex::new(Vec::new()),
     });
     let handles: Vec<_> = (0..cfg.instances)
         .map(|i| {
             let sh = Arc::clone(&sh);
             std::thread::Builder::new()
                 .name(format!("stress-{i}"))
-                .spawn(move || instance(&sh, i))
+                .spawn(move || {
+                    crate::tools::pool::crash_hook("stress");
+                    instance(&sh, i)
+                })
                 .expect("the OS can start an instance thread")
         })
         .collect();
@@ -435,8 +453,11 @@ pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progr
             break;
         }
     }
-    for h in handles {
-        let _ = h.join();
+    for (i, h) in handles.into_iter().enumerate() {
+        if let Err(p) = h.join() {
+            let msg = crate::tools::pool::panic_message(&*p);
+            sh.crash(format!("stress instance {i} panicked: {msg}"));
+        }
     }
     let elapsed = sh.start.elapsed();
     Report {
@@ -456,5 +477,14 @@ pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progr
                 found: std::mem::take(&mut *s.found.lock().unwrap()),
             })
             .collect(),
+        crashes: std::mem::take(&mut *sh.crashes.lock().unwrap()),
+    }
+}
+
+impl Shared {
+    /// Record a crash and stop the run.
+    fn crash(&self, what: String) {
+        self.crashes.lock().unwrap().push(what);
+        self.stop.store(true, Ordering::Relaxed);
     }
 }

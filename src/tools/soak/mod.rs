@@ -478,9 +478,10 @@ struct Dispenser {
 
 impl Session<'_> {
     /// Run units on `jobs` threads until the deadline, the cancel flag or the campaign's
-    /// units run out. Returns how many units this session finished, and the first I/O
-    /// error writing files, if any (the session stops at it).
-    pub fn run(&self, done: &[UnitRecord]) -> (u64, Option<std::io::Error>) {
+    /// units run out. Returns how many units this session finished, the first I/O error
+    /// writing files, if any, and the first crash (a unit's panic: a bug in parkrace), if
+    /// any; the session stops at either.
+    pub fn run(&self, done: &[UnitRecord]) -> (u64, Option<std::io::Error>, Option<String>) {
         let start = Instant::now();
         let dispenser = Mutex::new(Dispenser {
             next: 0,
@@ -488,6 +489,7 @@ impl Session<'_> {
         });
         let finished = AtomicU64::new(0);
         let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+        let crash: Mutex<Option<String>> = Mutex::new(None);
         std::thread::scope(|scope| {
             for _ in 0..self.jobs {
                 scope.spawn(|| {
@@ -500,7 +502,23 @@ impl Session<'_> {
                         let Some(u) = self.take(&dispenser) else {
                             break;
                         };
-                        match self.unit(u, start) {
+                        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            crate::tools::pool::crash_hook("soak");
+                            self.unit(u, start)
+                        }));
+                        let ran = match ran {
+                            Ok(r) => r,
+                            Err(p) => {
+                                let msg = crate::tools::pool::panic_message(&*p);
+                                crash
+                                    .lock()
+                                    .unwrap()
+                                    .get_or_insert(format!("unit {u} panicked: {msg}"));
+                                self.cancel.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                        };
+                        match ran {
                             Ok(Some(rec)) => {
                                 if let Err(e) = self.store.append(&rec) {
                                     self.fail(&error, e);
@@ -519,7 +537,11 @@ impl Session<'_> {
                 });
             }
         });
-        (finished.into_inner(), error.into_inner().unwrap())
+        (
+            finished.into_inner(),
+            error.into_inner().unwrap(),
+            crash.into_inner().unwrap(),
+        )
     }
 
     fn fail(&self, error: &Mutex<Option<std::io::Error>>, e: std::io::Error) {
@@ -562,6 +584,10 @@ impl Session<'_> {
                     events: stress::DEFAULT_EVENTS,
                 };
                 let rep = stress::run(&cfg, &self.cancel, |_| {});
+                if let Some(c) = rep.crashes.first() {
+                    // A crash is no result: the session's supervisor reports it.
+                    panic!("{c}");
+                }
                 if rep.interrupted {
                     return Ok(None);
                 }
