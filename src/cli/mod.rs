@@ -24,6 +24,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -40,6 +41,9 @@ pub const EXIT_IO: i32 = 3;
 /// Exit status: a worker crashed (a bug in parkrace): the run's results are incomplete, and
 /// never reported as clean.
 pub const EXIT_CRASH: i32 = 4;
+/// Exit status: hunt was interrupted (Ctrl-C, SIGTERM) before every cell had its verdict;
+/// the rows printed are the cells that did (128 + SIGINT, the shell's convention).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 const EXIT_HELP: &str = "Exit status:
   0  hunt: every verdict agrees with kernel history (or history says nothing about it);
@@ -52,7 +56,8 @@ const EXIT_HELP: &str = "Exit status:
      preset)
   2  bad arguments, or an unreadable or invalid input file
   3  an I/O error while writing files
-  4  a worker crashed (a bug in parkrace): the results are incomplete, never clean";
+  4  a worker crashed (a bug in parkrace): the results are incomplete, never clean
+  130  hunt: interrupted (Ctrl-C, SIGTERM) before every cell had its verdict";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -337,27 +342,32 @@ pub struct HuntArgs {
     pub no_minimize: bool,
 }
 
-/// Set by Ctrl-C: a run (stress, soak) stops, and its report is printed as usual.
+/// Set by Ctrl-C or SIGTERM (what a batch system sends): a run (hunt, stress, soak) stops,
+/// and what it has is reported as usual.
 pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 #[cfg(unix)]
-extern "C" fn on_sigint(_: libc::c_int) {
+extern "C" fn on_interrupt(sig: libc::c_int) {
     INTERRUPTED.store(true, Ordering::Relaxed);
-    // A second Ctrl-C ends the process at once.
+    // A second one ends the process at once.
     // SAFETY: signal() is async-signal-safe.
     unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(sig, libc::SIG_DFL);
     }
 }
 
+/// Catch Ctrl-C (SIGINT) and SIGTERM: the first sets [`INTERRUPTED`], a second ends the
+/// process.
 pub(crate) fn catch_ctrl_c() {
     #[cfg(unix)]
     // SAFETY: installs a handler that only stores to an atomic and calls signal().
     unsafe {
-        libc::signal(
-            libc::SIGINT,
-            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
-        );
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            libc::signal(
+                sig,
+                on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
     }
 }
 
@@ -751,11 +761,24 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     }
     let total = cells.len();
     let (executions, seed, no_minimize) = (a.executions, a.seed, a.no_minimize);
-    // One cell: its search, and its repro file (minimized unless --no-minimize).
+    catch_ctrl_c();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let limits = Limits {
+        cancel: Some(Arc::clone(&cancel)),
+        ..Limits::default()
+    };
+    // One cell: its search, and its repro file (minimized unless --no-minimize); `None` if
+    // the run was interrupted before the cell's verdict.
     let work = |_: usize, c: &Cell| {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         let target = Target::new(c.variant, c.scenario.clone(), oracles);
         let caps = Caps { executions, time };
-        let r = search(&target, c.strategy, seed, caps, &Limits::default());
+        let r = search(&target, c.strategy, seed, caps, &limits);
+        if r.cancelled {
+            return None;
+        }
         let repro = r.hit.as_ref().map(|h| &h.found).map(|f| {
             let rep = Repro::new(
                 c.variant,
@@ -778,7 +801,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 _ => rep,
             }
         });
-        (r, repro)
+        Some((r, repro))
     };
 
     let progress = !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -793,8 +816,13 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     let mut saved = 0;
     let mut status = EXIT_OK;
     let mut io_error = false;
+    let mut interrupted = 0;
     let mut summary: Vec<(String, usize, usize, usize)> = Vec::new();
-    let print = |i: usize, (r, repro): (Searched, Option<Repro>)| {
+    let print = |i: usize, cell: Option<(Searched, Option<Repro>)>| {
+        let Some((r, repro)) = cell else {
+            interrupted += 1;
+            return;
+        };
         if io_error {
             return;
         }
@@ -891,16 +919,35 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             eprint!("\r[{}/{}] cells done", i + 1, total);
         }
     };
-    let died = pool::run_ordered(jobs, &cells, work, print, Duration::from_secs(1), |_| {});
+    let died = pool::run_ordered(
+        jobs,
+        &cells,
+        work,
+        print,
+        Duration::from_millis(200),
+        |_| {
+            if INTERRUPTED.load(Ordering::Relaxed) {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+    );
+    if progress {
+        eprint!("\r{:40}\r", "");
+    }
     if let Err(d) = died {
-        eprintln!("\nparkrace: {d}");
+        eprintln!("parkrace: {d}");
         return EXIT_CRASH;
     }
     if io_error {
         return EXIT_IO;
     }
-    if progress {
-        eprint!("\r{:40}\r", "");
+    if interrupted > 0 {
+        eprintln!(
+            "parkrace: interrupted: {} of {total} cells have a verdict; the others were not run \
+             to their end and have none",
+            total - interrupted
+        );
+        return EXIT_INTERRUPTED;
     }
     if !a.json {
         let _ = writeln!(out, "\n{}", history::summary());
