@@ -510,7 +510,7 @@ pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
     if let Some((i, c)) = s.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
         return Err(format!("not hex: '{c}' at character {i}"));
     }
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("not hex: an odd number of digits ({})", s.len()));
     }
     (0..s.len())
