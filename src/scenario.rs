@@ -81,6 +81,14 @@ pub const EXTRA_WORK: u32 = 3;
 /// Default step bound.
 pub const DEFAULT_MAX_STEPS: u64 = 4000;
 
+/// The largest step bound a scenario may set (250 times the default): past it a livelock
+/// would run for hours before I7 reports it.
+pub const MAX_STEP_BOUND: u64 = 1_000_000;
+
+/// The most injected preemptions a scenario may allow (the generators use 1 to 3; the
+/// bounded searches go to 8).
+pub const MAX_BUDGET: u32 = 16;
+
 impl Scenario {
     fn base(name: &str, about: &str, cpus: usize, ops: &[Op]) -> Scenario {
         Scenario {
@@ -346,10 +354,16 @@ impl Scenario {
                 ));
             }
         }
-        if self.max_steps == 0 {
+        if self.max_steps == 0 || self.max_steps > MAX_STEP_BOUND {
             return Err(format!(
-                "scenario {}: max_steps must be positive",
-                self.name
+                "scenario {}: max_steps must be 1 to {MAX_STEP_BOUND}, got {}",
+                self.name, self.max_steps
+            ));
+        }
+        if self.budget > MAX_BUDGET {
+            return Err(format!(
+                "scenario {}: budget must be 0 to {MAX_BUDGET}, got {}",
+                self.name, self.budget
             ));
         }
         Ok(())

@@ -13,7 +13,7 @@ use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::Scenario;
 use crate::strategy::{Command as StrategyCommand, Strategy};
 use crate::tools::explore::{Limits, replay};
-use crate::tools::minimize::{DEFAULT_TRIES, minimize};
+use crate::tools::minimize::{DEFAULT_TRIES, minimize, minimize_bytes};
 use crate::tools::pool;
 use crate::tools::render;
 use crate::tools::repro::Repro;
@@ -93,6 +93,10 @@ pub enum Command {
         /// Leave out lock bookkeeping and plain reads in the table.
         #[arg(long)]
         brief: bool,
+        /// Print one JSON object (file, reproduced, oracle, recorded, detail, task, step,
+        /// steps, preemptions, diverged) instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Minimize a repro file's schedule: fewest preemptions that still violate the same
     /// oracle, then fewest steps. Prints the sizes before and after and writes a repro file.
@@ -110,6 +114,10 @@ pub enum Command {
         /// operations) while the same oracle can still be violated with no more preemptions.
         #[arg(long)]
         scenario: bool,
+        /// Print one JSON object (file, from, oracle, before, after, executions, elapsed_ms,
+        /// scenario) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Stress the model natively: every model thread an OS thread, many instances at once,
     /// park/unpark cycles back to back, with delay and preemption injection.
@@ -126,6 +134,10 @@ pub enum Command {
     Report {
         /// The campaign folder.
         dir: PathBuf,
+        /// Print one JSON object (the paths of summary.json and report.html, and the counts)
+        /// instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Bounded-exhaustive verification: every schedule with at most K preemptions (context
     /// bounding, with a state cache), bound by bound, so that a violation found needs the
@@ -149,6 +161,10 @@ pub enum Command {
         /// The crash oracles, if the campaign narrowed them (PARKRACE_FUZZ_ORACLES).
         #[arg(long)]
         oracles: Option<String>,
+        /// Print one JSON object (file, oracle, violation, target, preset, scenario) instead
+        /// of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -420,16 +436,17 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Hunt(a) => cmd_hunt(a),
         Command::Variants => cmd_variants(),
         Command::Scenarios => cmd_scenarios(),
-        Command::Replay { file, brief } => cmd_replay(file, brief),
+        Command::Replay { file, brief, json } => cmd_replay(file, brief, json),
         Command::Minimize {
             file,
             out,
             tries,
             scenario,
-        } => cmd_minimize(file, out, tries, scenario),
+            json,
+        } => cmd_minimize(file, out, tries, scenario, json),
         Command::Stress(a) => stress::cmd_stress(a),
         Command::Soak(a) => soak::cmd_soak(a),
-        Command::Report { dir } => soak::cmd_report(&dir),
+        Command::Report { dir, json } => soak::cmd_report(&dir, json),
         Command::Verify(a) => verify::cmd_verify(a),
         Command::Compare(a) => compare::cmd_compare(a),
         Command::Import {
@@ -437,7 +454,8 @@ pub fn main_with(cli: Cli) -> i32 {
             artifact,
             out,
             oracles,
-        } => cmd_import(&target, &artifact, out, oracles.as_deref()),
+            json,
+        } => cmd_import(&target, &artifact, out, oracles.as_deref(), json),
     }
 }
 
@@ -468,7 +486,7 @@ fn cmd_scenarios() -> i32 {
     EXIT_OK
 }
 
-fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
+fn cmd_replay(file: PathBuf, brief: bool, json: bool) -> i32 {
     let r = match Repro::load(&file) {
         Ok(r) => r,
         Err(e) => return usage(e),
@@ -477,6 +495,42 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
         Ok(d) => d,
         Err(e) => return usage(e),
     };
+    let rep = replay(&r.scenario, r.variant, r.oracles, &decisions);
+    let o = &rep.outcome;
+    let reproduced = o
+        .violation
+        .as_ref()
+        .is_some_and(|v| v.oracle == r.violation.oracle);
+    // Decisions that do not fit the model are bad input, not a clean run.
+    if let Some(d) = &rep.diverged
+        && !reproduced
+    {
+        return usage(format!(
+            "{}: field 'decisions': the schedule does not fit this model: {d} (it was recorded by parkrace {}, this is {})",
+            file.display(),
+            r.parkrace,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if json {
+        let v = o.violation.as_ref();
+        println!(
+            "{}",
+            json!({
+                "file": file.display().to_string(),
+                "reproduced": reproduced,
+                "oracle": v.map(|v| v.oracle.name()),
+                "recorded": r.violation.oracle.name(),
+                "detail": v.map(|v| v.detail.clone()),
+                "task": v.map(|v| v.task.clone()),
+                "step": v.map(|v| v.step),
+                "steps": o.steps,
+                "preemptions": o.preemptions,
+                "diverged": rep.diverged,
+            })
+        );
+        return if reproduced { EXIT_OK } else { EXIT_FINDING };
+    }
     println!(
         "variant   {} ({})",
         r.variant.label(),
@@ -487,8 +541,6 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
         "recorded  {} (found by {} seed {} at execution {})",
         r.violation, r.strategy, r.seed, r.execution
     );
-    let rep = replay(&r.scenario, r.variant, r.oracles, &decisions);
-    let o = &rep.outcome;
     println!();
     print!(
         "{}",
@@ -497,12 +549,12 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
     println!();
     if let Some(d) = &rep.diverged {
         println!(
-            "replay diverged: {d} (the schedule was recorded by parkrace {})",
+            "replay diverged: {d} (the schedule does not fit this model from there on; it was recorded by parkrace {})",
             r.parkrace
         );
     }
     match &o.violation {
-        Some(v) if v.oracle == r.violation.oracle => {
+        Some(v) if reproduced => {
             println!("reproduced: {v}");
             println!("  {} {}", v.oracle, v.oracle.summary());
             EXIT_OK
@@ -515,10 +567,25 @@ fn cmd_replay(file: PathBuf, brief: bool) -> i32 {
             EXIT_FINDING
         }
         None => {
-            println!("NOT reproduced: the replay ran clean");
+            println!(
+                "NOT reproduced: the whole schedule replayed and violated nothing (the file records {})",
+                r.violation.oracle
+            );
             EXIT_FINDING
         }
     }
+}
+
+/// Create the folder `path` is to be written into, if it is missing (import and minimize
+/// `-o` alike).
+fn create_parent(path: &std::path::Path) -> Result<(), i32> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("parkrace: cannot create {}: {e}", dir.display());
+        return Err(EXIT_IO);
+    }
+    Ok(())
 }
 
 fn cmd_import(
@@ -526,6 +593,7 @@ fn cmd_import(
     artifact: &std::path::Path,
     out: Option<PathBuf>,
     oracles: Option<&str>,
+    json: bool,
 ) -> i32 {
     let t = match crate::tools::fuzz::Target::by_name(target) {
         Ok(t) => t,
@@ -544,27 +612,50 @@ fn cmd_import(
         case.oracles = o;
     }
     let run = case.run();
-    println!(
-        "{target}: {} on {} with {} schedule bytes",
-        case.preset,
-        case.scenario.describe(),
-        case.schedule.len()
-    );
+    let object = |file: Option<String>, v: Option<&crate::oracle::Violation>| {
+        json!({
+            "file": file,
+            "oracle": v.map(|v| v.oracle.name()),
+            "violation": v.map(|v| json!({
+                "oracle": v.oracle.name(), "detail": v.detail, "task": v.task, "step": v.step,
+            })),
+            "target": target,
+            "preset": case.preset.to_string(),
+            "scenario": case.scenario.describe(),
+            "schedule_bytes": case.schedule.len(),
+        })
+    };
+    if !json {
+        println!(
+            "{target}: {} on {} with {} schedule bytes",
+            case.preset,
+            case.scenario.describe(),
+            case.schedule.len()
+        );
+    }
     let Some(rep) = case.repro(&t, &run) else {
-        println!("no violation: the input runs clean under {target}'s oracles");
+        if json {
+            println!("{}", object(None, None));
+        } else {
+            println!("no violation: the input runs clean under {target}'s oracles");
+        }
         return EXIT_FINDING;
     };
     let path = out.unwrap_or_else(|| PathBuf::from("repros").join(rep.file_name()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Err(e) = std::fs::create_dir_all(dir)
-    {
-        eprintln!("parkrace: cannot create {}: {e}", dir.display());
-        return EXIT_IO;
+    if let Err(code) = create_parent(&path) {
+        return code;
     }
-    let json = serde_json::to_string_pretty(&rep).expect("a repro encodes");
-    if let Err(e) = crate::tools::repro::write_atomic(&path, json.as_bytes()) {
+    let text = serde_json::to_string_pretty(&rep).expect("a repro encodes");
+    if let Err(e) = crate::tools::repro::write_atomic(&path, text.as_bytes()) {
         eprintln!("parkrace: cannot write {}: {e}", path.display());
         return EXIT_IO;
+    }
+    if json {
+        println!(
+            "{}",
+            object(Some(path.display().to_string()), Some(&rep.violation))
+        );
+        return EXIT_OK;
     }
     println!("{}", rep.violation);
     println!("wrote {}", path.display());
@@ -575,7 +666,13 @@ fn cmd_import(
     EXIT_OK
 }
 
-fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool) -> i32 {
+fn cmd_minimize(
+    file: PathBuf,
+    out: Option<PathBuf>,
+    tries: usize,
+    reduce: bool,
+    json: bool,
+) -> i32 {
     let r = match Repro::load(&file) {
         Ok(r) => r,
         Err(e) => return usage(e),
@@ -587,19 +684,34 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
         Ok(d) => d,
         Err(e) => return usage(e),
     };
+    // Decisions that do not fit the model are bad input (as for replay), not a schedule
+    // that violates nothing.
+    let bytes = match crate::tools::explore::bytes_of_decisions(
+        &r.scenario,
+        r.variant,
+        r.oracles,
+        &decisions,
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            return usage(format!(
+                "{}: field 'decisions': {e} (it was recorded by parkrace {}, this is {})",
+                file.display(),
+                r.parkrace,
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+    };
     let result = if reduce {
-        crate::tools::explore::bytes_of_decisions(&r.scenario, r.variant, r.oracles, &decisions)
-            .and_then(|b| {
-                crate::tools::minimize::minimize_with_scenario(
-                    &r.scenario,
-                    r.variant,
-                    r.oracles,
-                    b,
-                    tries,
-                )
-            })
+        crate::tools::minimize::minimize_with_scenario(
+            &r.scenario,
+            r.variant,
+            r.oracles,
+            bytes,
+            tries,
+        )
     } else {
-        minimize(&r.scenario, r.variant, r.oracles, &decisions, tries)
+        minimize_bytes(&r.scenario, r.variant, r.oracles, bytes, tries)
             .map(|m| (r.scenario.clone(), m))
     };
     let (scenario, m) = match result {
@@ -610,7 +722,8 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
         }
     };
     let mut min = r.with_minimized(&m);
-    if scenario != r.scenario {
+    let new_scenario = (scenario != r.scenario).then(|| scenario.describe());
+    if scenario != r.scenario && !json {
         println!(
             "scenario: {} -> {}",
             r.scenario.describe(),
@@ -634,16 +747,40 @@ fn cmd_minimize(file: PathBuf, out: Option<PathBuf>, tries: usize, reduce: bool)
             .unwrap_or_else(|| "repro".into());
         file.with_file_name(format!("{stem}.min.json"))
     });
-    let json = match serde_json::to_string_pretty(&min) {
+    let text = match serde_json::to_string_pretty(&min) {
         Ok(j) => j,
         Err(e) => {
             eprintln!("parkrace: cannot encode the repro: {e}");
             return EXIT_IO;
         }
     };
-    if let Err(e) = crate::tools::repro::write_atomic(&out, json.as_bytes()) {
+    if let Err(code) = create_parent(&out) {
+        return code;
+    }
+    if let Err(e) = crate::tools::repro::write_atomic(&out, text.as_bytes()) {
         eprintln!("parkrace: cannot write {}: {e}", out.display());
         return EXIT_IO;
+    }
+    if json {
+        println!(
+            "{}",
+            json!({
+                "file": out.display().to_string(),
+                "from": file.display().to_string(),
+                "oracle": min.violation.oracle.name(),
+                "before": {"preemptions": m.before.preemptions, "steps": m.before.steps},
+                "after": {
+                    "preemptions": m.after.preemptions,
+                    "steps": m.after.steps,
+                    "switches": m.run.stats.switches,
+                    "injected": m.run.outcome.preemptions,
+                },
+                "executions": m.tries,
+                "elapsed_ms": m.elapsed.as_millis() as u64,
+                "scenario": new_scenario,
+            })
+        );
+        return EXIT_OK;
     }
     println!("minimized {} ({})", file.display(), min.violation);
     println!(

@@ -578,8 +578,38 @@ fn cmd_merge(dirs: &[PathBuf], out: &Path) -> i32 {
 }
 
 /// `parkrace report DIR`: make the campaign's `summary.json` and `report.html` anew.
-pub(super) fn cmd_report(dir: &Path) -> i32 {
+pub(super) fn cmd_report(dir: &Path, json: bool) -> i32 {
     match soak::write_report(dir) {
+        Ok(s) if json => {
+            let caught = s.verdicts.iter().filter(|v| v.status == "caught").count();
+            let missed: Vec<String> = s
+                .missed()
+                .iter()
+                .map(|v| format!("{} {}", v.variant, v.scenario))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "dir": dir.display().to_string(),
+                    "summary": dir.join(soak::store::SUMMARY).display().to_string(),
+                    "report": dir.join(soak::store::REPORT).display().to_string(),
+                    "units": s.units,
+                    "executions": s.executions,
+                    "steps": s.steps,
+                    "elapsed_s": s.elapsed_s,
+                    "hits": s.hits,
+                    "distinct_violations": s.distinct_violations,
+                    "caught": caught,
+                    "missed": missed,
+                    "findings": s.has_finding(),
+                })
+            );
+            if s.has_finding() {
+                EXIT_FINDING
+            } else {
+                EXIT_OK
+            }
+        }
         Ok(s) => {
             print_summary(dir, &s, None);
             if s.has_finding() {

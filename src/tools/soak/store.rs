@@ -8,7 +8,7 @@
 //! `kill -9`.
 
 use super::{Campaign, FORMAT, UnitRecord, VERSION};
-use crate::tools::repro::write_atomic;
+use crate::tools::repro::{remove_stale_temps, write_atomic};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -76,9 +76,10 @@ impl Store {
                 dir.display()
             )));
         }
+        not_a_folder(dir)?;
         if dir.exists() {
             let empty = fs::read_dir(dir).map_err(|e| io(dir, e))?.next().is_none();
-            if !dir.is_dir() || !empty {
+            if !empty {
                 return Err(SoakError::Usage(format!(
                     "{} exists and is not an empty folder; choose a new folder for the campaign",
                     dir.display()
@@ -122,16 +123,20 @@ impl Store {
             .open(&jpath)
             .map_err(|e| io(&jpath, e))?;
         lock(&journal, dir)?;
-        let mut text = String::new();
-        journal
-            .read_to_string(&mut text)
-            .map_err(|e| io(&jpath, e))?;
+        let mut raw = Vec::new();
+        journal.read_to_end(&mut raw).map_err(|e| io(&jpath, e))?;
+        let text = utf8(raw, &jpath)?;
         let (records, good) = parse_journal(&text, &jpath)?;
         if good < text.len() {
             journal.set_len(good as u64).map_err(|e| io(&jpath, e))?;
             journal.sync_all().map_err(|e| io(&jpath, e))?;
         }
         fs::create_dir_all(dir.join("repros")).map_err(|e| io(dir, e))?;
+        // Holding the lock, no other soak writes here: temporary files are leftovers of a
+        // write cut short (a kill, a full disk).
+        for d in [dir.to_path_buf(), dir.join("repros")] {
+            remove_stale_temps(&d).map_err(|e| io(&d, e))?;
+        }
         Ok((
             Store {
                 dir: dir.to_path_buf(),
@@ -160,12 +165,41 @@ impl Store {
 pub fn load(dir: &Path) -> Result<(Campaign, Vec<UnitRecord>), SoakError> {
     let campaign = read_campaign(dir)?;
     let jpath = dir.join(JOURNAL);
-    let text = fs::read_to_string(&jpath).map_err(|e| io(&jpath, e))?;
+    let text = utf8(fs::read(&jpath).map_err(|e| io(&jpath, e))?, &jpath)?;
     let (records, _) = parse_journal(&text, &jpath)?;
     Ok((campaign, records))
 }
 
+/// A file's bytes as text; bytes that are no UTF-8 make it no parkrace file (bad input).
+fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String, SoakError> {
+    String::from_utf8(bytes).map_err(|e| {
+        SoakError::Usage(format!(
+            "{}: not a parkrace file: not UTF-8 text (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Refuse a campaign folder that is a file, or lies under one (bad input, not an I/O error).
+fn not_a_folder(dir: &Path) -> Result<(), SoakError> {
+    for a in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        if a.exists() && !a.is_dir() {
+            return Err(SoakError::Usage(if a == dir {
+                format!(
+                    "{} is a file, not a folder; choose a new folder for the campaign",
+                    dir.display()
+                )
+            } else {
+                format!("{}: {} is a file, not a folder", dir.display(), a.display())
+            }));
+        }
+    }
+    Ok(())
+}
+
 fn read_campaign(dir: &Path) -> Result<Campaign, SoakError> {
+    not_a_folder(dir)?;
     let cpath = dir.join(CAMPAIGN);
     if !cpath.exists() {
         return Err(SoakError::Usage(format!(
@@ -173,7 +207,7 @@ fn read_campaign(dir: &Path) -> Result<Campaign, SoakError> {
             dir.display()
         )));
     }
-    let text = fs::read_to_string(&cpath).map_err(|e| io(&cpath, e))?;
+    let text = utf8(fs::read(&cpath).map_err(|e| io(&cpath, e))?, &cpath)?;
     let c: Campaign = serde_json::from_str(&text).map_err(|e| {
         SoakError::Usage(format!(
             "{}: not a parkrace campaign file: {e}",
