@@ -142,6 +142,26 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 status = EXIT_FINDING;
             }
             let label = j.variant.label();
+            // The oracles this run did not check, and why (a preset history calls buggy, under
+            // `--oracles history`, checks only the oracles it keeps).
+            let left_out: Vec<&str> = crate::oracle::Oracle::ALL
+                .iter()
+                .filter(|o| !j.oracles.contains(**o))
+                .map(|o| o.name())
+                .collect();
+            let why_left_out = match j.variant.preset() {
+                Some(p) if !left_out.is_empty() && !p.history_fails().is_empty() => format!(
+                    "; left out: {} (history says {p} violates {}; --oracles all checks them)",
+                    left_out.join(" "),
+                    p.history_fails()
+                        .iter()
+                        .map(|o| o.name())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                _ if !left_out.is_empty() => format!("; left out: {}", left_out.join(" ")),
+                _ => String::new(),
+            };
             let what = match (a.count, a.delays) {
                 (BoundKind::Delays, _) => "preemptions+delays".to_string(),
                 (BoundKind::Preemptions, None) => "preemptions".to_string(),
@@ -153,6 +173,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "switches": j.variant.switch_string(),
                     "scenario": j.scenario.name,
                     "oracles": j.oracles.to_string(),
+                    "left_out": left_out,
                     "preemptions": bound,
                     "count": what,
                     "delays": a.delays,
@@ -199,7 +220,8 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         )
                     }
                     None if d.verified() => format!(
-                        "verified: no violation of {} with at most {bound} {what} in {} schedules{}",
+                        "verified: no violation of {} with at most {bound} {what} in {} \
+                         schedules{}{why_left_out}",
                         j.oracles,
                         d.schedules(),
                         match d.levels.last() {
