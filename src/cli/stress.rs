@@ -1,12 +1,12 @@
 //! `parkrace stress`: argument checking, Ctrl-C, live progress and the run's report.
 
 use super::{
-    EXIT_FINDING, EXIT_OK, INTERRUPTED, StressArgs, catch_ctrl_c, jobs_or_cores, parse_duration,
-    targets_for, usage,
+    EXIT_CRASH, EXIT_FINDING, EXIT_OK, INTERRUPTED, StressArgs, catch_ctrl_c, jobs_or_cores,
+    parse_duration, targets_for, usage,
 };
 use crate::engine::native::Delay;
 use crate::strategy::{Command, Strategy};
-use crate::tools::stress::{Config, Progress, Report, run};
+use crate::tools::stress::{Config, Progress, Report, try_run};
 use crate::variant::Preset;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -138,8 +138,15 @@ pub(super) fn cmd_stress(a: StressArgs) -> i32 {
             total: cfg.time,
             last_line: Instant::now(),
         };
-        let rep = run(&cfg, &INTERRUPTED, |p| live.show(p));
+        let rep = try_run(&cfg, &INTERRUPTED, |p| live.show(p));
         live.clear();
+        let rep = match rep {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("parkrace: {e}");
+                return EXIT_CRASH;
+            }
+        };
         if a.json {
             let mut j = rep.json();
             if runs > 1 {
