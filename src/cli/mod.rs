@@ -47,17 +47,56 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 const EXIT_HELP: &str = "Exit status:
   0  hunt: every verdict agrees with kernel history (or history says nothing about it);
+     verify: every (variant, scenario) verified; compare: every run ended;
      replay: the recorded violation reproduced; minimize, import: a repro file was written;
-     stress: no violation was seen; soak, report: no violation history does not explain
+     stress: no violation was seen; soak, soak merge, report: no violation history does not
+     explain
   1  hunt: some verdict disagrees with kernel history, or a model self-check failed;
+     verify: a violation was found, or a search ran out of --time;
      replay: the recorded violation did not reproduce; minimize: the file's schedule does
      not violate its oracle; import: the input violates nothing; stress: a violation was seen;
-     soak, report: a violation history does not explain (or any, on a switch set that is no
-     preset)
-  2  bad arguments, or an unreadable or invalid input file
+     soak, soak merge, report: a violation history does not explain (or any, on a switch set
+     that is no preset)
+  2  bad arguments, or an unreadable or invalid input file (one line on stderr)
   3  an I/O error while writing files
+  4  hunt, verify, compare, stress, soak: a worker crashed (a bug in parkrace): the results
+     are incomplete, never clean
+  130  hunt: interrupted (Ctrl-C, SIGTERM) before every cell had its verdict
+
+Each command's --help has its own table.";
+
+const HUNT_EXIT_HELP: &str = "Exit status:
+  0  every verdict agrees with kernel history (or history says nothing about it)
+  1  some verdict disagrees with kernel history, or a model self-check failed
+  2  bad arguments (one line on stderr)
+  3  an I/O error while writing a repro file
   4  a worker crashed (a bug in parkrace): the results are incomplete, never clean
-  130  hunt: interrupted (Ctrl-C, SIGTERM) before every cell had its verdict";
+  130  interrupted (Ctrl-C, SIGTERM) before every cell had its verdict: the rows printed are
+     the cells that had one";
+
+const REPLAY_EXIT_HELP: &str = "Exit status:
+  0  the recorded violation reproduced
+  1  the recorded violation did not reproduce
+  2  bad arguments, or an unreadable or invalid repro file (one line on stderr)";
+
+const MINIMIZE_EXIT_HELP: &str = "Exit status:
+  0  a minimized repro file was written
+  1  the file's schedule does not violate its oracle (any more)
+  2  bad arguments, or an unreadable or invalid repro file (one line on stderr)
+  3  an I/O error while writing the repro file";
+
+const IMPORT_EXIT_HELP: &str = "Exit status:
+  0  a repro file was written
+  1  the input violates nothing under the target's oracles
+  2  bad arguments, an unknown target, or an unreadable input file (one line on stderr)
+  3  an I/O error while writing the repro file";
+
+const COMPARE_EXIT_HELP: &str = "Exit status:
+  0  every (target, strategy) ran all its seeds and its row was printed (violations found
+     are what compare measures, not a failure)
+  2  bad arguments, or a libFuzzer contender that cannot run (one line on stderr)
+  3  an I/O error while writing an SVG, or a libFuzzer run that failed
+  4  a worker crashed (a bug in parkrace): the results are incomplete, never clean";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -79,14 +118,14 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Search schedules of (variant x scenario x strategy) for oracle violations.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = HUNT_EXIT_HELP)]
     Hunt(HuntArgs),
     /// List the variant presets, their kernel commits and the fix switches.
     Variants,
     /// List the named scenarios (and how to ask for a generated one).
     Scenarios,
     /// Replay a repro file deterministically and print its race as a per-task table.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = REPLAY_EXIT_HELP)]
     Replay {
         /// The repro file.
         file: PathBuf,
@@ -100,15 +139,16 @@ pub enum Command {
     },
     /// Minimize a repro file's schedule: fewest preemptions that still violate the same
     /// oracle, then fewest steps. Prints the sizes before and after and writes a repro file.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = MINIMIZE_EXIT_HELP)]
     Minimize {
         /// The repro file.
         file: PathBuf,
         /// Where to write the minimized repro (default: FILE with `.min.json`).
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
-        /// Executions the search may spend at most.
-        #[arg(long, default_value_t = crate::tools::minimize::DEFAULT_TRIES)]
+        /// Executions the search may spend at most: 1 to 10,000,000.
+        #[arg(long, default_value_t = crate::tools::minimize::DEFAULT_TRIES,
+              allow_hyphen_values = true, value_parser = number(1, MAX_TRIES))]
         tries: usize,
         /// Also simplify the scenario (drop the waker, the extra task, preemption, CPUs,
         /// operations) while the same oracle can still be violated with no more preemptions.
@@ -130,7 +170,7 @@ pub enum Command {
     #[command(after_help = soak::SOAK_HELP)]
     Soak(SoakArgs),
     /// Make a soak campaign's summary.json and report.html anew from its journal.
-    #[command(after_help = soak::SOAK_HELP)]
+    #[command(after_help = soak::REPORT_EXIT_HELP)]
     Report {
         /// The campaign folder.
         dir: PathBuf,
@@ -146,9 +186,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compare search strategies on the buggy targets: from many seeds each, the share that
     /// found a violation, executions to the first one, wall time, throughput, survival curves.
+    #[command(after_help = COMPARE_EXIT_HELP)]
     Compare(CompareArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = IMPORT_EXIT_HELP)]
     Import {
         /// The fuzz target that produced it (park_v0, park_v1, park_v2, park_v3, park_v4,
         /// park_fixed).
@@ -171,7 +212,9 @@ pub enum Command {
 const STRESS_EXIT_HELP: &str = "Exit status:
   0  no violation was seen
   1  a violation was seen (or a model self-check failed)
-  2  bad arguments";
+  2  bad arguments (one line on stderr)
+  4  a stress thread crashed (a bug in parkrace), or the OS refused to start one: the
+     results are incomplete, never clean";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StressArgs {
@@ -183,11 +226,11 @@ pub struct StressArgs {
     /// named scenario. Instances rotate over every (variant, scenario).
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Wall time of a run, e.g. 500ms, 30s, 10m, 8h.
-    #[arg(long, default_value = "60s")]
+    /// Wall time of a run, e.g. 500ms, 30s, 10m, 8h: 1ms to 30 days.
+    #[arg(long, default_value = "60s", allow_hyphen_values = true, value_parser = duration_arg)]
     pub time: String,
-    /// Independent instances running at once (default: the number of cores).
-    #[arg(long)]
+    /// Independent instances running at once: 1 to 1024 (default: the number of cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_JOBS))]
     pub instances: Option<usize>,
     /// Delay injection at the model's scheduling points (the default): one step in 8 is
     /// preceded by a yield or a spin of up to 20 µs.
@@ -196,9 +239,9 @@ pub struct StressArgs {
     /// No delay injection (the OS scheduler alone interleaves the steps).
     #[arg(long, overrides_with = "delay")]
     pub no_delay: bool,
-    /// Seed of the injection streams (default: from the clock; printed, so that a run can be
-    /// repeated with the same streams).
-    #[arg(long)]
+    /// Seed of the injection streams, 0 to 18446744073709551615 (default: from the clock;
+    /// printed, so that a run can be repeated with the same streams).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(0, u64::MAX))]
     pub seed: Option<u64>,
     /// Oracles to check, comma separated (I1,...,I8), "all", or "history": for each preset
     /// the oracles kernel history says it keeps (so any violation contradicts history).
@@ -209,10 +252,13 @@ pub struct StressArgs {
     pub first: bool,
     /// Independent runs of --time each, with seeds SEED, SEED+1, ...; each ends at its first
     /// violation. Prints one line per run and the share of runs that found a violation.
-    #[arg(long, default_value_t = 1)]
+    /// 1 to 100,000.
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true,
+          value_parser = number(1, MAX_RUNS))]
     pub runs: usize,
-    /// Events kept per model thread, shown with a violation.
-    #[arg(long, default_value_t = crate::tools::stress::DEFAULT_EVENTS)]
+    /// Events kept per model thread, shown with a violation: 1 to 1,000.
+    #[arg(long, default_value_t = crate::tools::stress::DEFAULT_EVENTS,
+          allow_hyphen_values = true, value_parser = number(1, MAX_EVENTS))]
     pub events: usize,
     /// Print JSON Lines: one object per run (and, with --runs, a last summary object).
     #[arg(long)]
@@ -226,8 +272,9 @@ pub struct StressArgs {
 const VERIFY_EXIT_HELP: &str = "Exit status:
   0  every (variant, scenario) verified: no schedule within the bound violates its oracles
   1  a violation was found (its repro file is written), or a search ran out of --time
-  2  bad arguments
-  3  an I/O error while writing a repro file";
+  2  bad arguments (one line on stderr)
+  3  an I/O error while writing a repro file
+  4  a worker crashed (a bug in parkrace): the results are incomplete, never clean";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct VerifyArgs {
@@ -240,15 +287,18 @@ pub struct VerifyArgs {
     pub scenarios: Vec<String>,
     /// The bound K on preemptions: preemptive switches (the running task could go on),
     /// injected ticks and wakeup preemptions. With --count delays, on preemptions plus delays
-    /// (non-default choices where the running task cannot go on).
-    #[arg(long, short = 'k', default_value_t = 2)]
+    /// (non-default choices where the running task cannot go on). 0 to 8: beyond 8 no search
+    /// is feasible.
+    #[arg(long, short = 'k', default_value_t = 2, allow_hyphen_values = true,
+          value_parser = number(0, MAX_PREEMPTIONS))]
     pub preemptions: u32,
     /// What K counts: `preemptions` (CHESS's context bounding: every choice where the running
     /// task cannot go on is free) or `delays` (preemptions plus delays: delay bounding).
     #[arg(long, value_enum, default_value = "preemptions")]
     pub count: crate::engine::bounded::BoundKind,
-    /// With --count preemptions: at most D delays as well (default: any number).
-    #[arg(long, value_name = "D")]
+    /// With --count preemptions: at most D delays as well, 0 to 100 (default: any number).
+    #[arg(long, value_name = "D", allow_hyphen_values = true,
+          value_parser = number(0, MAX_DELAYS))]
     pub delays: Option<u32>,
     /// Run every schedule to its end, without cutting those that reach a state already
     /// explored with as much of the bound left (state caching, the default).
@@ -258,9 +308,9 @@ pub struct VerifyArgs {
     /// oracles kernel history says it keeps; every oracle for other switch sets).
     #[arg(long, default_value = "history")]
     pub oracles: String,
-    /// Wall time per (variant, scenario) at most, e.g. 30s, 10m; past it the search is
-    /// incomplete.
-    #[arg(long)]
+    /// Wall time per (variant, scenario) at most, e.g. 30s, 10m (1ms to 30 days); past it the
+    /// search is incomplete.
+    #[arg(long, allow_hyphen_values = true, value_parser = duration_arg)]
     pub time: Option<String>,
     /// Folder for the repro files of violations.
     #[arg(long, default_value = "repros")]
@@ -268,8 +318,8 @@ pub struct VerifyArgs {
     /// Print JSON Lines, one object per (variant, scenario).
     #[arg(long)]
     pub json: bool,
-    /// Worker threads (default: the number of cores).
-    #[arg(long)]
+    /// Worker threads: 1 to 1024 (default: the number of cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_JOBS))]
     pub jobs: Option<usize>,
 }
 
@@ -296,14 +346,16 @@ pub struct CompareArgs {
     /// preset's value, on each named scenario where 10^4 random executions find a violation.
     #[arg(long)]
     pub ablations: bool,
-    /// Seeds per (target, strategy): 1 to N.
-    #[arg(long, default_value_t = 200)]
+    /// Seeds per (target, strategy): seeds 1 to N, N from 1 to 100,000.
+    #[arg(long, default_value_t = 200, allow_hyphen_values = true,
+          value_parser = number(1, MAX_SEEDS))]
     pub seeds: u64,
-    /// Executions per run at most.
-    #[arg(long, default_value_t = 100_000)]
+    /// Executions per run at most: 1 to 1,000,000,000.
+    #[arg(long, default_value_t = 100_000, allow_hyphen_values = true,
+          value_parser = number(1, MAX_EXECUTIONS))]
     pub executions: usize,
-    /// Wall time per run at most (e.g. 10s).
-    #[arg(long, default_value = "10s")]
+    /// Wall time per run at most (e.g. 10s): 1ms to 30 days.
+    #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = duration_arg)]
     pub time: String,
     /// Folder for one survival-curve SVG per target.
     #[arg(long)]
@@ -311,8 +363,8 @@ pub struct CompareArgs {
     /// Print JSON Lines, one object per (target, strategy).
     #[arg(long)]
     pub json: bool,
-    /// Worker threads (default: the number of cores).
-    #[arg(long)]
+    /// Worker threads: 1 to 1024 (default: the number of cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_JOBS))]
     pub jobs: Option<usize>,
 }
 
@@ -335,14 +387,18 @@ pub struct HuntArgs {
     /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8) or "all".
     #[arg(long, default_value = "all")]
     pub oracles: String,
-    /// Executions per (variant, scenario, strategy) at most.
-    #[arg(long, default_value_t = 10_000)]
+    /// Executions per (variant, scenario, strategy) at most: 1 to 1,000,000,000.
+    #[arg(long, default_value_t = 10_000, allow_hyphen_values = true,
+          value_parser = number(1, MAX_EXECUTIONS))]
     pub executions: usize,
-    /// Wall time per (variant, scenario, strategy) at most, e.g. 500ms, 30s, 5m.
-    #[arg(long)]
+    /// Wall time per (variant, scenario, strategy) at most, e.g. 500ms, 30s, 5m: 1ms to 30
+    /// days.
+    #[arg(long, allow_hyphen_values = true, value_parser = duration_arg)]
     pub time: Option<String>,
-    /// Seed of the schedulers (the same for every cell, so runs repeat).
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the schedulers (the same for every cell, so runs repeat): 0 to
+    /// 18446744073709551615.
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true,
+          value_parser = number(0, u64::MAX))]
     pub seed: u64,
     /// Folder for repro files of the violations found.
     #[arg(long, default_value = "repros")]
@@ -350,8 +406,8 @@ pub struct HuntArgs {
     /// Print JSON Lines (one object per cell) instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Worker threads (default: the number of cores).
-    #[arg(long)]
+    /// Worker threads: 1 to 1024 (default: the number of cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_JOBS))]
     pub jobs: Option<usize>,
     /// Save violations as found, without minimizing their schedules.
     #[arg(long)]
@@ -387,8 +443,19 @@ pub(crate) fn catch_ctrl_c() {
     }
 }
 
-/// Parse `500ms`, `30s`, `5m`, `2h` or a plain number of seconds.
+/// The longest duration any option takes: 30 days.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Parse `500ms`, `30s`, `5m`, `2h` or a plain number of seconds: from 1 ms to 30 days
+/// ([`MAX_DURATION`]).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    duration(s).ok_or_else(|| format!("'{}' is {DURATION_RANGE}", s.trim()))
+}
+
+/// What a duration must be, for the messages.
+const DURATION_RANGE: &str = "not a duration from 1ms to 30 days (e.g. 500ms, 30s, 5m, 2h)";
+
+fn duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let (num, mult_ms) = if let Some(n) = s.strip_suffix("ms") {
         (n, 1.0)
@@ -401,15 +468,73 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     } else {
         (s, 1000.0)
     };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad duration '{s}' (expected e.g. 500ms, 30s, 5m, 2h)"))?;
-    if !v.is_finite() || v <= 0.0 {
-        return Err(format!("duration must be positive, got '{s}'"));
+    let ms = num.trim().parse::<f64>().ok()? * mult_ms;
+    if !ms.is_finite() || ms <= 0.0 || ms > MAX_DURATION.as_millis() as f64 {
+        return None;
     }
-    Ok(Duration::from_millis((v * mult_ms).round().max(1.0) as u64))
+    Some(Duration::from_millis(ms.round().max(1.0) as u64))
 }
+
+/// The value parser of a duration option (`--time`, `--native-time`): checks it with
+/// [`parse_duration`] at parse time, so that a bad one is answered naming the option (clap
+/// names the value too), and keeps the text as given.
+pub(crate) fn duration_arg(s: &str) -> Result<String, String> {
+    match duration(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(DURATION_RANGE.into()),
+    }
+}
+
+/// `n` with its thousands grouped: `1,000,000`.
+fn grouped(n: impl std::fmt::Display) -> String {
+    let digits = n.to_string();
+    if digits.len() <= 4 {
+        return digits;
+    }
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The value parser of a numeric option: a whole number from `lo` to `hi`. Anything else
+/// (a negative number, a word, a number out of range) is answered with the option, the value
+/// and the range, at parse time.
+pub(crate) fn number<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |s: &str| match s.trim().parse::<T>() {
+        Ok(v) if lo <= v && v <= hi => Ok(v),
+        _ => Err(format!(
+            "not a whole number from {} to {}",
+            grouped(lo),
+            grouped(hi)
+        )),
+    }
+}
+
+/// The most worker threads `--jobs` takes (and stress's `--instances`).
+pub const MAX_JOBS: usize = 1024;
+/// The most executions per cell or run (`hunt`, `compare --executions`).
+pub const MAX_EXECUTIONS: usize = 1_000_000_000;
+/// The most minimization tries (`minimize --tries`, `soak --minimize-tries`, `--key-tries`).
+pub const MAX_TRIES: usize = 10_000_000;
+/// The most seeds per (target, strategy) of `compare --seeds`.
+pub const MAX_SEEDS: u64 = 100_000;
+/// The most runs of `stress --runs`.
+pub const MAX_RUNS: usize = 100_000;
+/// The most events kept per model thread (`stress --events`): shown to a reader, and kept
+/// by every model thread of every instance.
+pub const MAX_EVENTS: usize = 1_000;
+/// The highest bound of `verify -k` (beyond it no search is feasible).
+pub const MAX_PREEMPTIONS: u32 = 8;
+/// The most delays of `verify --delays`.
+pub const MAX_DELAYS: u32 = 100;
 
 /// One cell of a hunt: what was asked.
 #[derive(Clone)]
@@ -980,10 +1105,11 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                         repro_path = Some(p.display().to_string())
                     }
                     Err(e) => {
-                        eprintln!(
-                            "\nparkrace: cannot write repro into {}: {e}",
-                            a.out.display()
-                        );
+                        if progress {
+                            // Clear the progress line: the message is one line of its own.
+                            eprint!("\r{:40}\r", "");
+                        }
+                        eprintln!("parkrace: cannot write repro into {}: {e}", a.out.display());
                         io_error = true;
                         return;
                     }

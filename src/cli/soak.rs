@@ -2,9 +2,14 @@
 //! session, progress, periodic reports and the final words.
 
 use super::{
-    EXIT_CRASH, EXIT_FINDING, EXIT_IO, EXIT_OK, EXIT_USAGE, INTERRUPTED, catch_ctrl_c,
-    jobs_or_cores, parse_duration, parse_list,
+    EXIT_CRASH, EXIT_FINDING, EXIT_IO, EXIT_OK, EXIT_USAGE, INTERRUPTED, MAX_JOBS, MAX_TRIES,
+    catch_ctrl_c, duration_arg, jobs_or_cores, number, parse_duration, parse_list,
 };
+
+/// The most units of a campaign (`soak --units`).
+pub const MAX_UNITS: u64 = 1_000_000_000_000;
+/// The most model steps per unit (`soak --unit-steps`).
+pub const MAX_UNIT_STEPS: u64 = 1_000_000_000;
 use crate::strategy::Command;
 use crate::tools::soak::report::Summary;
 use crate::tools::soak::{
@@ -26,11 +31,20 @@ pub(crate) const SOAK_HELP: &str = "Exit status:
      that is no preset
   2  bad arguments, or a folder that is not (or already is) a campaign, or is in use
   3  an I/O error while writing the campaign's files
+  4  a worker crashed (a bug in parkrace): the results are incomplete, never clean
 
 A campaign folder holds campaign.json, journal.jsonl (one line per finished unit: the
 checkpoint), repros/ (a repro file and a race diagram per distinct violation), summary.json
 and report.html. Ctrl-C or kill -9 lose nothing written; `parkrace soak --resume DIR` goes on
 where it stopped.";
+
+/// The exit status of `soak merge` and `report`, which run no workers.
+pub(crate) const REPORT_EXIT_HELP: &str = "Exit status:
+  0  no finding: every violation is one kernel history has (a buggy preset's bug)
+  1  a finding: a violation history says cannot happen, or any violation of a switch set
+     that is no preset
+  2  bad arguments, or a folder that is not a campaign (or, merging, already is one)
+  3  an I/O error while writing the campaign's files";
 
 #[derive(clap::Args, Debug, Default)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -38,11 +52,12 @@ pub struct SoakArgs {
     #[command(subcommand)]
     pub command: Option<SoakCommand>,
     /// Wall time of the campaign, e.g. 90s, 30m, 8h (with --resume: of this session; default
-    /// there: what is left of the campaign's time).
-    #[arg(long)]
+    /// there: what is left of the campaign's time); 1ms to 30 days.
+    #[arg(long, allow_hyphen_values = true, value_parser = duration_arg)]
     pub time: Option<String>,
-    /// Units of the whole campaign (over all shards): stop when units 0..N are done.
-    #[arg(long)]
+    /// Units of the whole campaign (over all shards): stop when units 0..N are done. 1 to
+    /// 1,000,000,000,000.
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_UNITS))]
     pub units: Option<u64>,
     /// Folder of a new campaign (refused if it holds anything).
     #[arg(long, value_name = "DIR")]
@@ -66,35 +81,39 @@ pub struct SoakArgs {
     /// keeps).
     #[arg(long, default_value = "all")]
     pub oracles: String,
-    /// Seed of the campaign (default: from the clock; kept in campaign.json).
-    #[arg(long)]
+    /// Seed of the campaign, 0 to 18446744073709551615 (default: from the clock; kept in
+    /// campaign.json).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(0, u64::MAX))]
     pub seed: Option<u64>,
-    /// Run the I-th of N disjoint parts of the campaign (merge them with `soak merge`).
-    #[arg(long, value_name = "I/N")]
+    /// Run the I-th of N disjoint parts of the campaign (merge them with `soak merge`); N from
+    /// 1 to 1,000,000.
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true,
+          value_parser = |s: &str| s.parse::<Shard>().map(|_| s.to_string()))]
     pub shard: Option<String>,
-    /// Worker threads (default: the number of cores).
-    #[arg(long)]
+    /// Worker threads: 1 to 1024 (default: the number of cores).
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_JOBS))]
     pub jobs: Option<usize>,
-    /// Model steps per unit of a schedule search (a unit also ends at its first violation)
-    /// [default: 1000000; byte-driven strategies a third of it].
-    #[arg(long)]
+    /// Model steps per unit of a schedule search (a unit also ends at its first violation),
+    /// 1 to 1,000,000,000 [default: 1000000; byte-driven strategies a third of it].
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_UNIT_STEPS))]
     pub unit_steps: Option<u64>,
-    /// Wall time of a native-stress unit [default: 1s].
-    #[arg(long)]
+    /// Wall time of a native-stress unit, 1ms to 30 days [default: 1s].
+    #[arg(long, allow_hyphen_values = true, value_parser = duration_arg)]
     pub native_time: Option<String>,
-    /// Minimization tries for the repro file of each new distinct violation [default: 10000].
-    #[arg(long)]
+    /// Minimization tries for the repro file of each new distinct violation, 1 to 10,000,000
+    /// [default: 10000].
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_TRIES))]
     pub minimize_tries: Option<usize>,
     /// Minimization tries every violation gets before its de-duplication key (its race
-    /// signature) is taken [default: 1500].
-    #[arg(long)]
+    /// signature) is taken, 1 to 10,000,000 [default: 1500].
+    #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_TRIES))]
     pub key_tries: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum SoakCommand {
     /// Merge the folders of a campaign's shards into one folder and report.
-    #[command(after_help = SOAK_HELP)]
+    #[command(after_help = REPORT_EXIT_HELP)]
     Merge {
         /// The shards' campaign folders.
         #[arg(required = true)]
@@ -344,9 +363,10 @@ pub(super) fn cmd_soak(a: SoakArgs) -> i32 {
         Err(e) => return fail(e),
     };
     print_summary(&dir, &summary, Some(finished));
+    // Counted, not enumerated: the campaign's units may be many.
     let left = c
         .units
-        .map(|n| (0..n).filter(|&u| plan.owns(u)).count() as u64 - summary.units.min(n));
+        .map(|n| plan.owned_below(n).saturating_sub(summary.units.min(n)));
     if let Some(c) = crash {
         eprintln!(
             "parkrace: the soak crashed, its results are incomplete: {c}; the units it finished \

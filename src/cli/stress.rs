@@ -6,7 +6,7 @@ use super::{
 };
 use crate::engine::native::Delay;
 use crate::strategy::{Command, Strategy};
-use crate::tools::stress::{Config, Progress, Report, run};
+use crate::tools::stress::{Config, Progress, Report, try_run};
 use crate::variant::Preset;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -138,8 +138,15 @@ pub(super) fn cmd_stress(a: StressArgs) -> i32 {
             total: cfg.time,
             last_line: Instant::now(),
         };
-        let rep = run(&cfg, &INTERRUPTED, |p| live.show(p));
+        let rep = try_run(&cfg, &INTERRUPTED, |p| live.show(p));
         live.clear();
+        let rep = match rep {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("parkrace: {e}");
+                return EXIT_CRASH;
+            }
+        };
         if let Some(first) = rep.crashes.first() {
             eprintln!(
                 "parkrace: stress crashed, its results are incomplete: {first}{}",

@@ -450,7 +450,9 @@ impl Trace {
         Trace::Rings {
             cap: cap.max(1),
             rings: (0..threads)
-                .map(|_| std::collections::VecDeque::with_capacity(cap.max(1)))
+                // Grown as events come (a ring is often far from full), so that a large
+                // cap costs nothing up front.
+                .map(|_| std::collections::VecDeque::with_capacity(cap.clamp(1, 64)))
                 .collect(),
             frozen: false,
         }

@@ -394,8 +394,19 @@ fn watch(slot: &Slot, last: &mut Option<(usize, u64, Instant)>) {
 }
 
 /// Run a stress campaign until its time is up, its first violation (with `first`), or
-/// `interrupt` is set; `progress` is called about ten times a second.
-pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progress)) -> Report {
+/// `interrupt` is set; `progress` is called about ten times a second. Panics where the OS
+/// refuses to start an instance thread (see [`try_run`]).
+pub fn run(cfg: &Config, interrupt: &AtomicBool, progress: impl FnMut(&Progress)) -> Report {
+    try_run(cfg, interrupt, progress).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`run`], or an error (one line) where the OS refuses to start an instance thread; the
+/// instances already started are stopped and joined first.
+pub fn try_run(
+    cfg: &Config,
+    interrupt: &AtomicBool,
+    mut progress: impl FnMut(&Progress),
+) -> Result<Report, String> {
     assert!(!cfg.targets.is_empty() && cfg.instances > 0);
     let sh = Arc::new(Shared {
         cfg: cfg.clone(),
@@ -414,18 +425,29 @@ pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progr
         slots: (0..cfg.instances).map(|_| Mutex::new(None)).collect(),
         crashes: Mutex::new(Vec::new()),
     });
-    let handles: Vec<_> = (0..cfg.instances)
-        .map(|i| {
-            let sh = Arc::clone(&sh);
-            std::thread::Builder::new()
-                .name(format!("stress-{i}"))
-                .spawn(move || {
-                    crate::tools::pool::crash_hook("stress");
-                    instance(&sh, i)
-                })
-                .expect("the OS can start an instance thread")
-        })
-        .collect();
+    let mut handles = Vec::with_capacity(cfg.instances);
+    for i in 0..cfg.instances {
+        let shared = Arc::clone(&sh);
+        match std::thread::Builder::new()
+            .name(format!("stress-{i}"))
+            .spawn(move || {
+                crate::tools::pool::crash_hook("stress");
+                instance(&shared, i)
+            }) {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                sh.stop.store(true, Ordering::Relaxed);
+                for h in handles {
+                    let _ = h.join();
+                }
+                return Err(format!(
+                    "the OS refused to start stress instance {} of {}: {e} (try fewer --instances)",
+                    i + 1,
+                    cfg.instances
+                ));
+            }
+        }
+    }
     let mut interrupted = false;
     let mut last = vec![None; cfg.instances];
     loop {
@@ -460,7 +482,7 @@ pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progr
         }
     }
     let elapsed = sh.start.elapsed();
-    Report {
+    Ok(Report {
         seed: cfg.seed,
         instances: cfg.instances,
         delay: cfg.delay,
@@ -478,7 +500,7 @@ pub fn run(cfg: &Config, interrupt: &AtomicBool, mut progress: impl FnMut(&Progr
             })
             .collect(),
         crashes: std::mem::take(&mut *sh.crashes.lock().unwrap()),
-    }
+    })
 }
 
 impl Shared {

@@ -68,6 +68,8 @@ pub struct Shard {
 
 impl Shard {
     pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+    /// The most shards a campaign splits into (`--shard I/N`, N at most this).
+    pub const MAX_COUNT: u64 = 1_000_000;
 
     /// Whether round `r` is this shard's.
     pub fn owns(self, round: u64) -> bool {
@@ -84,13 +86,18 @@ impl fmt::Display for Shard {
 impl FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("bad shard '{s}' (expected I/N with 1 <= I <= N, e.g. 2/8)");
+        let bad = || {
+            format!(
+                "bad shard '{s}' (expected I/N with 1 <= I <= N <= {}, e.g. 2/8)",
+                Shard::MAX_COUNT
+            )
+        };
         let (i, n) = s.trim().split_once('/').ok_or_else(bad)?;
         let (index, count): (u64, u64) = (
             i.trim().parse().map_err(|_| bad())?,
             n.trim().parse().map_err(|_| bad())?,
         );
-        if count == 0 || index == 0 || index > count {
+        if count == 0 || index == 0 || index > count || count > Shard::MAX_COUNT {
             return Err(bad());
         }
         Ok(Shard { index, count })
