@@ -445,19 +445,34 @@ impl Variant {
             .join(",")
     }
 
-    /// Preset name if the switches match one, else the switch string.
+    /// Its name in reports: its preset's name, or, for a switch set that is no preset, the
+    /// nearest preset (fewest switches differing; the later one on a tie) with the switches
+    /// that differ: `V5:park_wti=off`. It parses back to the same switch set.
     pub fn label(&self) -> String {
-        match self.preset() {
-            Some(p) => p.name().to_string(),
-            None => self.switch_string(),
+        if let Some(p) = self.preset() {
+            return p.name().to_string();
         }
+        let mine = self.switches();
+        let diff = |p: Preset| -> Vec<String> {
+            mine.iter()
+                .zip(p.variant().switches())
+                .filter(|(a, b)| a.1 != b.1)
+                .map(|(a, _)| format!("{}={}", a.0, a.1))
+                .collect()
+        };
+        let base = Preset::ALL
+            .into_iter()
+            .rev()
+            .min_by_key(|&p| diff(p).len())
+            .expect("there are presets");
+        format!("{}:{}", base.name(), diff(base).join(","))
     }
 }
 
 impl FromStr for Variant {
     type Err = String;
-    /// `V2`, `V3:park_wti=off` (a preset with overrides) or a full `name=value,...` list on top of
-    /// V0.
+    /// `V2`, `V3:park_wti=off` (a preset with overrides) or a full `name=value,...` list naming
+    /// every switch (a partial list has no base to take the rest from: it is refused).
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s.is_empty() {
@@ -468,11 +483,27 @@ impl FromStr for Variant {
             None if !s.contains('=') => return Ok(s.parse::<Preset>()?.variant()),
             None => (Preset::V0.variant(), s),
         };
+        let mut named = Vec::new();
         for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
             let (k, val) = pair
                 .split_once('=')
                 .ok_or_else(|| format!("expected name=value in variant, got '{pair}'"))?;
             v.set(k, val)?;
+            named.push(k.trim().to_ascii_lowercase());
+        }
+        if !s.contains(':') {
+            let missing: Vec<&str> = SWITCHES
+                .iter()
+                .map(|sw| sw.name)
+                .filter(|n| !named.iter().any(|m| m == n))
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "variant '{s}' does not set {}: start from a preset (e.g. V5:{s}) or name \
+                     every switch",
+                    missing.join(", ")
+                ));
+            }
         }
         Ok(v)
     }

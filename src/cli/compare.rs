@@ -1,5 +1,6 @@
 //! `parkrace compare`: strategies side by side on the buggy targets.
 
+use super::progress::Meter;
 use super::{
     CompareArgs, EXIT_CRASH, EXIT_IO, EXIT_OK, jobs_or_cores, parse_duration, parse_list,
     targets_for, usage,
@@ -12,6 +13,7 @@ use crate::tools::compare::{
 use crate::tools::pool;
 use crate::tools::target::Target;
 use crate::variant::Variant;
+use std::cell::RefCell;
 use std::io::Write;
 use std::time::Duration;
 
@@ -69,17 +71,27 @@ enum CellError {
     Crash(pool::WorkerDied),
 }
 
-/// Run every seed of one (target, contender) on `jobs` threads.
-fn cell(t: &Target, c: Strategy, seeds: u64, caps: Caps, jobs: usize) -> Result<Cell, CellError> {
+/// Run every seed of one (target, contender) on `jobs` threads, counting each run on `meter`.
+fn cell(
+    t: &Target,
+    c: Strategy,
+    seeds: u64,
+    caps: Caps,
+    jobs: usize,
+    meter: &RefCell<Meter>,
+) -> Result<Cell, CellError> {
     let seeds: Vec<u64> = (1..=seeds).collect();
     let mut runs = Vec::with_capacity(seeds.len());
     pool::run_ordered(
         jobs,
         &seeds,
         |_, &seed| try_run_one(t, c, seed, caps),
-        |_, r| runs.push(r),
-        Duration::from_secs(3600),
-        |_| {},
+        |_, r| {
+            runs.push(r);
+            meter.borrow_mut().inc();
+        },
+        Duration::from_secs(1),
+        |_| meter.borrow_mut().tick(),
     )
     .map_err(CellError::Crash)?;
     Ok(Cell {
@@ -128,6 +140,8 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
         return EXIT_IO;
     }
     let mut out = std::io::stdout().lock();
+    let total = targets.len() as u64 * contenders.len() as u64 * a.seeds;
+    let meter = RefCell::new(Meter::new("runs", total, false));
     if !a.json {
         let _ = writeln!(
             out,
@@ -138,23 +152,31 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
     for t in &targets {
         let mut cells = Vec::new();
         for &c in &contenders {
-            let cl = match cell(t, c, a.seeds, caps, jobs) {
+            let cl = match cell(t, c, a.seeds, caps, jobs, &meter) {
                 Ok(cl) => cl,
-                Err(CellError::Start(e)) => {
-                    eprintln!("parkrace: {e}");
-                    return EXIT_IO;
-                }
-                Err(CellError::Crash(d)) => {
-                    eprintln!("parkrace: {d}");
-                    return EXIT_CRASH;
+                Err(e) => {
+                    meter.borrow().finish();
+                    return match e {
+                        CellError::Start(e) => {
+                            eprintln!("parkrace: {e}");
+                            EXIT_IO
+                        }
+                        CellError::Crash(d) => {
+                            eprintln!("parkrace: {d}");
+                            EXIT_CRASH
+                        }
+                    };
                 }
             };
-            if a.json {
-                let _ = writeln!(out, "{}", cl.json());
+            let line = if a.json {
+                cl.json().to_string()
             } else {
-                let _ = writeln!(out, "{}", row(&cl, caps.executions));
-            }
-            let _ = out.flush();
+                row(&cl, caps.executions)
+            };
+            meter.borrow().suspend(|| {
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            });
             cells.push(cl);
         }
         if let Some(dir) = &a.svg {
@@ -170,10 +192,12 @@ pub(super) fn cmd_compare(a: CompareArgs) -> i32 {
                 &path,
                 survival_svg(&t.label(), &curves, caps.executions).as_bytes(),
             ) {
+                meter.borrow().finish();
                 eprintln!("parkrace: cannot write {}: {e}", path.display());
                 return EXIT_IO;
             }
         }
     }
+    meter.borrow().finish();
     EXIT_OK
 }

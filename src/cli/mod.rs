@@ -2,6 +2,7 @@
 //! `minimize`, `import`, `stress`, `verify`, `compare` (the last three in `cli/`).
 
 mod compare;
+mod progress;
 mod soak;
 mod stress;
 mod verify;
@@ -22,6 +23,7 @@ use crate::tools::target::Target;
 use crate::variant::{Preset, SWITCHES, Variant};
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1066,7 +1068,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         Some((r, repro))
     };
 
-    let progress = !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let meter = std::cell::RefCell::new(progress::Meter::new("cells", total as u64, false));
     let mut out = std::io::stdout().lock();
     if !a.json {
         let _ = writeln!(
@@ -1081,10 +1083,13 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     let mut interrupted = 0;
     let mut summary: Vec<(String, usize, usize, usize)> = Vec::new();
     let print = |i: usize, cell: Option<(Searched, Option<Repro>)>| {
+        meter.borrow_mut().inc();
         let Some((r, repro)) = cell else {
             interrupted += 1;
             return;
         };
+        // The row, printed with the progress bar out of its way.
+        let mut buf = String::new();
         if io_error {
             return;
         }
@@ -1105,10 +1110,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                         repro_path = Some(p.display().to_string())
                     }
                     Err(e) => {
-                        if progress {
-                            // Clear the progress line: the message is one line of its own.
-                            eprint!("\r{:40}\r", "");
-                        }
+                        meter.borrow().finish();
                         eprintln!("parkrace: cannot write repro into {}: {e}", a.out.display());
                         io_error = true;
                         return;
@@ -1150,7 +1152,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     "repro": repro_path,
                     "agrees_with_history": agrees,
                 });
-                let _ = writeln!(out, "{v}");
+                let _ = writeln!(buf, "{v}");
             } else {
                 let (execs, oname) = match found {
                     Some(f) => (
@@ -1165,10 +1167,10 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     None => "-",
                 };
                 let _ = writeln!(
-                    out,
+                    buf,
                     "{:<5} {:<30} {:<18} {:<7} {:>22}  {:<6} {}",
-                    label.chars().take(5).collect::<String>(),
-                    preset.map(|p| p.commit()).unwrap_or("(custom switches)"),
+                    preset.map_or("-", |p| p.name()),
+                    preset.map_or(label.as_str(), |p| p.commit()),
                     c.scenario.name,
                     c.strategy.to_string(),
                     execs,
@@ -1176,11 +1178,11 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     hist
                 );
             }
+        }
+        meter.borrow().suspend(|| {
+            let _ = out.write_all(buf.as_bytes());
             let _ = out.flush();
-        }
-        if progress {
-            eprint!("\r[{}/{}] cells done", i + 1, total);
-        }
+        });
     };
     let died = pool::run_ordered(
         jobs,
@@ -1192,11 +1194,10 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             if INTERRUPTED.load(Ordering::Relaxed) {
                 cancel.store(true, Ordering::Relaxed);
             }
+            meter.borrow_mut().tick();
         },
     );
-    if progress {
-        eprint!("\r{:40}\r", "");
-    }
+    meter.borrow().finish();
     if let Err(d) = died {
         eprintln!("parkrace: {d}");
         return EXIT_CRASH;

@@ -35,12 +35,9 @@ pub fn history_targets(
     let rows = crate::history::shows();
     let mut out = Vec::new();
     for v in variants {
-        let p = v.preset().ok_or_else(|| {
-            format!(
-                "history says nothing of {}: give --scenario too",
-                crate::tools::target::variant_label(v)
-            )
-        })?;
+        let p = v
+            .preset()
+            .ok_or_else(|| format!("history says nothing of {}: give --scenario too", v.label()))?;
         let mine: Vec<Target> = rows
             .iter()
             .filter(|(q, _)| *q == p)

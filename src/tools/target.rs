@@ -3,7 +3,7 @@
 
 use crate::oracle::OracleSet;
 use crate::scenario::Scenario;
-use crate::variant::{Preset, Variant};
+use crate::variant::Variant;
 
 /// A variant on a scenario, with the oracles to check.
 #[derive(Clone, Debug)]
@@ -37,27 +37,8 @@ impl Target {
             .collect()
     }
 
-    /// `PRESET SCENARIO`, the variant named as [`variant_label`] names it.
+    /// `PRESET SCENARIO`, the variant named by [`Variant::label`].
     pub fn label(&self) -> String {
-        format!("{} {}", variant_label(&self.variant), self.scenario.name)
-    }
-}
-
-/// A variant's name in reports: its preset; a switch set that is no preset is named by the
-/// switches that differ from V5 (an ablation of the fixes): `V5:switch=value,...`.
-pub fn variant_label(variant: &Variant) -> String {
-    match variant.preset() {
-        Some(p) => p.name().to_string(),
-        None => {
-            let v5 = Preset::V5.variant().switches();
-            let diff: Vec<String> = variant
-                .switches()
-                .into_iter()
-                .zip(v5)
-                .filter(|(a, b)| a.1 != b.1)
-                .map(|(a, _)| format!("{}={}", a.0, a.1))
-                .collect();
-            format!("V5:{}", diff.join(","))
-        }
+        format!("{} {}", self.variant.label(), self.scenario.name)
     }
 }

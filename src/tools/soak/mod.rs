@@ -196,11 +196,7 @@ impl Cell {
 
     /// `VARIANT SCENARIO`, as [`Target::label`] names a target.
     pub fn target_label(&self) -> String {
-        format!(
-            "{} {}",
-            crate::tools::target::variant_label(&self.variant),
-            self.scenario.name()
-        )
+        format!("{} {}", self.variant.label(), self.scenario.name())
     }
 
     /// The target unit `seed` searches.

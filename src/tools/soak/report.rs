@@ -123,7 +123,7 @@ pub fn summarize(plan: &Plan, shards: Vec<String>, records: &[UnitRecord]) -> Su
         .iter()
         .map(|cell| CellSummary {
             cell: cell.label(),
-            variant: crate::tools::target::variant_label(&cell.variant),
+            variant: cell.variant.label(),
             preset: cell.variant.preset().map(|p| p.name().to_string()),
             switches: cell.variant.switch_string(),
             scenario: cell.scenario.name().to_string(),
