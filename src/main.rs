@@ -50,7 +50,7 @@ fn quiet_panics() {
             default(info);
         }
         if std::thread::current().name() == Some("main") {
-            let msg = parkrace::tools::pool::panic_message(info.payload());
+            let msg = parkrace::harness::panic_message(info.payload());
             let at = info
                 .location()
                 .map(|l| format!(" at {}:{}", l.file(), l.line()))

@@ -243,3 +243,39 @@ fn v4_is_clean_on_what_it_fixed() {
 fn v5_is_clean_on_every_oracle() {
     fixed_preset_is_clean(Preset::V5);
 }
+
+/// `hunt --quick` (300 executions per cell, the README's fast first run) gives every verdict
+/// of kernel history, as the default 10,000 do.
+#[test]
+fn a_quick_hunt_agrees_with_history_on_every_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args(["hunt", "--quick", "--json", "--no-minimize", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        7 * 10 * 2,
+        "every preset x scenario x default strategy"
+    );
+    for r in &rows {
+        assert_ne!(r["agrees_with_history"], false, "{r}");
+    }
+    let caught = rows.iter().filter(|r| !r["violation"].is_null()).count();
+    assert_eq!(
+        caught,
+        18 + 18 + 20 + 10 + 10 + 2,
+        "the default run's violations"
+    );
+}

@@ -40,6 +40,10 @@ pub const EXIT_FINDING: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status: an I/O error while writing results.
 pub const EXIT_IO: i32 = 3;
+/// Executions per cell of `hunt --quick`: the buggy cells' races show within a few dozen, so
+/// every verdict is the one of the default 10,000 (`tests/verdicts.rs` checks it).
+pub const QUICK_EXECUTIONS: usize = 300;
+
 /// Exit status: a worker crashed (a bug in parkrace): the run's results are incomplete, and
 /// never reported as clean.
 pub const EXIT_CRASH: i32 = 4;
@@ -393,6 +397,10 @@ pub struct HuntArgs {
     #[arg(long, default_value_t = 10_000, allow_hyphen_values = true,
           value_parser = number(1, MAX_EXECUTIONS))]
     pub executions: usize,
+    /// A first look in seconds: 300 executions per cell instead of 10,000 (every verdict of
+    /// the default run is the same; the clean cells are searched less).
+    #[arg(long, conflicts_with = "executions")]
+    pub quick: bool,
     /// Wall time per (variant, scenario, strategy) at most, e.g. 500ms, 30s, 5m: 1ms to 30
     /// days.
     #[arg(long, allow_hyphen_values = true, value_parser = duration_arg)]
@@ -1024,7 +1032,12 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         }
     }
     let total = cells.len();
-    let (executions, seed, no_minimize) = (a.executions, a.seed, a.no_minimize);
+    let executions = if a.quick {
+        QUICK_EXECUTIONS
+    } else {
+        a.executions
+    };
+    let (seed, no_minimize) = (a.seed, a.no_minimize);
     catch_ctrl_c();
     let cancel = Arc::new(AtomicBool::new(false));
     let limits = Limits {

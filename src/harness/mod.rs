@@ -25,6 +25,27 @@ use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
 use crate::variant::Variant;
 use std::sync::{Arc, Mutex};
 
+/// A test-only hook: when the environment variable `PARKRACE_TEST_CRASH` names `place`
+/// (`worker`: a job of the worker pool; `stress`: a stress instance; `soak`: a soak unit;
+/// `model`: a model thread of the native engine), panic there, so that tests can check that
+/// a crashed worker fails the run loudly (exit 4) instead of reporting it clean.
+pub fn crash_hook(place: &str) {
+    if std::env::var("PARKRACE_TEST_CRASH").is_ok_and(|v| v == place) {
+        panic!("test hook: a {place} crashes");
+    }
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}
+
 /// What the state cache's probe is asked (see [`crate::engine::statecache`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ask {
@@ -506,14 +527,14 @@ pub fn launch_with(plat: impl Platform, world: World, hooks: &Hooks) -> Launched
                 let body = || {
                     if k2.wait_until(t, WaitFor::Start).is_ok() {
                         if catch {
-                            crate::tools::pool::crash_hook("model");
+                            crash_hook("model");
                         }
                         let _ = thread_body(&k2, t);
                     }
                 };
                 if catch {
                     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
-                        let msg = crate::tools::pool::panic_message(&*p);
+                        let msg = panic_message(&*p);
                         k2.supervise_wake(|w| {
                             w.harness
                                 .crash

@@ -4,6 +4,7 @@
 //! in the order a user expects. A worker that panics is not a clean result: the pool stops
 //! handing out jobs and reports which job died and why.
 
+pub use crate::harness::{crash_hook, panic_message};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -19,27 +20,6 @@ pub struct WorkerDied {
 impl std::fmt::Display for WorkerDied {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "a worker died on job {}: {}", self.job + 1, self.message)
-    }
-}
-
-/// A test-only hook: when the environment variable `PARKRACE_TEST_CRASH` names `place`
-/// (`worker`: a job of the worker pool; `stress`: a stress instance; `soak`: a soak unit;
-/// `model`: a model thread of the native engine), panic there, so that tests can check that
-/// a crashed worker fails the run loudly (exit 4) instead of reporting it clean.
-pub fn crash_hook(place: &str) {
-    if std::env::var("PARKRACE_TEST_CRASH").is_ok_and(|v| v == place) {
-        panic!("test hook: a {place} crashes");
-    }
-}
-
-/// The text of a panic's payload.
-pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-text payload".to_string()
     }
 }
 
