@@ -397,8 +397,9 @@ pub struct HuntArgs {
     #[arg(long, default_value_t = 10_000, allow_hyphen_values = true,
           value_parser = number(1, MAX_EXECUTIONS))]
     pub executions: usize,
-    /// A first look in seconds: 300 executions per cell instead of 10,000 (every verdict of
-    /// the default run is the same; the clean cells are searched less).
+    /// A first look in seconds: 300 executions per cell instead of 10,000, and repro files
+    /// saved as found (`parkrace minimize FILE` minimizes one). Every verdict of the default
+    /// run is the same; the clean cells are searched less.
     #[arg(long, conflicts_with = "executions")]
     pub quick: bool,
     /// Wall time per (variant, scenario, strategy) at most, e.g. 500ms, 30s, 5m: 1ms to 30
@@ -1037,7 +1038,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     } else {
         a.executions
     };
-    let (seed, no_minimize) = (a.seed, a.no_minimize);
+    let (seed, no_minimize) = (a.seed, a.no_minimize || a.quick);
     catch_ctrl_c();
     let cancel = Arc::new(AtomicBool::new(false));
     let limits = Limits {
