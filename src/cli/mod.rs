@@ -40,10 +40,6 @@ pub const EXIT_FINDING: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status: an I/O error while writing results.
 pub const EXIT_IO: i32 = 3;
-/// Executions per cell of `hunt --quick`: the buggy cells' races show within a few dozen, so
-/// every verdict is the one of the default 10,000 (`tests/verdicts.rs` checks it).
-pub const QUICK_EXECUTIONS: usize = 300;
-
 /// Exit status: a worker crashed (a bug in parkrace): the run's results are incomplete, and
 /// never reported as clean.
 pub const EXIT_CRASH: i32 = 4;
@@ -528,6 +524,10 @@ where
         )),
     }
 }
+
+/// Executions per cell of `hunt --quick`: the buggy cells' races show within a few dozen, so
+/// every verdict is the one of the default 10,000 (`tests/verdicts.rs` checks it).
+pub const QUICK_EXECUTIONS: usize = 300;
 
 /// The most worker threads `--jobs` takes (and stress's `--instances`).
 pub const MAX_JOBS: usize = 1024;
