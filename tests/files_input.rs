@@ -371,3 +371,72 @@ fn replay_minimize_and_import_print_one_json_object_with_json() {
     // The imported file loads and replays.
     assert_eq!(run(&["replay", i.to_str().unwrap()]).status.code(), Some(0));
 }
+
+/// Every number in a soak campaign's `campaign.json` is checked against its option's range
+/// when the campaign is read (`report`, `soak --resume`): one line naming the field, exit 2,
+/// never a hang, an overflow or a division by zero.
+#[test]
+fn campaign_file_numbers_out_of_range_exit_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let camp = dir.path().join("camp");
+    let made = Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args([
+            "soak",
+            "-v",
+            "V5",
+            "-s",
+            "park",
+            "--strategy",
+            "random",
+            "--units",
+            "1",
+        ])
+        .args(["--seed", "1", "--out"])
+        .arg(&camp)
+        .output()
+        .unwrap();
+    assert_eq!(
+        made.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let file = camp.join("campaign.json");
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let cases: [(&str, serde_json::Value); 8] = [
+        ("unit_steps", serde_json::json!(0)),
+        ("unit_steps", serde_json::json!(u64::MAX)),
+        ("native_ms", serde_json::json!(0)),
+        ("minimize_tries", serde_json::json!(0)),
+        ("key_tries", serde_json::json!(u64::MAX)),
+        ("units", serde_json::json!(0)),
+        ("time_s", serde_json::json!(-1.0)),
+        ("shard", serde_json::json!({"index": 0, "count": 0})),
+    ];
+    for (field, bad) in cases {
+        let mut v = good.clone();
+        v[field] = bad.clone();
+        std::fs::write(&file, serde_json::to_string(&v).unwrap()).unwrap();
+        for args in [vec!["report"], vec!["soak", "--resume"]] {
+            let out = Command::new(env!("CARGO_BIN_EXE_parkrace"))
+                .args(&args)
+                .arg(&camp)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{args:?} {field}={bad}: {stderr}"
+            );
+            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert_eq!(lines.len(), 1, "{args:?} {field}={bad}: {lines:?}");
+            assert!(
+                lines[0].contains(field),
+                "{args:?} {field}={bad}: {}",
+                lines[0]
+            );
+        }
+    }
+}

@@ -450,8 +450,7 @@ pub(crate) fn catch_ctrl_c() {
     }
 }
 
-/// The longest duration any option takes: 30 days.
-pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+pub use crate::tools::MAX_DURATION;
 
 /// Parse `500ms`, `30s`, `5m`, `2h` or a plain number of seconds: from 1 ms to 30 days
 /// ([`MAX_DURATION`]).
@@ -533,8 +532,7 @@ pub const QUICK_EXECUTIONS: usize = 300;
 pub const MAX_JOBS: usize = 1024;
 /// The most executions per cell or run (`hunt`, `compare --executions`).
 pub const MAX_EXECUTIONS: usize = 1_000_000_000;
-/// The most minimization tries (`minimize --tries`, `soak --minimize-tries`, `--key-tries`).
-pub const MAX_TRIES: usize = 10_000_000;
+pub use crate::tools::minimize::MAX_TRIES;
 /// The most seeds per (target, strategy) of `compare --seeds`.
 pub const MAX_SEEDS: u64 = 100_000;
 /// The most runs of `stress --runs`.

@@ -6,15 +6,12 @@ use super::{
     catch_ctrl_c, duration_arg, jobs_or_cores, number, parse_duration, parse_list,
 };
 
-/// The most units of a campaign (`soak --units`).
-pub const MAX_UNITS: u64 = 1_000_000_000_000;
-/// The most model steps per unit (`soak --unit-steps`).
-pub const MAX_UNIT_STEPS: u64 = 1_000_000_000;
 use crate::strategy::Command;
 use crate::tools::soak::report::Summary;
 use crate::tools::soak::{
     self, Campaign, Counters, DEFAULT_KEY_TRIES, DEFAULT_MINIMIZE_TRIES, DEFAULT_NATIVE_MS,
-    DEFAULT_UNIT_STEPS, Plan, Session, Shard, SoakError, Store, Strategy,
+    DEFAULT_UNIT_STEPS, MAX_UNIT_STEPS, MAX_UNITS, Plan, Session, Shard, SoakError, Store,
+    Strategy,
 };
 use crate::variant::Variant;
 use clap::Subcommand;

@@ -21,6 +21,10 @@ use crate::tools::repro::{MinimizedFrom, Repro, to_hex};
 use crate::variant::Variant;
 use std::time::{Duration, Instant};
 
+/// The most minimization tries (`minimize --tries`, `soak --minimize-tries`, `--key-tries`,
+/// and the tries in a soak campaign file).
+pub const MAX_TRIES: usize = 10_000_000;
+
 /// Tries (executions) a minimization may spend by default.
 pub const DEFAULT_TRIES: usize = 20_000;
 

@@ -15,3 +15,7 @@ pub mod soak;
 pub mod stress;
 pub mod target;
 pub mod verify;
+
+/// The longest time any run takes (`--time` and every other duration, and the times in a soak
+/// campaign file): 30 days.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);

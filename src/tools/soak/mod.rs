@@ -58,6 +58,10 @@ pub const DEFAULT_MINIMIZE_TRIES: usize = 10_000;
 pub const DEFAULT_KEY_TRIES: usize = 1500;
 /// Executions a native violation may take to reproduce under shuttle.
 const REPRODUCE_EXECUTIONS: usize = 20_000;
+/// The most units of a campaign (`soak --units`, and `units` in `campaign.json`).
+pub const MAX_UNITS: u64 = 1_000_000_000_000;
+/// The most model steps per unit (`soak --unit-steps`, and `unit_steps`).
+pub const MAX_UNIT_STEPS: u64 = 1_000_000_000;
 
 /// `--shard I/N`: the `I`-th of `N` disjoint parts of a campaign (1-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,8 +229,38 @@ impl Plan {
         if campaign.strategies.is_empty() {
             return Err("a campaign needs at least one strategy".into());
         }
-        if campaign.unit_steps == 0 || campaign.native_ms == 0 {
-            return Err("a unit needs a positive step budget and native time".into());
+        // Every number a campaign file holds, in the range its option has.
+        let max_ms = crate::tools::MAX_DURATION.as_millis() as u64;
+        let field = |name: &str, v: u64, lo: u64, hi: u64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("field '{name}': {v} is not from {lo} to {hi}"))
+            }
+        };
+        field("unit_steps", campaign.unit_steps, 1, MAX_UNIT_STEPS)?;
+        field("native_ms", campaign.native_ms, 1, max_ms)?;
+        let tries = crate::tools::minimize::MAX_TRIES as u64;
+        field("minimize_tries", campaign.minimize_tries as u64, 1, tries)?;
+        field("key_tries", campaign.key_tries as u64, 1, tries)?;
+        if let Some(u) = campaign.units {
+            field("units", u, 1, MAX_UNITS)?;
+        }
+        if let Some(t) = campaign.time_s
+            && !(t.is_finite() && t > 0.0 && t * 1000.0 <= max_ms as f64)
+        {
+            return Err(format!(
+                "field 'time_s': {t} is not a time from 0 to {max_ms} ms"
+            ));
+        }
+        let sh = campaign.shard;
+        if sh.count == 0 || sh.index == 0 || sh.index > sh.count || sh.count > Shard::MAX_COUNT {
+            return Err(format!(
+                "field 'shard': {}/{} is not I/N with 1 <= I <= N <= {}",
+                sh.index,
+                sh.count,
+                Shard::MAX_COUNT
+            ));
         }
         let scenarios: Vec<ScenarioSpec> = campaign
             .scenarios
