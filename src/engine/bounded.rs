@@ -3,7 +3,7 @@
 //! preemptions plus delays), depth first, one shuttle execution per schedule.
 //!
 //! A schedule is the sequence of real decisions of the byte-driven scheduler
-//! ([`super::shuttle::ByteScheduler`]): a task choice among `n > 1` candidates (candidate 0
+//! ([`super::bytes::ByteScheduler`]): a task choice among `n > 1` candidates (candidate 0
 //! is the running task when it can go on, else the lowest id) or a controlled draw (tick or
 //! wakeup preemption: "no" or "yes"). The default is option 0 everywhere: no preemption, no
 //! injected tick, and where the running task blocks, spins or ends, the next candidate by id.

@@ -91,7 +91,7 @@ impl Scheduler for ReplayScheduler {
 }
 
 /// Replays recorded decisions and writes down the schedule bytes that make
-/// [`ByteScheduler`] take the same decisions.
+/// [`super::bytes::ByteScheduler`] take the same decisions.
 #[derive(Debug)]
 pub struct BytesOfDecisions {
     replay: ReplayScheduler,

@@ -20,8 +20,8 @@
 //! steps recorded and returned, and its reads outside steps, [`World::hist`]). Three rules
 //! keep that fingerprint as coarse as the thread's real local state, so that more paths meet:
 //! a function that hands its caller only its result folds to "called, returned r" when it
-//! returns ([`Kernel::summarize`]); an outermost loop restarts it at its head, where nothing
-//! earlier is live ([`Kernel::forget`]); and a thread inside [`Kernel::wait_until`] is marked
+//! returns ([`Current::summarize`]); an outermost loop restarts it at its head, where nothing
+//! earlier is live ([`Current::forget`]); and a thread inside [`Kernel::wait_until`] is marked
 //! only until it returns. The scheduler adds the task that ran last, where it could go on
 //! (switching away from it is what costs a preemption). Fingerprints are 128 bits; a
 //! collision, which would wrongly cut a prefix, has odds below 10^-20 over a billion states.
@@ -41,8 +41,8 @@
 //!
 //! [`World::fingerprint`]: crate::runtime::world::World::fingerprint
 //! [`World::hist`]: crate::runtime::world::Harness::hist
-//! [`Kernel::summarize`]: crate::runtime::Current::summarize
-//! [`Kernel::forget`]: crate::runtime::Current::forget
+//! [`Current::summarize`]: crate::runtime::Current::summarize
+//! [`Current::forget`]: crate::runtime::Current::forget
 //! [`Kernel::wait_until`]: crate::runtime::Kernel::wait_until
 
 use std::collections::HashMap;

@@ -28,7 +28,7 @@ pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
     const F: &str = "smpboot_thread_fn";
     let kt = cur.kthread();
     loop {
-        // (Both callers, `thread_body` and `kthread_entry`, only call `do_exit` after this.)
+        // (Both callers, the harness's `thread_body` and `kthread`, only call `do_exit` after this.)
         cur.forget("smpboot_thread_fn");
         // 1. set_current_state(TASK_INTERRUPTIBLE).
         set_current_state(cur, F, TASK_INTERRUPTIBLE)?;

@@ -2,11 +2,11 @@
 //! values, kthread flag bits, errnos) and the model's lock names. Plain data, imported by
 //! both the world and the trace.
 
-/// Index of a model thread (task or agent) in [`World::tasks`].
+/// Index of a model thread (task or agent) in [`super::world::KernelState::tasks`].
 pub type Tid = usize;
 /// A model CPU number.
 pub type CpuId = usize;
-/// Index of a completion in [`World::completions`].
+/// Index of a completion in [`super::world::KernelState::completions`].
 pub type CompId = usize;
 
 // Task states, v4.17 `include/linux/sched.h` (model.md a.4).
