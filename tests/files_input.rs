@@ -379,22 +379,22 @@ fn replay_minimize_and_import_print_one_json_object_with_json() {
 fn campaign_file_numbers_out_of_range_exit_2_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let camp = dir.path().join("camp");
-    let made = Command::new(env!("CARGO_BIN_EXE_parkrace"))
-        .args([
-            "soak",
-            "-v",
-            "V5",
-            "-s",
-            "park",
-            "--strategy",
-            "random",
-            "--units",
-            "1",
-        ])
-        .args(["--seed", "1", "--out"])
-        .arg(&camp)
-        .output()
-        .unwrap();
+    let camp_s = camp.to_str().unwrap();
+    let made = run(&[
+        "soak",
+        "-v",
+        "V5",
+        "-s",
+        "park",
+        "--strategy",
+        "random",
+        "--units",
+        "1",
+        "--seed",
+        "1",
+        "--out",
+        camp_s,
+    ]);
     assert_eq!(
         made.status.code(),
         Some(0),
@@ -402,41 +402,27 @@ fn campaign_file_numbers_out_of_range_exit_2_naming_the_field() {
         String::from_utf8_lossy(&made.stderr)
     );
     let file = camp.join("campaign.json");
-    let good: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let cases: [(&str, serde_json::Value); 8] = [
-        ("unit_steps", serde_json::json!(0)),
-        ("unit_steps", serde_json::json!(u64::MAX)),
-        ("native_ms", serde_json::json!(0)),
-        ("minimize_tries", serde_json::json!(0)),
-        ("key_tries", serde_json::json!(u64::MAX)),
-        ("units", serde_json::json!(0)),
-        ("time_s", serde_json::json!(-1.0)),
-        ("shard", serde_json::json!({"index": 0, "count": 0})),
+    let good: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let cases: [(&str, Value); 8] = [
+        ("unit_steps", json!(0)),
+        ("unit_steps", json!(u64::MAX)),
+        ("native_ms", json!(0)),
+        ("minimize_tries", json!(0)),
+        ("key_tries", json!(u64::MAX)),
+        ("units", json!(0)),
+        ("time_s", json!(-1.0)),
+        ("shard", json!({"index": 0, "count": 0})),
     ];
     for (field, bad) in cases {
         let mut v = good.clone();
         v[field] = bad.clone();
         std::fs::write(&file, serde_json::to_string(&v).unwrap()).unwrap();
-        for args in [vec!["report"], vec!["soak", "--resume"]] {
-            let out = Command::new(env!("CARGO_BIN_EXE_parkrace"))
-                .args(&args)
-                .arg(&camp)
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(
-                out.status.code(),
-                Some(2),
-                "{args:?} {field}={bad}: {stderr}"
-            );
-            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-            assert_eq!(lines.len(), 1, "{args:?} {field}={bad}: {lines:?}");
-            assert!(
-                lines[0].contains(field),
-                "{args:?} {field}={bad}: {}",
-                lines[0]
-            );
+        for args in [vec!["report", camp_s], vec!["soak", "--resume", camp_s]] {
+            let out = run(&args);
+            let what = format!("{args:?} {field}={bad}");
+            assert_eq!(out.status.code(), Some(2), "{what}");
+            let line = one_line(&out, &what);
+            assert!(line.contains(field), "{what}: {line}");
         }
     }
 }
