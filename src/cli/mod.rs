@@ -79,12 +79,14 @@ const HUNT_EXIT_HELP: &str = "Exit status:
 const REPLAY_EXIT_HELP: &str = "Exit status:
   0  the recorded violation reproduced
   1  the recorded violation did not reproduce
-  2  bad arguments, or an unreadable or invalid repro file (one line on stderr)";
+  2  bad arguments, an unreadable or invalid repro file, or a schedule that does not fit this
+     model (one line on stderr)";
 
 const MINIMIZE_EXIT_HELP: &str = "Exit status:
   0  a minimized repro file was written
   1  the file's schedule does not violate its oracle (any more)
-  2  bad arguments, or an unreadable or invalid repro file (one line on stderr)
+  2  bad arguments, an unreadable or invalid repro file, or a schedule that does not fit this
+     model (one line on stderr)
   3  an I/O error while writing the repro file";
 
 const IMPORT_EXIT_HELP: &str = "Exit status:
