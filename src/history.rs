@@ -100,6 +100,39 @@ pub fn agrees(p: Option<Preset>, scenario: &str, violation: Option<Oracle>) -> O
     }
 }
 
+/// [`agrees`] for a run under `scenario`'s memory model that checked `checked`: under `tso`
+/// or `lkmm` the preset's weak-memory row ([`Record::weak`]) may fail too, and a clean result
+/// disagrees only where a checked oracle was expected to fail.
+pub fn agrees_under(
+    p: Option<Preset>,
+    scenario: &Scenario,
+    violation: Option<Oracle>,
+    checked: OracleSet,
+) -> Option<bool> {
+    let p = p?;
+    let r = of(p);
+    let weak = scenario.memory.is_weak();
+    let name = scenario.name.as_str();
+    match violation {
+        Some(Oracle::Model) => Some(false),
+        Some(o) => Some(may_fail(p, o) || (weak && r.weak.contains(&o))),
+        None => {
+            let sc_expected =
+                must_catch(p, name) && r.fails.iter().any(|&o| checked.contains(o));
+            let weak_expected = weak
+                && r.weak_shows_on.contains(&name)
+                && r.weak.iter().any(|&o| checked.contains(o));
+            if sc_expected || weak_expected {
+                Some(false)
+            } else if Scenario::named().iter().any(|s| s.name == name) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// What history says of a preset, in a few words: `caught`, `clean` or `only by I8 (latency)
 /// and I3s`.
 fn verdict_words(r: &Record) -> String {

@@ -50,6 +50,58 @@ pub enum KStart {
     Fresh,
 }
 
+/// The memory model an execution runs under (model.md m): which stores a load may read.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Memory {
+    /// Sequential consistency: every load reads the latest store (the model's semantics
+    /// before weak memory, exactly).
+    #[default]
+    Sc,
+    /// x86-TSO: a store may stay in its CPU's store buffer while later loads go ahead;
+    /// locked operations and fences drain it.
+    Tso,
+    /// An operational approximation of the Linux-kernel memory model (LKMM): stores reach
+    /// other CPUs late and in any order, loads may read older stores, unless a barrier,
+    /// release/acquire, a fully ordered RMW or a lock orders them.
+    Lkmm,
+}
+
+impl Memory {
+    pub const ALL: [Memory; 3] = [Memory::Sc, Memory::Tso, Memory::Lkmm];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Memory::Sc => "sc",
+            Memory::Tso => "tso",
+            Memory::Lkmm => "lkmm",
+        }
+    }
+
+    /// Whether loads may read other than the latest store.
+    pub fn is_weak(self) -> bool {
+        self != Memory::Sc
+    }
+}
+
+impl fmt::Display for Memory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Memory {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Memory::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown memory model '{s}' (expected sc, tso or lkmm)"))
+    }
+}
+
 /// A complete scenario description.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Scenario {
@@ -73,6 +125,9 @@ pub struct Scenario {
     pub irq_gap: bool,
     /// Step bound: more model steps than this in one execution is a livelock (I7).
     pub max_steps: u64,
+    /// The memory model (model.md m). Absent in files written before weak memory: `sc`.
+    #[serde(default)]
+    pub memory: Memory,
 }
 
 /// Step work of the extra task X.
@@ -105,6 +160,7 @@ impl Scenario {
             budget: 0,
             irq_gap: false,
             max_steps: DEFAULT_MAX_STEPS,
+            memory: Memory::Sc,
         }
     }
 
@@ -198,8 +254,23 @@ impl Scenario {
         v
     }
 
-    /// A named scenario, or `random-SEED` for a generated one.
+    /// Its name in tables: `park-unpark`, or `park-unpark@lkmm` under a weak memory model.
+    pub fn label(&self) -> String {
+        if self.memory.is_weak() {
+            format!("{}@{}", self.name, self.memory)
+        } else {
+            self.name.clone()
+        }
+    }
+
+    /// A named scenario, or `random-SEED` for a generated one; `NAME@MEMORY` (e.g.
+    /// `park-unpark@lkmm`) runs it under that memory model.
     pub fn by_name(name: &str) -> Result<Scenario, String> {
+        if let Some((base, mem)) = name.rsplit_once('@') {
+            let mut s = Scenario::by_name(base)?;
+            s.memory = mem.parse()?;
+            return Ok(s);
+        }
         if let Some(seed) = name.strip_prefix("random-") {
             let seed: u64 = seed
                 .parse()
@@ -253,6 +324,7 @@ impl Scenario {
             budget: if preempt { 1 + r.below(3) as u32 } else { 0 },
             irq_gap: false,
             max_steps: DEFAULT_MAX_STEPS,
+            memory: Memory::Sc,
         };
         if s.extra && s.cpus == 1 && !s.preempt {
             s.extra = r.below(2) == 0;
@@ -299,6 +371,9 @@ impl Scenario {
         } else {
             "no preemption".into()
         });
+        if self.memory.is_weak() {
+            parts.push(format!("memory {}", self.memory));
+        }
         parts.join(", ")
     }
 

@@ -12,7 +12,7 @@
 //! file; [`crate::history`] derives verdicts, defaults and targets from it.
 
 use crate::oracle::Oracle;
-use Oracle::{I1, I1c, I2, I3, I3s, I4, I5, I6, I8};
+use Oracle::{I1, I1c, I2, I3, I3s, I4, I5, I6, I7, I8};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -187,7 +187,10 @@ macro_rules! switches {
         $field:ident : $ty:ty = [$($val:expr),* $(,)?] $about:literal;
     )*) => {
         /// The fix switches. Each field is one historical change; the presets combine them.
+        /// A file written before a switch existed reads it as V5 has it (the barrier switches:
+        /// on).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(default)]
         pub struct Variant {
             $($(#[doc = $doc])* pub $field: $ty,)*
         }
@@ -258,6 +261,10 @@ pub struct Record {
     pub fixed: bool,
     /// The fuzz target hunting its bug, if it has one.
     pub fuzz: Option<FuzzTarget>,
+    /// The oracles it also violates under a weak memory model (`tso`, `lkmm`) beyond its SC
+    /// verdicts (model.md m.6), and the named scenarios where that shows.
+    pub weak: &'static [Oracle],
+    pub weak_shows_on: &'static [&'static str],
 }
 
 /// The races of V0/V1: the stale-wakeup clobber and what follows it. Their early return (I1,
@@ -276,6 +283,8 @@ const PARK_V3: FuzzTarget = FuzzTarget {
 pub const HISTORY: [Record; Preset::COUNT] = [
     Record {
         preset: Preset::V0,
+        weak: &[I7],
+        weak_shows_on: &["park-unpark", "park-unpark-park"],
         fails: &[I1, I1c, I2, I3, I4, I5, I6],
         also_may_fail: &[I8],
         shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
@@ -288,6 +297,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
     },
     Record {
         preset: Preset::V1,
+        weak: &[],
+        weak_shows_on: &[],
         fails: &[I1, I1c, I2, I3, I4, I5, I6],
         also_may_fail: &[I8],
         shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
@@ -300,6 +311,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
     },
     Record {
         preset: Preset::V2,
+        weak: &[],
+        weak_shows_on: &[],
         fails: &[I1, I1c, I2, I3, I3s, I4, I5, I6],
         also_may_fail: &[I8],
         shows_on: &[
@@ -320,6 +333,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
     },
     Record {
         preset: Preset::V3,
+        weak: &[],
+        weak_shows_on: &[],
         fails: &[I8, I3s],
         also_may_fail: &[],
         shows_on: &["wti-latency", "stop-unparked"],
@@ -328,6 +343,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
     },
     Record {
         preset: Preset::V3b,
+        weak: &[],
+        weak_shows_on: &[],
         fails: &[I8, I3s],
         also_may_fail: &[],
         shows_on: &["wti-latency", "stop-unparked"],
@@ -336,6 +353,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
     },
     Record {
         preset: Preset::V4,
+        weak: &[],
+        weak_shows_on: &[],
         fails: &[I3s],
         also_may_fail: &[],
         shows_on: &["stop-unparked"],
@@ -348,6 +367,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
     },
     Record {
         preset: Preset::V5,
+        weak: &[],
+        weak_shows_on: &[],
         fails: &[],
         also_may_fail: &[],
         shows_on: &[],
@@ -392,6 +413,130 @@ switches! {
     /// V5: unpark returns at once unless SHOULD_PARK is set.
     unpark_only_parked: bool = [OFF, OFF, OFF, OFF, OFF, OFF, ON]
         "unpark returns unless SHOULD_PARK is set (V5)";
+    // The barrier switches (model.md m.2): each barrier the protocol relies on, on in every
+    // preset (every kernel had it where its code had the site); turning one off asks whether
+    // it is load-bearing. They change nothing under `sc`. See [`BARRIERS`].
+    /// The `smp_mb()` of `set_current_state(TASK_PARKED)` in parkme's loop (V1, V2).
+    mb_parkme: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_mb() of set_current_state(TASK_PARKED) in __kthread_parkme (V1, V2)";
+    /// The `smp_mb()` of `set_current_state(TASK_INTERRUPTIBLE)` in `smpboot_thread_fn`.
+    mb_smpboot: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_mb() of set_current_state(TASK_INTERRUPTIBLE) in smpboot_thread_fn";
+    /// `smp_mb__after_spinlock()` after `pi_lock` in `try_to_wake_up`.
+    mb_ttwu: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_mb__after_spinlock() in try_to_wake_up";
+    /// `smp_rmb()` between the loads of `p->state` and `p->on_rq` in `try_to_wake_up`.
+    rmb_ttwu_on_rq: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_rmb() between p->state and p->on_rq in try_to_wake_up";
+    /// `smp_rmb()` between the loads of `p->on_rq` and `p->on_cpu` in `try_to_wake_up`.
+    rmb_ttwu_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_rmb() between p->on_rq and p->on_cpu in try_to_wake_up";
+    /// The acquire of `smp_cond_load_acquire(&p->on_cpu, !VAL)` in `try_to_wake_up`.
+    acq_ttwu_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: acquire of smp_cond_load_acquire(&p->on_cpu, !VAL) in try_to_wake_up";
+    /// `smp_mb__after_spinlock()` after the rq lock in `__schedule`.
+    mb_schedule: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_mb__after_spinlock() in __schedule";
+    /// The release of `smp_store_release(&prev->on_cpu, 0)` in `finish_task_switch`.
+    rel_finish_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: release of smp_store_release(&prev->on_cpu, 0) in finish_task_switch";
+    /// The full ordering of `test_and_set_bit` / `test_and_clear_bit(KTHREAD_IS_PARKED)`
+    /// (V0, V1).
+    mb_is_parked: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: full ordering of test_and_{set,clear}_bit(KTHREAD_IS_PARKED) (V0, V1)";
+    /// The `smp_mb()` of `set_current_state(TASK_UNINTERRUPTIBLE)` before
+    /// `wait_task_inactive`'s one-tick sleep.
+    mb_wti_sleep: bool = [ON, ON, ON, ON, ON, ON, ON]
+        "barrier: smp_mb() of set_current_state(TASK_UNINTERRUPTIBLE) in wait_task_inactive";
+}
+
+/// A barrier switch and where its barrier is: what `parkrace barriers` removes one at a time.
+pub struct Barrier {
+    /// Its switch in [`SWITCHES`].
+    pub switch: &'static str,
+    /// The kernel function and what the barrier orders.
+    pub site: &'static str,
+    /// Whether the variant's code has the site at all.
+    pub applies: fn(&Variant) -> bool,
+}
+
+/// The barriers of the protocol and the scheduler it leans on (model.md m.2), in the order
+/// `parkrace barriers` reports them.
+pub static BARRIERS: &[Barrier] = &[
+    Barrier {
+        switch: "mb_parkme",
+        site: "__kthread_parkme: set_current_state(TASK_PARKED) orders the store before test_bit(SHOULD_PARK)",
+        applies: |v| v.parkme_store == ParkmeStore::Mb,
+    },
+    Barrier {
+        switch: "mb_smpboot",
+        site: "smpboot_thread_fn: set_current_state(TASK_INTERRUPTIBLE) orders the store before kthread_should_park()",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "mb_ttwu",
+        site: "try_to_wake_up: smp_mb__after_spinlock() orders the waker's stores before its load of p->state",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "rmb_ttwu_on_rq",
+        site: "try_to_wake_up: smp_rmb() orders the load of p->state before p->on_rq",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "rmb_ttwu_on_cpu",
+        site: "try_to_wake_up: smp_rmb() orders the load of p->on_rq before p->on_cpu",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "acq_ttwu_on_cpu",
+        site: "try_to_wake_up: smp_cond_load_acquire(&p->on_cpu) pairs with finish_task_switch's release",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "mb_schedule",
+        site: "__schedule: smp_mb__after_spinlock() orders the caller's state store before the switch",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "rel_finish_on_cpu",
+        site: "finish_task_switch: smp_store_release(&prev->on_cpu, 0) publishes prev's switch-out",
+        applies: |_| true,
+    },
+    Barrier {
+        switch: "mb_is_parked",
+        site: "__kthread_parkme/kthread_unpark: test_and_{set,clear}_bit(KTHREAD_IS_PARKED) are fully ordered",
+        applies: |v| v.is_parked_bit,
+    },
+    Barrier {
+        switch: "mb_wti_sleep",
+        site: "wait_task_inactive: set_current_state(TASK_UNINTERRUPTIBLE) before the one-tick sleep",
+        applies: |_| true,
+    },
+];
+
+impl Barrier {
+    /// Whether the barrier is in `v`: its site exists and its switch is on.
+    pub fn present(&self, v: &Variant) -> bool {
+        (self.applies)(v)
+            && SWITCHES
+                .iter()
+                .find(|s| s.name == self.switch)
+                .is_some_and(|s| s.get(v) == "on")
+    }
+
+    /// `v` with this barrier removed.
+    pub fn removed(&self, v: Variant) -> Variant {
+        let mut v = v;
+        v.set(self.switch, "off").expect("a barrier is a switch");
+        v
+    }
+}
+
+impl Default for Variant {
+    fn default() -> Self {
+        Preset::V5.variant()
+    }
 }
 
 impl fmt::Display for Preset {

@@ -11,7 +11,7 @@ pub use soak::{SoakArgs, SoakCommand};
 
 use crate::history;
 use crate::oracle::{Oracle, OracleSet};
-use crate::scenario::Scenario;
+use crate::scenario::{Memory, Scenario};
 use crate::strategy::{Command as StrategyCommand, Strategy};
 use crate::tools::explore::{Limits, replay};
 use crate::tools::minimize::{DEFAULT_TRIES, minimize, minimize_bytes};
@@ -388,9 +388,17 @@ pub struct HuntArgs {
     /// default: random and urw.
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
-    /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8) or "all".
-    #[arg(long, default_value = "all")]
-    pub oracles: String,
+    /// Oracles to check, comma separated (I1,I1c,I2,I3,I3s,I4,I5,I6,I7,I8), "all", or
+    /// "history" (for each preset the oracles kernel history says it keeps under SC, so that a
+    /// violation is one SC does not explain). Default: "all" under --memory sc, "history"
+    /// under tso and lkmm (what weak memory adds).
+    #[arg(long)]
+    pub oracles: Option<String>,
+    /// Memory model: sc (sequential consistency, the default), tso (x86 store buffers) or
+    /// lkmm (the Linux-kernel memory model, operationally: stores reach other CPUs late and
+    /// in any order unless a barrier orders them). See `parkrace barriers`.
+    #[arg(long, value_enum)]
+    pub memory: Option<Memory>,
     /// Executions per (variant, scenario, strategy) at most: 1 to 1,000,000,000.
     #[arg(long, default_value_t = 10_000, allow_hyphen_values = true,
           value_parser = number(1, MAX_EXECUTIONS))]
@@ -555,6 +563,15 @@ struct Cell {
     strategy: Strategy,
 }
 
+/// Put every scenario under `memory`, where `--memory` was given.
+pub(crate) fn with_memory(scenarios: &mut [Scenario], memory: Option<Memory>) {
+    if let Some(m) = memory {
+        for s in scenarios {
+            s.memory = m;
+        }
+    }
+}
+
 pub(crate) fn usage(msg: impl std::fmt::Display) -> i32 {
     eprintln!("parkrace: {msg}");
     EXIT_USAGE
@@ -566,7 +583,6 @@ pub fn main_with(cli: Cli) -> i32 {
         executions: 10_000,
         seed: 1,
         out: PathBuf::from("repros"),
-        oracles: "all".into(),
         ..Default::default()
     })) {
         Command::Hunt(a) => cmd_hunt(a),
@@ -904,9 +920,11 @@ fn cmd_minimize(
                 "file": out.display().to_string(),
                 "from": file.display().to_string(),
                 "oracle": min.violation.oracle.name(),
-                "before": {"preemptions": m.before.preemptions, "steps": m.before.steps},
+                "before": {"preemptions": m.before.preemptions,
+                           "reorderings": m.before.reorderings, "steps": m.before.steps},
                 "after": {
                     "preemptions": m.after.preemptions,
+                    "reorderings": m.after.reorderings,
                     "steps": m.after.steps,
                     "switches": m.run.stats.switches,
                     "injected": m.run.outcome.preemptions,
@@ -919,13 +937,27 @@ fn cmd_minimize(
         return EXIT_OK;
     }
     println!("minimized {} ({})", file.display(), min.violation);
+    // Reorderings exist only under a weak memory model: SC output is as it always was.
+    let re = |n: u32| {
+        if min.scenario.memory.is_weak() {
+            format!(", {n:>3} reorderings")
+        } else {
+            String::new()
+        }
+    };
     println!(
-        "  before: {:>3} preemptions, {:>4} steps",
-        m.before.preemptions, m.before.steps
+        "  before: {:>3} preemptions{}, {:>4} steps",
+        m.before.preemptions,
+        re(m.before.reorderings),
+        m.before.steps
     );
     println!(
-        "  after:  {:>3} preemptions, {:>4} steps ({} switches between threads, {} injected)",
-        m.after.preemptions, m.after.steps, m.run.stats.switches, m.run.outcome.preemptions
+        "  after:  {:>3} preemptions{}, {:>4} steps ({} switches between threads, {} injected)",
+        m.after.preemptions,
+        re(m.after.reorderings),
+        m.after.steps,
+        m.run.stats.switches,
+        m.run.outcome.preemptions
     );
     println!(
         "  {} executions in {:.2} s; wrote {}",
@@ -995,10 +1027,12 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    let scenarios = match parse_list(&a.scenarios, Scenario::named, Scenario::by_name) {
+    let mut scenarios = match parse_list(&a.scenarios, Scenario::named, Scenario::by_name) {
         Ok(v) => v,
         Err(e) => return usage(e),
     };
+    with_memory(&mut scenarios, a.memory);
+    let weak = scenarios.iter().any(|s| s.memory.is_weak());
     let strategies = match parse_list(
         &a.strategies,
         || Strategy::defaults(StrategyCommand::Hunt),
@@ -1007,7 +1041,11 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    let oracles: OracleSet = match a.oracles.parse() {
+    let spec = a
+        .oracles
+        .clone()
+        .unwrap_or_else(|| if weak { "history" } else { "all" }.to_string());
+    let oracles_of = match history::oracles_for(&spec) {
         Ok(o) => o,
         Err(e) => return usage(e),
     };
@@ -1051,6 +1089,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
+        let oracles = oracles_of(&c.variant);
         let target = Target::new(c.variant, c.scenario.clone(), oracles);
         let caps = Caps { executions, time };
         let r = search(&target, c.strategy, seed, caps, &limits);
@@ -1112,7 +1151,8 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             let preset = c.variant.preset();
             let found = r.hit.as_ref().map(|h| &h.found);
             let oracle = found.and_then(|f| f.outcome.violation.as_ref().map(|v| v.oracle));
-            let agrees = history::agrees(preset, &c.scenario.name, oracle);
+            let oracles = oracles_of(&c.variant);
+            let agrees = history::agrees_under(preset, &c.scenario, oracle, oracles);
             if agrees == Some(false) || oracle == Some(Oracle::Model) {
                 status = EXIT_FINDING;
             }
@@ -1154,6 +1194,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     "switches": c.variant.switch_string(),
                     "commit": preset.map(|p| p.commit()),
                     "scenario": c.scenario.name,
+                    "memory": c.scenario.memory.name(),
                     "strategy": c.strategy.to_string(),
                     "oracles": oracles.to_string(),
                     "seed": a.seed,
@@ -1185,7 +1226,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                     "{:<5} {:<30} {:<18} {:<7} {:>22}  {:<6} {}",
                     preset.map_or("-", |p| p.name()),
                     preset.map_or(label.as_str(), |p| p.commit()),
-                    c.scenario.name,
+                    c.scenario.label(),
                     c.strategy.to_string(),
                     execs,
                     oname,

@@ -21,7 +21,7 @@ use crate::runtime::platform::{Join, Platform};
 use crate::runtime::trace::{Event, Trace};
 use crate::runtime::world::*;
 use crate::runtime::{Current, Halt, Kernel, M};
-use crate::scenario::{EXTRA_WORK, KStart, Op, Scenario};
+use crate::scenario::{EXTRA_WORK, KStart, Memory, Op, Scenario};
 use crate::variant::Variant;
 use std::sync::{Arc, Mutex};
 
@@ -138,6 +138,9 @@ pub struct Outcome {
     pub completions: Vec<String>,
     pub steps: u64,
     pub preemptions: u32,
+    /// Weak-memory reorderings taken: stale reads and out-of-order placements, each step
+    /// back one (model.md m.3; 0 under `sc`).
+    pub reorderings: u32,
     pub wti_sleeps: u32,
     /// A model thread panicked (a bug in parkrace, only with [`Hooks::catch_panics`]): the
     /// execution's verdict means nothing.
@@ -154,6 +157,7 @@ impl Outcome {
             completions: vec![],
             steps: 0,
             preemptions: 0,
+            reorderings: 0,
             wti_sleeps: 0,
             crash: None,
         }
@@ -294,12 +298,14 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         stop_done: 3,
     };
 
-    World {
+    let mut world = World {
         kernel: KernelState {
             tasks,
             rqs,
             kthreads,
             completions,
+            vars: Vec::new(),
+            var_locks: Vec::new(),
         },
         harness: Harness {
             variant,
@@ -329,7 +335,88 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             observers: Observers::default(),
             crash: None,
         },
-    }
+        memory: None,
+    };
+    world.init_memory(scenario.memory);
+    world
+}
+
+/// A program's thread body (a litmus test's process): it runs as an agent thread (no CPU, no
+/// scheduler), touches only [`crate::runtime::S::var`] variables, `LockId::Var` locks and
+/// barriers, and ends by returning.
+pub type Body = Arc<dyn Fn(Current<'_>) -> M<()> + Send + Sync>;
+
+/// The world of a program that is not the protocol (a litmus test, model.md m.7): one agent
+/// thread per name, then the harness; `vars` shared variables with their initial values and
+/// `locks` spinlocks; under `memory`. Run it with [`launch_program`].
+pub fn program_world(names: &[String], vars: &[i64], locks: usize, memory: Memory) -> World {
+    let n = names.len();
+    let mut tasks: Vec<Task> = names.iter().map(|s| Task::new(s, Kind::Agent, 0)).collect();
+    tasks.push(Task::new("harness", Kind::Harness, 0));
+    let mut scenario = Scenario::named()[0].clone();
+    scenario.name = "program".into();
+    scenario.about = "a program run by the harness (litmus test)".into();
+    scenario.preempt = false;
+    scenario.budget = 0;
+    scenario.memory = memory;
+    scenario.max_steps = crate::scenario::MAX_STEP_BOUND;
+    let cast = Cast {
+        controller: 0,
+        kthreads: Vec::new(),
+        idle: Vec::new(),
+        extra: None,
+        stopper: None,
+        waker: None,
+        hrtimer: n,
+        harness: n,
+        stop_done: 0,
+    };
+    let mut world = World {
+        kernel: KernelState {
+            tasks,
+            rqs: Vec::new(),
+            kthreads: Vec::new(),
+            completions: Vec::new(),
+            vars: vars.to_vec(),
+            var_locks: vec![None; locks],
+        },
+        harness: Harness {
+            variant: crate::variant::Preset::V5.variant(),
+            scenario,
+            oracles: OracleSet::all(),
+            cast,
+            threads: vec![Thread::default(); n + 1],
+            trace: Trace::full(),
+            steps: 0,
+            budget: 0,
+            preemptions: 0,
+            window: None,
+            wti_sleeps: 0,
+            violation: None,
+            halting: false,
+            controllers_done: 0,
+            controllers: n,
+            waker_go: false,
+            started: false,
+            in_op: false,
+            also: Vec::new(),
+            cycles: None,
+            cycle_start: 0,
+            hist: Vec::new(),
+            observers: Observers::default(),
+            crash: None,
+        },
+        memory: None,
+    };
+    world.init_memory(memory);
+    world
+}
+
+/// Start a program's world ([`program_world`]) on `plat`: every thread but the harness runs
+/// `body` (which tells them apart by [`Current::me`]), then counts itself done; the calling
+/// thread is the harness, and [`Launched::finish`] returns once every thread is done.
+pub fn launch_program(plat: impl Platform, world: World, hooks: &Hooks, body: Body) -> Launched {
+    launch_bodies(plat, world, hooks, Some(body))
 }
 
 /// The controller C: run the scenario's operations, then exit.
@@ -495,6 +582,10 @@ pub fn launch(plat: impl Platform, world: World) -> Launched {
 
 /// [`launch`], with `hooks` handed to the execution.
 pub fn launch_with(plat: impl Platform, world: World, hooks: &Hooks) -> Launched {
+    launch_bodies(plat, world, hooks, None)
+}
+
+fn launch_bodies(plat: impl Platform, world: World, hooks: &Hooks, body: Option<Body>) -> Launched {
     let names: Vec<String> = world.kernel.tasks.iter().map(|t| t.name.clone()).collect();
     let completions: Vec<String> = world
         .kernel
@@ -520,6 +611,7 @@ pub fn launch_with(plat: impl Platform, world: World, hooks: &Hooks) -> Launched
     for (t, name) in names.iter().enumerate().take(harness) {
         let k2 = Arc::clone(&k);
         let name2 = name.clone();
+        let body = body.clone();
         joins.push(k.platform().spawn(
             name.clone(),
             Box::new(move || {
@@ -529,7 +621,17 @@ pub fn launch_with(plat: impl Platform, world: World, hooks: &Hooks) -> Launched
                         if catch {
                             crash_hook("model");
                         }
-                        let _ = thread_body(&k2, t);
+                        match &body {
+                            None => {
+                                let _ = thread_body(&k2, t);
+                            }
+                            Some(b) => {
+                                let cur = k2.current(t);
+                                if b(cur).is_ok() {
+                                    let _ = cur.step("exit", |s| s.controller_done());
+                                }
+                            }
+                        }
                     }
                 };
                 if catch {
@@ -575,6 +677,7 @@ impl Launched {
             completions: self.completions,
             steps: w.harness.steps,
             preemptions: w.harness.preemptions,
+            reorderings: w.memory.as_ref().map_or(0, |m| m.reorderings),
             wti_sleeps: w.harness.wti_sleeps,
             crash: w.harness.crash.clone(),
         })

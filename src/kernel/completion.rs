@@ -24,7 +24,7 @@ pub fn complete(cur: Current<'_>, x: CompId, all: bool) -> M<()> {
             } else {
                 d
             };
-            s.completion(x).set_done(new);
+            s.completion(x).set_done(new, St::Plain);
             s.kernel().completions[x]
                 .waiters
                 .iter()
@@ -53,7 +53,7 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
         cur.spin_lock(F, LockId::Wq(x), Irq::Disable)?;
         // 2. if (!x->done): add self as an exclusive waiter at the tail, then loop.
         let done = cur.step(F, |s| {
-            let d = s.completion(x).done();
+            let d = s.completion(x).done(Ld::Plain);
             if d == 0 {
                 s.kernel().completions[x].waiters.push_back(me);
                 s.note("__add_wait_queue_entry_tail_exclusive");
@@ -63,13 +63,13 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
         if done == 0 {
             loop {
                 // __set_current_state(TASK_UNINTERRUPTIBLE) (under the lock).
-                cur.step(F, |s| s.task(me).set_state(TASK_UNINTERRUPTIBLE))?;
+                cur.step(F, |s| s.task(me).set_state(TASK_UNINTERRUPTIBLE, St::Plain))?;
                 // spin_unlock_irq(); schedule(); spin_lock_irq().
                 cur.spin_unlock(F, LockId::Wq(x), Irq::Disable)?;
                 schedule(cur)?;
                 cur.spin_lock(F, LockId::Wq(x), Irq::Disable)?;
                 // } while (!x->done);
-                let d = cur.step(F, |s| s.completion(x).done())?;
+                let d = cur.step(F, |s| s.completion(x).done(Ld::Plain))?;
                 if d != 0 {
                     break;
                 }
@@ -84,9 +84,9 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
         cur.step(F, |s| {
             let d = s.kernel().completions[x].done;
             if d != COMPLETION_ALL {
-                s.completion(x).set_done(d - 1);
+                s.completion(x).set_done(d - 1, St::Plain);
             } else {
-                s.completion(x).done();
+                s.completion(x).done(Ld::Plain);
             }
         })?;
         // 4. spin_unlock_irq(&x->wait.lock).
@@ -97,5 +97,5 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
 /// `reinit_completion(x)` (include/linux/completion.h): `x->done = 0`, a plain store without
 /// the lock (model.md b.7).
 pub fn reinit_completion(cur: Current<'_>, x: CompId) -> M<()> {
-    cur.step("reinit_completion", |s| s.completion(x).set_done(0))
+    cur.step("reinit_completion", |s| s.completion(x).set_done(0, St::Plain))
 }

@@ -21,14 +21,26 @@ fn set_bit(cur: Current<'_>, func: &'static str, kt: usize, bit: u32) -> M<()> {
     cur.step(func, |s| s.kthread(kt).set_bit(bit))
 }
 
+/// How `test_and_{set,clear}_bit(KTHREAD_IS_PARKED)` are ordered: fully, unless the
+/// `mb_is_parked` barrier switch is off (model.md m.2).
+fn is_parked_order(cur: Current<'_>) -> Rmw {
+    if cur.variant().mb_is_parked {
+        Rmw::Ordered
+    } else {
+        Rmw::Relaxed
+    }
+}
+
 /// `test_and_set_bit(bit, &kthread->flags)`: one fully ordered RMW step; the old bit.
 fn test_and_set_bit(cur: Current<'_>, func: &'static str, kt: usize, bit: u32) -> M<bool> {
-    cur.step(func, |s| s.kthread(kt).test_and_set_bit(bit))
+    let ord = is_parked_order(cur);
+    cur.step(func, |s| s.kthread(kt).test_and_set_bit(bit, ord))
 }
 
 /// `test_and_clear_bit(bit, &kthread->flags)`: one fully ordered RMW step; the old bit.
 fn test_and_clear_bit(cur: Current<'_>, func: &'static str, kt: usize, bit: u32) -> M<bool> {
-    cur.step(func, |s| s.kthread(kt).test_and_clear_bit(bit))
+    let ord = is_parked_order(cur);
+    cur.step(func, |s| s.kthread(kt).test_and_clear_bit(bit, ord))
 }
 
 /// `__kthread_parkme(self)` (kernel/kthread.c): model.md c, every variant.
@@ -47,7 +59,7 @@ pub fn __kthread_parkme(cur: Current<'_>) -> M<()> {
             match v.parkme_store {
                 ParkmeStore::Plain => {}
                 // V1/V2: set_current_state(TASK_PARKED).
-                ParkmeStore::Mb => set_current_state(cur, F, TASK_PARKED)?,
+                ParkmeStore::Mb => set_current_state(cur, F, TASK_PARKED, v.mb_parkme)?,
                 // V3+: set_special_state(TASK_PARKED).
                 ParkmeStore::Special => set_special_state(cur, F, TASK_PARKED)?,
             }

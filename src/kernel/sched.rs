@@ -13,14 +13,21 @@ use crate::variant::Completer;
 
 // ---- b.1 state setters ----
 
-/// `set_current_state(S)` (include/linux/sched.h): store + full fence, one step (model.md b.1).
-pub fn set_current_state(cur: Current<'_>, func: &'static str, st: u32) -> M<()> {
-    cur.step(func, |s| s.task(s.me()).set_state(st))
+/// `set_current_state(S)` (include/linux/sched.h): `smp_store_mb(current->state, S)`, a
+/// `WRITE_ONCE` and a full fence, one step (model.md b.1); `mb` is the fence's barrier switch
+/// (model.md m.2).
+pub fn set_current_state(cur: Current<'_>, func: &'static str, st: u32, mb: bool) -> M<()> {
+    cur.step(func, |s| {
+        s.task(s.me()).set_state(st, St::Once);
+        if mb {
+            s.fence(Fence::Mb, "smp_mb() of set_current_state");
+        }
+    })
 }
 
 /// `__set_current_state(S)` (include/linux/sched.h): plain store, one step (model.md b.1).
 pub fn __set_current_state(cur: Current<'_>, func: &'static str, st: u32) -> M<()> {
-    cur.step(func, |s| s.task(s.me()).set_state(st))
+    cur.step(func, |s| s.task(s.me()).set_state(st, St::Plain))
 }
 
 /// `set_special_state(S)` (include/linux/sched.h): the store under `pi_lock` with interrupts
@@ -28,7 +35,7 @@ pub fn __set_current_state(cur: Current<'_>, func: &'static str, st: u32) -> M<(
 pub fn set_special_state(cur: Current<'_>, func: &'static str, st: u32) -> M<()> {
     let me = cur.me();
     cur.spin_lock(func, LockId::Pi(me), Irq::Save)?;
-    cur.step(func, |s| s.task(me).set_state(st))?;
+    cur.step(func, |s| s.task(me).set_state(st, St::Plain))?;
     cur.spin_unlock(func, LockId::Pi(me), Irq::Save)
 }
 
@@ -63,21 +70,40 @@ fn check_stale_store(s: &mut S<'_>, p: Tid, epoch: u64, what: &str) {
 pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
     cur.summarize("try_to_wake_up", || {
         const F: &str = "try_to_wake_up";
+        let v = cur.variant();
         // 1. raw_spin_lock_irqsave(&p->pi_lock); smp_mb__after_spinlock().
-        cur.spin_lock(F, LockId::Pi(p), Irq::Save)?;
+        cur.spin_lock_mb(F, LockId::Pi(p), Irq::Save, v.mb_ttwu)?;
         // 2. if (!(p->state & state)) goto out.
         let (matched, epoch) = cur.step(F, |s| {
-            let st = s.task(p).state();
+            let st = s.task(p).state(Ld::Plain);
             (st & state != 0, s.epoch(p))
         })?;
         if matched {
             // 3. smp_rmb(); if (p->on_rq && ttwu_remote(p, wake_flags)) goto stat.
-            let on_rq = cur.step(F, |s| s.task(p).on_rq())?;
+            let on_rq = cur.step(F, |s| {
+                if v.rmb_ttwu_on_rq {
+                    s.fence(Fence::Rmb, "smp_rmb()");
+                }
+                s.task(p).on_rq(Ld::Plain)
+            })?;
             let woken = on_rq != 0 && ttwu_remote(cur, p, epoch)?;
             if !woken {
-                // 4. smp_cond_load_acquire(&p->on_cpu, !VAL): one step per iteration.
+                // 4. smp_rmb(); smp_cond_load_acquire(&p->on_cpu, !VAL): one step per
+                //    iteration, a READ_ONCE each; the exit's smp_acquire__after_ctrl_dep() in
+                //    the step that sees 0.
+                let mut first = true;
                 loop {
-                    let on_cpu = cur.step(F, |s| s.task(p).on_cpu())?;
+                    let on_cpu = cur.step(F, |s| {
+                        if first && v.rmb_ttwu_on_cpu {
+                            s.fence(Fence::Rmb, "smp_rmb()");
+                        }
+                        let on = s.task(p).on_cpu(Ld::Once);
+                        if !on && v.acq_ttwu_on_cpu {
+                            s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
+                        }
+                        on
+                    })?;
+                    first = false;
                     if !on_cpu {
                         break;
                     }
@@ -86,7 +112,7 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
                 // 5. p->state = TASK_WAKING.
                 cur.step(F, |s| {
                     check_stale_store(s, p, epoch, "TASK_WAKING");
-                    s.task(p).set_state(TASK_WAKING)
+                    s.task(p).set_state(TASK_WAKING, St::Plain)
                 })?;
                 // 6. cpu = select_task_rq(p, ...); set_task_cpu(p, cpu) if it differs.
                 let cpu = cur.step("select_task_rq", |s| select_task_rq(s, p))?;
@@ -134,11 +160,11 @@ fn ttwu_remote(cur: Current<'_>, p: Tid, epoch: u64) -> M<bool> {
     let c = __task_rq_lock(cur, F, p)?;
     // 3.2 if (task_on_rq_queued(p)) ttwu_do_wakeup(): check_preempt_curr(); p->state = RUNNING.
     let queued = cur.step(F, |s| {
-        let q = s.task(p).on_rq() == ON_RQ_QUEUED;
+        let q = s.task(p).on_rq(Ld::Plain) == ON_RQ_QUEUED;
         if q {
             check_preempt_curr(s, c, p);
             check_stale_store(s, p, epoch, "TASK_RUNNING");
-            s.task(p).set_state(TASK_RUNNING);
+            s.task(p).set_state(TASK_RUNNING, St::Plain);
         }
         q
     })?;
@@ -217,12 +243,12 @@ fn ttwu_queue(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
             s.model_bug(msg);
         }
         s.kernel().rqs[cpu].queue.push_back(p);
-        s.task(p).set_on_rq(ON_RQ_QUEUED);
+        s.task(p).set_on_rq(ON_RQ_QUEUED, St::Plain);
     })?;
     // ttwu_do_wakeup(): check_preempt_curr(); p->state = TASK_RUNNING.
     cur.step("ttwu_do_wakeup", |s| {
         check_preempt_curr(s, cpu, p);
-        s.task(p).set_state(TASK_RUNNING);
+        s.task(p).set_state(TASK_RUNNING, St::Plain);
     })?;
     cur.spin_unlock(F, LockId::Rq(cpu), Irq::Keep)
 }
@@ -350,16 +376,16 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
         let me = cur.me();
         let cpu = cur.read(|w| w.kernel.tasks[me].cpu);
         // 1. local_irq_disable(); rq_lock(rq); smp_mb__after_spinlock().
-        cur.spin_lock(F, LockId::Rq(cpu), Irq::Disable)?;
+        cur.spin_lock_mb(F, LockId::Rq(cpu), Irq::Disable, cur.variant().mb_schedule)?;
         // 2. prev = rq->curr.
         cur.step(F, |s| s.note("prev = rq->curr"))?;
         // 3. if (!preempt && prev->state): deactivate_task (signal_pending_state is never true
         //    for the states modelled: no signals are sent).
         cur.step(F, |s| {
-            let st = s.task(me).state();
+            let st = s.task(me).state(Ld::Plain);
             if !preempt && st != TASK_RUNNING {
                 s.kernel().rqs[cpu].queue.retain(|&t| t != me);
-                s.task(me).set_on_rq(0);
+                s.task(me).set_on_rq(0, St::Plain);
             }
         })?;
         // 4. next = pick_next_task(rq, prev); clear_tsk_need_resched(prev).
@@ -397,7 +423,8 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
             // The rq lock is held across the switch and released by next (step 7.3).
             rq.lock_owner = Some(next);
             k.tasks[next].cpu = cpu;
-            s.task(next).set_on_cpu(true);
+            s.task(next).set_on_cpu(true, St::Plain);
+            s.cpu_handoff(next);
             s.rec(What::Switch {
                 from: me,
                 to: next,
@@ -426,11 +453,13 @@ pub fn finish_task_switch(cur: Current<'_>) -> M<()> {
         // 7.1 prev_state = prev->state.
         let (prev, prev_state) = cur.step(F, |s| {
             let prev = s.kernel().rqs[cpu].prev.expect("a switch is pending");
-            (prev, s.task(prev).state())
+            (prev, s.task(prev).state(Ld::Plain))
         })?;
         // 7.2 finish_task(prev): smp_store_release(&prev->on_cpu, 0).
+        let release = cur.variant().rel_finish_on_cpu;
         cur.step(F, |s| {
-            s.task(prev).set_on_cpu(false);
+            let ord = if release { St::Release } else { St::Once };
+            s.task(prev).set_on_cpu(false, ord);
             s.kernel().rqs[cpu].prev = None;
         })?;
         // 7.3 finish_lock_switch(rq): raw_spin_unlock_irq(&rq->lock).
@@ -493,8 +522,8 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
             //    cpu_relax(); }
             loop {
                 let (running, st) = cur.step(F, |s| {
-                    let on = s.task(p).on_cpu();
-                    let st = if on { s.task(p).state() } else { 0 };
+                    let on = s.task(p).on_cpu(Ld::Plain);
+                    let st = if on { s.task(p).state(Ld::Plain) } else { 0 };
                     (on, st)
                 })?;
                 if !running {
@@ -511,20 +540,15 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
             let cpu = __task_rq_lock(cur, F, p)?;
             // 4. running = task_running(); queued = task_on_rq_queued(); ncsw = ...
             let (running, queued, ncsw) = cur.step(F, |s| {
-                let t = &s.kernel().tasks[p];
-                let (running, queued) = (t.on_cpu, t.on_rq == ON_RQ_QUEUED);
-                let nvcsw = t.nvcsw;
-                let st = s.task(p).state();
+                let nvcsw = s.kernel().tasks[p].nvcsw;
+                let st = s.task(p).state(Ld::Plain);
                 let ncsw = if m == 0 || st == m {
                     nvcsw | (1 << 63)
                 } else {
                     0
                 };
-                s.rec(What::OnCpuRead {
-                    task: p,
-                    value: running,
-                });
-                s.task(p).on_rq();
+                let running = s.task(p).on_cpu(Ld::Plain);
+                let queued = s.task(p).on_rq(Ld::Plain) == ON_RQ_QUEUED;
                 (running, queued, ncsw)
             })?;
             // 5. task_rq_unlock(): rq lock, then pi_lock (irqrestore).
@@ -554,7 +578,7 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
                     );
                     cur.warn(Oracle::I8, msg);
                 }
-                set_current_state(cur, F, TASK_UNINTERRUPTIBLE)?;
+                set_current_state(cur, F, TASK_UNINTERRUPTIBLE, cur.variant().mb_wti_sleep)?;
                 schedule_hrtimeout_tick(cur)?;
                 continue;
             }

@@ -31,7 +31,7 @@ pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
         // (Both callers, the harness's `thread_body` and `kthread`, only call `do_exit` after this.)
         cur.forget("smpboot_thread_fn");
         // 1. set_current_state(TASK_INTERRUPTIBLE).
-        set_current_state(cur, F, TASK_INTERRUPTIBLE)?;
+        set_current_state(cur, F, TASK_INTERRUPTIBLE, cur.variant().mb_smpboot)?;
         // 2. preempt_disable().
         cur.preempt_disable(F)?;
         // 3. if (kthread_should_stop()) { __set_current_state(RUNNING); preempt_enable(); return 0; }
@@ -124,7 +124,7 @@ pub fn stopper_thread(cur: Current<'_>) -> M<()> {
     complete(cur, done, false)?;
     loop {
         cur.forget("cpu_stopper_thread");
-        set_current_state(cur, "cpu_stopper_thread", TASK_INTERRUPTIBLE)?;
+        set_current_state(cur, "cpu_stopper_thread", TASK_INTERRUPTIBLE, true)?;
         schedule(cur)?;
     }
 }

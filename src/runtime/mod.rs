@@ -42,6 +42,7 @@
 //! (`S::kernel` gives the plain fields that need no record: runqueue lists, affinity, a
 //! task's own preempt count and flags, smpboot status.)
 
+pub mod memory;
 pub mod observe;
 pub mod platform;
 pub mod trace;
@@ -54,8 +55,18 @@ use platform::Platform;
 use std::borrow::Cow;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
+use memory::Seen;
 use trace::{Event, What};
 use world::*;
+
+/// A controlled reordering: each step back to an older store (or, for a store, before a
+/// newer one) is a draw with probability 1/STALE_ODDS; a zero draw is "the SC choice".
+pub const STALE_ODDS: u64 = 2;
+const _: () = assert!(DRAW_PERIOD.is_multiple_of(STALE_ODDS));
+
+fn stale(draw: &dyn Fn() -> u64) -> bool {
+    draw() % STALE_ODDS == STALE_ODDS - 1
+}
 
 /// The execution is stopping (a violation was found, or the scenario ended): unwind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,64 +142,87 @@ pub struct S<'a> {
     func: &'static str,
     /// The engine's controlled randomness.
     draw: &'a dyn Fn() -> u64,
+    /// Weak-memory events of an access, recorded after the access's own event.
+    pending: Vec<Seen>,
 }
 
 /// A task's shared fields, read and written from inside a step with a record of each access
-/// (`p->state`, `p->on_rq`, `p->on_cpu`).
+/// (`p->state`, `p->on_rq`, `p->on_cpu`), each marked as the kernel source marks it.
 pub struct TaskRef<'s, 'a> {
     s: &'s mut S<'a>,
     p: Tid,
 }
 
 impl TaskRef<'_, '_> {
-    /// `READ_ONCE(p->state)`.
-    pub fn state(&mut self) -> u32 {
+    /// A load of `p->state` (plain, `READ_ONCE` or acquire, as `ord` says).
+    pub fn state(&mut self, ord: Ld) -> u32 {
         let p = self.p;
-        let v = self.s.w.kernel.tasks[p].state;
+        let plain = self.s.w.kernel.tasks[p].state;
+        let (v, seen) = self.s.load(MemLoc::State(p), ord, i64::from(plain));
+        let v = v as u32;
         self.s.rec(What::StateRead { task: p, value: v });
+        self.s.report(seen);
         v
     }
 
-    /// `p->state = new`. A store by the task itself bumps its epoch (oracle I5).
-    pub fn set_state(&mut self, new: u32) {
+    /// A store `p->state = new`. A store by the task itself bumps its epoch (oracle I5).
+    pub fn set_state(&mut self, new: u32, ord: St) {
         let p = self.p;
         let old = self.s.w.kernel.tasks[p].state;
-        self.s.w.kernel.tasks[p].state = new;
+        let (newest, seen) = self.s.store(MemLoc::State(p), i64::from(new), ord);
+        if newest {
+            self.s.w.kernel.tasks[p].state = new;
+        }
         if p == self.s.me {
             self.s.w.harness.threads[p].epoch += 1;
         }
         self.s.rec(What::StateWrite { task: p, old, new });
+        self.s.report(seen);
     }
 
-    /// `p->on_rq`.
-    pub fn on_rq(&mut self) -> u8 {
+    /// A load of `p->on_rq`.
+    pub fn on_rq(&mut self, ord: Ld) -> u8 {
         let p = self.p;
-        let v = self.s.w.kernel.tasks[p].on_rq;
+        let plain = self.s.w.kernel.tasks[p].on_rq;
+        let (v, seen) = self.s.load(MemLoc::OnRq(p), ord, i64::from(plain));
+        let v = v as u8;
         self.s.rec(What::OnRqRead { task: p, value: v });
+        self.s.report(seen);
         v
     }
 
-    /// `p->on_rq = new`.
-    pub fn set_on_rq(&mut self, new: u8) {
+    /// A store `p->on_rq = new`.
+    pub fn set_on_rq(&mut self, new: u8, ord: St) {
         let p = self.p;
         let old = self.s.w.kernel.tasks[p].on_rq;
-        self.s.w.kernel.tasks[p].on_rq = new;
+        let (newest, seen) = self.s.store(MemLoc::OnRq(p), i64::from(new), ord);
+        if newest {
+            self.s.w.kernel.tasks[p].on_rq = new;
+        }
         self.s.rec(What::OnRq { task: p, old, new });
+        self.s.report(seen);
     }
 
-    /// `p->on_cpu`.
-    pub fn on_cpu(&mut self) -> bool {
+    /// A load of `p->on_cpu`.
+    pub fn on_cpu(&mut self, ord: Ld) -> bool {
         let p = self.p;
-        let v = self.s.w.kernel.tasks[p].on_cpu;
+        let plain = self.s.w.kernel.tasks[p].on_cpu;
+        let (v, seen) = self.s.load(MemLoc::OnCpu(p), ord, i64::from(plain));
+        let v = v != 0;
         self.s.rec(What::OnCpuRead { task: p, value: v });
+        self.s.report(seen);
         v
     }
 
-    /// `p->on_cpu = new`.
-    pub fn set_on_cpu(&mut self, new: bool) {
+    /// A store `p->on_cpu = new`.
+    pub fn set_on_cpu(&mut self, new: bool, ord: St) {
         let p = self.p;
-        self.s.w.kernel.tasks[p].on_cpu = new;
+        let (newest, seen) = self.s.store(MemLoc::OnCpu(p), i64::from(new), ord);
+        if newest {
+            self.s.w.kernel.tasks[p].on_cpu = new;
+        }
         self.s.rec(What::OnCpu { task: p, new });
+        self.s.report(seen);
     }
 }
 
@@ -199,40 +233,58 @@ pub struct KthreadRef<'s, 'a> {
 }
 
 impl KthreadRef<'_, '_> {
-    /// `test_bit(bit, &kthread->flags)`.
+    /// `test_bit(bit, &kthread->flags)` (a `READ_ONCE` of the word).
     pub fn test_bit(&mut self, bit: u32) -> bool {
-        let v = self.s.w.kernel.kthreads[self.kt].flags & bit != 0;
+        let plain = self.s.w.kernel.kthreads[self.kt].flags;
+        let (w, seen) = self
+            .s
+            .load(MemLoc::Flags(self.kt), Ld::Once, i64::from(plain));
+        let v = w as u32 & bit != 0;
         self.s.rec(What::FlagTest { bit, value: v });
+        self.s.report(seen);
         v
     }
 
-    /// `set_bit(bit, &kthread->flags)`.
-    pub fn set_bit(&mut self, bit: u32) {
-        self.s.w.kernel.kthreads[self.kt].flags |= bit;
-        self.s.rec(What::FlagSet { bit });
-    }
-
-    /// `clear_bit(bit, &kthread->flags)`.
-    pub fn clear_bit(&mut self, bit: u32) {
-        self.s.w.kernel.kthreads[self.kt].flags &= !bit;
-        self.s.rec(What::FlagClear { bit });
-    }
-
-    /// `test_and_set_bit(bit, &kthread->flags)`: returns the old bit.
-    pub fn test_and_set_bit(&mut self, bit: u32) -> bool {
-        let f = &mut self.s.w.kernel.kthreads[self.kt].flags;
-        let old = *f & bit != 0;
-        *f |= bit;
-        self.s.rec(What::FlagTestAndSet { bit, old });
+    /// An atomic RMW of the flags word; returns the old word.
+    fn rmw(&mut self, ord: Rmw, f: impl Fn(u32) -> u32) -> u32 {
+        let kt = self.kt;
+        let (old, seen) = self.s.rmw(MemLoc::Flags(kt), ord, |w| i64::from(f(w as u32)));
+        let old = old as u32;
+        // An RMW is always the newest store.
+        self.s.w.kernel.kthreads[kt].flags = f(old);
+        self.s.pending = seen;
         old
     }
 
-    /// `test_and_clear_bit(bit, &kthread->flags)`: returns the old bit.
-    pub fn test_and_clear_bit(&mut self, bit: u32) -> bool {
-        let f = &mut self.s.w.kernel.kthreads[self.kt].flags;
-        let old = *f & bit != 0;
-        *f &= !bit;
+    /// `set_bit(bit, &kthread->flags)`: an unordered atomic RMW.
+    pub fn set_bit(&mut self, bit: u32) {
+        self.rmw(Rmw::Relaxed, |w| w | bit);
+        self.s.rec(What::FlagSet { bit });
+        self.s.flush_pending();
+    }
+
+    /// `clear_bit(bit, &kthread->flags)`: an unordered atomic RMW.
+    pub fn clear_bit(&mut self, bit: u32) {
+        self.rmw(Rmw::Relaxed, |w| w & !bit);
+        self.s.rec(What::FlagClear { bit });
+        self.s.flush_pending();
+    }
+
+    /// `test_and_set_bit(bit, &kthread->flags)`: returns the old bit. Fully ordered in the
+    /// kernel; `ord` lets a barrier switch remove that ordering.
+    pub fn test_and_set_bit(&mut self, bit: u32, ord: Rmw) -> bool {
+        let old = self.rmw(ord, |w| w | bit) & bit != 0;
+        self.s.rec(What::FlagTestAndSet { bit, old });
+        self.s.flush_pending();
+        old
+    }
+
+    /// `test_and_clear_bit(bit, &kthread->flags)`: returns the old bit (fully ordered in the
+    /// kernel, as `test_and_set_bit`).
+    pub fn test_and_clear_bit(&mut self, bit: u32, ord: Rmw) -> bool {
+        let old = self.rmw(ord, |w| w & !bit) & bit != 0;
         self.s.rec(What::FlagTestAndClear { bit, old });
+        self.s.flush_pending();
         old
     }
 }
@@ -244,30 +296,202 @@ pub struct CompletionRef<'s, 'a> {
 }
 
 impl CompletionRef<'_, '_> {
-    /// `x->done`.
-    pub fn done(&mut self) -> u32 {
-        let v = self.s.w.kernel.completions[self.x].done;
+    /// A load of `x->done`.
+    pub fn done(&mut self, ord: Ld) -> u32 {
+        let plain = self.s.w.kernel.completions[self.x].done;
+        let (v, seen) = self.s.load(MemLoc::Done(self.x), ord, i64::from(plain));
+        let v = v as u32;
         self.s.rec(What::DoneRead {
             comp: self.x,
             value: v,
         });
+        self.s.report(seen);
         v
     }
 
-    /// `x->done = new`.
-    pub fn set_done(&mut self, new: u32) {
-        let c = &mut self.s.w.kernel.completions[self.x];
-        let old = c.done;
-        c.done = new;
-        self.s.rec(What::Done {
-            comp: self.x,
-            old,
-            new,
+    /// A store `x->done = new`.
+    pub fn set_done(&mut self, new: u32, ord: St) {
+        let x = self.x;
+        let old = self.s.w.kernel.completions[x].done;
+        let (newest, seen) = self.s.store(MemLoc::Done(x), i64::from(new), ord);
+        if newest {
+            self.s.w.kernel.completions[x].done = new;
+        }
+        self.s.rec(What::Done { comp: x, old, new });
+        self.s.report(seen);
+    }
+}
+
+/// A litmus test's shared variable, from inside a step.
+pub struct VarRef<'s, 'a> {
+    s: &'s mut S<'a>,
+    v: usize,
+}
+
+impl VarRef<'_, '_> {
+    /// `READ_ONCE(x)` or `smp_load_acquire(&x)`.
+    pub fn load(&mut self, ord: Ld) -> i64 {
+        let plain = self.s.w.kernel.vars[self.v];
+        let (v, seen) = self.s.load(MemLoc::Var(self.v), ord, plain);
+        self.s.rec(What::VarRead {
+            var: self.v,
+            value: v,
         });
+        self.s.report(seen);
+        v
+    }
+
+    /// `WRITE_ONCE(x, value)` or `smp_store_release(&x, value)`.
+    pub fn store(&mut self, value: i64, ord: St) {
+        let (newest, seen) = self.s.store(MemLoc::Var(self.v), value, ord);
+        if newest {
+            self.s.w.kernel.vars[self.v] = value;
+        }
+        self.s.rec(What::VarWrite { var: self.v, value });
+        self.s.report(seen);
+    }
+
+    /// An atomic RMW (`xchg`, `cmpxchg`, their forms): stores `f(old)` where it returns
+    /// `Some`, else only reads; returns the old value.
+    pub fn rmw(&mut self, ord: Rmw, f: impl Fn(i64) -> Option<i64>) -> i64 {
+        let v = self.v;
+        let plain = self.s.w.kernel.vars[v];
+        if f(plain).is_none() && self.s.w.memory.is_none() {
+            self.s.rec(What::VarRead { var: v, value: plain });
+            return plain;
+        }
+        // A failed cmpxchg is a load (still of the newest store: it is an atomic access).
+        let (old, seen) = self
+            .s
+            .rmw(MemLoc::Var(v), ord, |o| f(o).unwrap_or(o));
+        self.s.w.kernel.vars[v] = f(old).unwrap_or(old);
+        self.s.rec(What::VarRead { var: v, value: old });
+        if let Some(new) = f(old) {
+            self.s.rec(What::VarWrite { var: v, value: new });
+        }
+        self.s.report(seen);
+        old
     }
 }
 
 impl<'a> S<'a> {
+    /// A load of a weak location: the memory model's choice, or `plain` under `sc`.
+    fn load(&mut self, l: MemLoc, ord: Ld, plain: i64) -> (i64, Vec<Seen>) {
+        let (me, draw) = (self.me, self.draw);
+        let mut seen = Vec::new();
+        let v = match self.w.memory.as_mut() {
+            None => plain,
+            Some(m) => m.load(me, l, ord, &mut || stale(draw), &mut seen),
+        };
+        (v, seen)
+    }
+
+    /// A store to a weak location: whether it is now the newest (always under `sc`).
+    fn store(&mut self, l: MemLoc, v: i64, ord: St) -> (bool, Vec<Seen>) {
+        let (me, draw, step) = (self.me, self.draw, self.w.harness.steps);
+        let mut seen = Vec::new();
+        let newest = match self.w.memory.as_mut() {
+            None => true,
+            Some(m) => m.store(me, l, v, ord, step, &mut || stale(draw), &mut seen),
+        };
+        (newest, seen)
+    }
+
+    /// An atomic RMW of a weak location (`f` of the world's value under `sc`).
+    fn rmw(&mut self, l: MemLoc, ord: Rmw, f: impl Fn(i64) -> i64) -> (i64, Vec<Seen>) {
+        let (me, step) = (self.me, self.w.harness.steps);
+        let mut seen = Vec::new();
+        let old = match self.w.memory.as_mut() {
+            None => match l {
+                MemLoc::Flags(k) => i64::from(self.w.kernel.kthreads[k].flags),
+                MemLoc::Var(v) => self.w.kernel.vars[v],
+                other => unreachable!("no RMW of {other:?} in the model"),
+            },
+            Some(m) => m.rmw(me, l, ord, step, &f, &mut seen),
+        };
+        (old, seen)
+    }
+
+    /// Record weak-memory events.
+    fn report(&mut self, seen: Vec<Seen>) {
+        for x in seen {
+            let what = match x {
+                Seen::Missed {
+                    loc,
+                    latest,
+                    writer,
+                    at,
+                    back,
+                } => What::Stale {
+                    loc,
+                    latest,
+                    by: writer,
+                    at,
+                    back,
+                },
+                Seen::Visible {
+                    loc,
+                    value,
+                    writer,
+                    at,
+                } => What::Visible {
+                    loc,
+                    value,
+                    by: writer,
+                    at,
+                },
+                Seen::Reordered {
+                    loc,
+                    value,
+                    writer,
+                    at,
+                    back,
+                } => What::Reordered {
+                    loc,
+                    value,
+                    by: writer,
+                    at,
+                    back,
+                },
+            };
+            self.rec(what);
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        let seen = std::mem::take(&mut self.pending);
+        self.report(seen);
+    }
+
+    /// A memory barrier of the stepping thread (`smp_mb()`, `smp_rmb()`, `smp_wmb()`), named
+    /// as the kernel source names it for the trace. Nothing under `sc`.
+    pub fn fence(&mut self, f: Fence, name: &'static str) {
+        let me = self.me;
+        let Some(m) = self.w.memory.as_mut() else {
+            return;
+        };
+        let mut seen = Vec::new();
+        m.fence(me, f, &mut seen);
+        self.rec(What::Barrier {
+            fence: Cow::Borrowed(name),
+        });
+        self.report(seen);
+    }
+
+    /// The CPU that ran the stepping thread now runs `next` (context switch): `next` sees
+    /// what the CPU has seen (model.md m.3).
+    pub fn cpu_handoff(&mut self, next: Tid) {
+        let me = self.me;
+        if let Some(m) = self.w.memory.as_mut() {
+            m.handoff(me, next);
+        }
+    }
+
+    /// A litmus test's variable `v`, with a record of each access.
+    pub fn var(&mut self, v: usize) -> VarRef<'_, 'a> {
+        VarRef { s: self, v }
+    }
+
     /// The stepping thread.
     pub fn me(&self) -> Tid {
         self.me
@@ -512,6 +736,7 @@ impl Kernel {
                 if let Some(h) = at {
                     w.harness.hist[me] = h;
                 }
+                w.sync_spin(me, cond);
                 return Ok(());
             }
             w.learn(me, ("blocked", cond));
@@ -536,6 +761,9 @@ impl Kernel {
     /// Model thread `t` has returned from its body: it takes no more steps.
     pub fn finished(&self, t: Tid) {
         let mut w = self.lock();
+        if let Some(m) = w.memory.as_mut() {
+            m.retire(t);
+        }
         w.harness.threads[t].finished = true;
         w.harness.threads[t].wait = None;
         self.wake_waiters(&mut w);
@@ -648,6 +876,7 @@ impl<'k> Current<'k> {
                 me,
                 func,
                 draw: &draw,
+                pending: Vec::new(),
             };
             f(&mut s)
         };
@@ -731,6 +960,17 @@ impl<'k> Current<'k> {
     /// Acquire a spinlock: disable interrupts/preemption as `irq` says, then spin until free.
     /// The first attempt and every retry are steps; between retries the thread blocks.
     pub fn spin_lock(self, func: &'static str, l: LockId, irq: Irq) -> M<()> {
+        self.spin_lock_then(func, l, irq, false)
+    }
+
+    /// [`Current::spin_lock`] followed by `smp_mb__after_spinlock()` where `mb` (its barrier
+    /// switch) is on: a full fence in the step that acquires, as the kernel's lock acquisition
+    /// and the fence are one instruction sequence with nothing shared in between.
+    pub fn spin_lock_mb(self, func: &'static str, l: LockId, irq: Irq, mb: bool) -> M<()> {
+        self.spin_lock_then(func, l, irq, mb)
+    }
+
+    fn spin_lock_then(self, func: &'static str, l: LockId, irq: Irq, mb: bool) -> M<()> {
         self.summarize("spin_lock", || {
             let mut first = true;
             loop {
@@ -764,6 +1004,14 @@ impl<'k> Current<'k> {
                         None => {
                             s.w.kernel.set_lock_owner(l, Some(me));
                             s.rec(What::Lock { lock: l.into() });
+                            if let Some(m) = s.w.memory.as_mut() {
+                                let mut seen = Vec::new();
+                                m.lock_acquire(me, l, &mut seen);
+                                s.report(seen);
+                            }
+                            if mb {
+                                s.fence(Fence::Mb, "smp_mb__after_spinlock()");
+                            }
                             true
                         }
                         Some(o) if o == me => {
@@ -832,6 +1080,11 @@ impl S<'_> {
             return;
         }
         self.w.kernel.set_lock_owner(l, None);
+        if let Some(m) = self.w.memory.as_mut() {
+            let mut seen = Vec::new();
+            m.lock_release(me, l, &mut seen);
+            self.report(seen);
+        }
         self.rec(What::Unlock { lock: l.into() });
         let t = &mut self.w.kernel.tasks[me];
         match irq {

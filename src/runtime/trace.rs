@@ -1,7 +1,7 @@
 //! The event trace: one entry per thing a model step read or wrote, in step order
 //! (model.md e: "a violation carries the event trace").
 
-use super::types::{CompId, CpuId, LockId, Tid, flag_name, state_name};
+use super::types::{CompId, CpuId, LockId, MemLoc, Tid, flag_name, state_name};
 use crate::oracle::Oracle;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -102,6 +102,46 @@ pub enum What {
     },
     Violation {
         oracle: Oracle,
+    },
+    /// Weak memory (model.md m.5): the load just recorded read an older store of `loc` than
+    /// the newest, `by`'s store of `latest` at step `at`, stepping `back` stores back.
+    Stale {
+        loc: MemLoc,
+        latest: i64,
+        by: Tid,
+        at: u64,
+        back: u32,
+    },
+    /// Weak memory: `by`'s store of `value` to `loc` at step `at`, which a load missed, is now
+    /// visible to every CPU.
+    Visible {
+        loc: MemLoc,
+        value: i64,
+        by: Tid,
+        at: u64,
+    },
+    /// Weak memory: the store just recorded is placed before `by`'s newer store of `value` at
+    /// step `at` in `loc`'s coherence order (that one stays the value).
+    Reordered {
+        loc: MemLoc,
+        value: i64,
+        by: Tid,
+        at: u64,
+        back: u32,
+    },
+    /// A memory barrier (recorded under a weak memory model only).
+    Barrier {
+        fence: Cow<'static, str>,
+    },
+    /// A litmus test's load of variable `var` (`loc` names it).
+    VarRead {
+        var: usize,
+        value: i64,
+    },
+    /// A litmus test's store (or the store part of an RMW) to variable `var`.
+    VarWrite {
+        var: usize,
+        value: i64,
     },
 }
 
@@ -212,7 +252,13 @@ impl What {
             | What::NeedResched { .. }
             | What::SetCpu { .. }
             | What::Affinity { .. } => Class::Sched,
-            What::Note { .. } => Class::Note,
+            What::Note { .. }
+            | What::Stale { .. }
+            | What::Visible { .. }
+            | What::Reordered { .. }
+            | What::Barrier { .. }
+            | What::VarRead { .. }
+            | What::VarWrite { .. } => Class::Note,
             What::Return { .. } => Class::Return,
             What::Violation { .. } => Class::Verdict,
         }
@@ -234,6 +280,7 @@ pub enum LockKey {
     Pi(Tid),
     Rq(CpuId),
     Wq(CompId),
+    Var(usize),
 }
 
 impl From<LockId> for LockKey {
@@ -242,6 +289,7 @@ impl From<LockId> for LockKey {
             LockId::Pi(t) => LockKey::Pi(t),
             LockId::Rq(c) => LockKey::Rq(c),
             LockId::Wq(c) => LockKey::Wq(c),
+            LockId::Var(v) => LockKey::Var(v),
         }
     }
 }
@@ -282,6 +330,7 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
         LockKey::Pi(t) => format!("pi_lock({})", n(t)),
         LockKey::Rq(cpu) => format!("rq{cpu}->lock"),
         LockKey::Wq(x) => format!("{}.wait.lock", c(x)),
+        LockKey::Var(v) => format!("lock{v}"),
     };
     match what {
         What::Note { text } => text.to_string(),
@@ -348,6 +397,86 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
         What::Affinity { task, mask } => format!("{}.cpus_allowed := {mask:#x}", n(task)),
         What::Return { value } => format!("returns {value}"),
         What::Violation { oracle } => format!("VIOLATION {oracle}"),
+        What::Stale {
+            loc,
+            latest,
+            by,
+            at,
+            back,
+        } => format!(
+            "  ^ stale{}: missed {}'s {} := {} (step {at}), not yet visible here",
+            if *back > 1 {
+                format!(" by {back} stores")
+            } else {
+                String::new()
+            },
+            n(by),
+            loc_name(*loc, names, comps),
+            loc_value(*loc, *latest)
+        ),
+        What::Visible { loc, value, by, at } => format!(
+            "{}'s {} := {} (step {at}) now visible to every CPU",
+            n(by),
+            loc_name(*loc, names, comps),
+            loc_value(*loc, *value)
+        ),
+        What::Reordered {
+            loc,
+            value,
+            by,
+            at,
+            back,
+        } => format!(
+            "  ^ coherence: this store goes {back} before {}'s {} := {} (step {at}), which stays",
+            n(by),
+            loc_name(*loc, names, comps),
+            loc_value(*loc, *value)
+        ),
+        What::Barrier { fence } => fence.to_string(),
+        What::VarRead { var, value } => format!("reads v{var} == {value}"),
+        What::VarWrite { var, value } => format!("v{var} := {value}"),
+    }
+}
+
+/// A weak location by name: `K.state`, `parked.done`.
+pub fn loc_name(l: MemLoc, names: &[String], comps: &[String]) -> String {
+    let n = |t: Tid| {
+        if t == usize::MAX {
+            "init".to_string()
+        } else {
+            names.get(t).cloned().unwrap_or_else(|| format!("t{t}"))
+        }
+    };
+    match l {
+        MemLoc::State(t) => format!("{}.state", n(t)),
+        MemLoc::OnRq(t) => format!("{}.on_rq", n(t)),
+        MemLoc::OnCpu(t) => format!("{}.on_cpu", n(t)),
+        MemLoc::Flags(k) => format!("kthread{k}.flags"),
+        MemLoc::Done(c) => format!(
+            "{}.done",
+            comps.get(c).cloned().unwrap_or_else(|| format!("c{c}"))
+        ),
+        MemLoc::Var(v) => format!("v{v}"),
+    }
+}
+
+/// A weak location's value the way a kernel developer reads it.
+pub fn loc_value(l: MemLoc, v: i64) -> String {
+    match l {
+        MemLoc::State(_) => state_name(v as u32),
+        MemLoc::Flags(_) => {
+            let bits: Vec<&str> = (0..4)
+                .map(|b| 1u32 << b)
+                .filter(|b| v as u32 & b != 0)
+                .map(flag_name)
+                .collect();
+            if bits.is_empty() {
+                "0".into()
+            } else {
+                bits.join("|")
+            }
+        }
+        _ => v.to_string(),
     }
 }
 

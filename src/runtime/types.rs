@@ -73,6 +73,8 @@ pub enum LockId {
     Rq(CpuId),
     /// A completion's `wait.lock`.
     Wq(CompId),
+    /// A litmus test's `spinlock_t`.
+    Var(usize),
 }
 
 /// What a model thread is.
@@ -133,4 +135,72 @@ pub enum WaitFor {
     ScenarioEnd,
     /// Another model thread has finished (join).
     Finished(Tid),
+}
+
+/// A shared kernel location whose visibility the memory model decides (model.md m): the
+/// fields the protocol reads or writes without holding the lock that protects them
+/// everywhere, plus the variables of a litmus test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemLoc {
+    /// `p->state`.
+    State(Tid),
+    /// `p->on_rq`.
+    OnRq(Tid),
+    /// `p->on_cpu`.
+    OnCpu(Tid),
+    /// `kthread->flags` of a kthread under test.
+    Flags(usize),
+    /// A completion's `done`.
+    Done(CompId),
+    /// A litmus test's shared variable.
+    Var(usize),
+}
+
+/// How a load is marked in the kernel source (model.md m.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ld {
+    /// A plain C load (treated as `READ_ONCE`: the model does not tear or fuse loads).
+    Plain,
+    /// `READ_ONCE()`.
+    Once,
+    /// `smp_load_acquire()` (or the acquire of `smp_cond_load_acquire()`).
+    Acquire,
+}
+
+/// How a store is marked in the kernel source (model.md m.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum St {
+    /// A plain C store (treated as `WRITE_ONCE`).
+    Plain,
+    /// `WRITE_ONCE()`.
+    Once,
+    /// `smp_store_release()`.
+    Release,
+}
+
+/// How a read-modify-write is ordered (model.md m.2): value-returning atomics
+/// (`test_and_set_bit`, `xchg`) are fully ordered, `set_bit` / `clear_bit` and the
+/// `_relaxed` forms are not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rmw {
+    /// A full barrier before and after (`test_and_set_bit`, `xchg`, `cmpxchg`).
+    Ordered,
+    /// `_acquire`: the load part is an acquire.
+    Acquire,
+    /// `_release`: the store part is a release.
+    Release,
+    /// No ordering (`set_bit`, `clear_bit`, `_relaxed`).
+    Relaxed,
+}
+
+/// A memory barrier (model.md m.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fence {
+    /// `smp_mb()` (also `smp_mb__after_spinlock()` and the fence of `smp_store_mb()`).
+    Mb,
+    /// `smp_rmb()`: orders earlier loads before later loads.
+    Rmb,
+    /// `smp_wmb()`: orders earlier stores before later stores.
+    Wmb,
 }

@@ -7,6 +7,7 @@
 
 pub use super::types::*;
 
+use super::memory::{Memory, Shape};
 use super::observe::Observers;
 use super::trace::{Event, Trace};
 use crate::oracle::{Oracle, OracleSet, Violation};
@@ -171,6 +172,10 @@ pub struct KernelState {
     pub rqs: Vec<Rq>,
     pub kthreads: Vec<Kthread>,
     pub completions: Vec<Completion>,
+    /// A litmus test's shared variables (empty for the protocol).
+    pub vars: Vec<i64>,
+    /// A litmus test's spinlocks: their owners.
+    pub var_locks: Vec<Option<Tid>>,
 }
 
 impl KernelState {
@@ -179,6 +184,7 @@ impl KernelState {
             LockId::Pi(t) => self.tasks[t].pi_owner,
             LockId::Rq(c) => self.rqs[c].lock_owner,
             LockId::Wq(c) => self.completions[c].lock_owner,
+            LockId::Var(v) => self.var_locks[v],
         }
     }
 
@@ -187,6 +193,7 @@ impl KernelState {
             LockId::Pi(t) => self.tasks[t].pi_owner = o,
             LockId::Rq(c) => self.rqs[c].lock_owner = o,
             LockId::Wq(c) => self.completions[c].lock_owner = o,
+            LockId::Var(v) => self.var_locks[v] = o,
         }
     }
 }
@@ -311,9 +318,54 @@ impl Cycles {
 pub struct World {
     pub kernel: KernelState,
     pub harness: Harness,
+    /// The visibility of stores under a weak memory model (model.md m); `None` under `sc`.
+    /// Reached only through the runtime's accessors.
+    pub memory: Option<Memory>,
 }
 
 impl World {
+    /// Start tracking store visibility under `model` from the kernel state as it is now
+    /// (nothing under `sc`).
+    pub fn init_memory(&mut self, model: crate::scenario::Memory) {
+        if !model.is_weak() {
+            self.memory = None;
+            return;
+        }
+        let k = &self.kernel;
+        let shape = Shape {
+            tasks: k.tasks.len(),
+            kthreads: k.kthreads.len(),
+            completions: k.completions.len(),
+            vars: k.vars.len(),
+        };
+        let mut initial: Vec<i64> = Vec::new();
+        initial.extend(k.tasks.iter().map(|t| i64::from(t.state)));
+        initial.extend(k.tasks.iter().map(|t| i64::from(t.on_rq)));
+        initial.extend(k.tasks.iter().map(|t| i64::from(t.on_cpu)));
+        initial.extend(k.kthreads.iter().map(|t| i64::from(t.flags)));
+        initial.extend(k.completions.iter().map(|c| i64::from(c.done)));
+        initial.extend(k.vars.iter().copied());
+        self.memory = Some(Memory::new(model, shape, &initial, k.tasks.len()));
+    }
+
+    /// Model thread `me` leaves a wait whose condition now holds: where it spun on a weak
+    /// location, it has now seen the store that ended the spin (model.md m.3). A trace event
+    /// is not needed: the re-check that follows records what it reads.
+    pub fn sync_spin(&mut self, me: Tid, cond: WaitFor) {
+        let Some(m) = self.memory.as_mut() else {
+            return;
+        };
+        let mut seen = Vec::new();
+        match cond {
+            WaitFor::OnCpuClear(p) => m.sync(me, MemLoc::OnCpu(p), &mut seen),
+            WaitFor::InactiveOrState(p, _) => {
+                m.sync(me, MemLoc::OnCpu(p), &mut seen);
+                m.sync(me, MemLoc::State(p), &mut seen);
+            }
+            _ => {}
+        }
+    }
+
     /// Fold `x` into model thread `me`'s fingerprint (see [`Harness::hist`]).
     pub fn learn(&mut self, me: Tid, x: impl Hash) {
         if let Some(h) = self.harness.hist.get_mut(me) {
@@ -354,13 +406,23 @@ impl World {
     // Every struct is destructured in full, so that a field added later must be placed here
     // (hashed, or named as constant or not read by the model) before the crate compiles.
     fn fingerprint_into(&self, h: &mut impl Hasher) {
-        let World { kernel, harness } = self;
+        let World {
+            kernel,
+            harness,
+            memory,
+        } = self;
         let KernelState {
             tasks,
             rqs,
             kthreads,
             completions,
+            vars,
+            var_locks,
         } = kernel;
+        if let Some(m) = memory {
+            m.hash_state(h);
+        }
+        (vars, var_locks).hash(h);
         let Harness {
             variant: _,
             scenario: _,

@@ -240,6 +240,11 @@ impl ByteRun {
         self.stats.switches + self.outcome.preemptions
     }
 
+    /// Weak-memory reorderings of the execution (model.md m.3).
+    pub fn reorderings(&self) -> u32 {
+        self.outcome.reorderings
+    }
+
     /// The execution as a finding (when it violated an oracle), numbered `execution`.
     pub fn found(&self, execution: usize) -> Option<Found> {
         self.outcome.violation.as_ref()?;

@@ -203,6 +203,7 @@ impl Shape {
             },
             irq_gap: false,
             max_steps: DEFAULT_MAX_STEPS,
+            memory: crate::scenario::Memory::Sc,
         }
     }
 }

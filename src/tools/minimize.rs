@@ -36,6 +36,8 @@ const SAMPLES_PER_BOUND: usize = 2000;
 pub struct Measure {
     /// Preemptive switches between model threads plus injected ticks/wakeup preemptions.
     pub preemptions: u32,
+    /// Weak-memory reorderings (stale reads, out-of-order placements; model.md m.3).
+    pub reorderings: u32,
     /// Model steps up to the end of the execution.
     pub steps: u64,
 }
@@ -44,6 +46,7 @@ impl Measure {
     pub fn of(r: &ByteRun) -> Measure {
         Measure {
             preemptions: r.preemptions(),
+            reorderings: r.reorderings(),
             steps: r.outcome.steps,
         }
     }
@@ -63,10 +66,13 @@ pub struct Minimized {
     pub elapsed: Duration,
 }
 
-fn key(r: &ByteRun, bytes: &[u8]) -> (u32, u64, usize, u64) {
+/// What minimization lowers, in order: preemptions plus reorderings (a reordering costs what a
+/// preemption does, as in `verify`'s bound), reorderings, steps, then the bytes themselves.
+fn key(r: &ByteRun, bytes: &[u8]) -> (u32, u32, u64, usize, u64) {
     let used = &bytes[..r.stats.consumed.min(bytes.len())];
     (
-        r.preemptions(),
+        r.preemptions() + r.reorderings(),
+        r.reorderings(),
         r.outcome.steps,
         used.iter().filter(|&&b| b != 0).count(),
         used.iter().map(|&b| u64::from(b)).sum(),
@@ -238,7 +244,8 @@ pub fn minimize_bytes(
     // k = 0, 1, ...; a hit is minimized greedily in turn.
     let mut k = 0;
     let mut seed = 0x9a4c_2b1d_u64;
-    while k < s.best_run.preemptions() && !s.exhausted() {
+    let cost = |r: &ByteRun| r.preemptions() + r.reorderings();
+    while k < cost(&s.best_run) && !s.exhausted() {
         let odds = (s.best_run.stats.decisions as u64 / u64::from(k + 1)).max(2);
         let mut hit = None;
         for _ in 0..SAMPLES_PER_BOUND {
@@ -255,10 +262,10 @@ pub fn minimize_bytes(
         }
         match hit {
             Some(bytes) => {
-                let before = s.best_run.preemptions();
+                let before = cost(&s.best_run);
                 s.try_bytes(bytes);
                 s.greedy();
-                if s.best_run.preemptions() >= before {
+                if cost(&s.best_run) >= before {
                     k += 1;
                 }
             }

@@ -184,8 +184,13 @@ impl Repro {
                 FIELDS.join(", ")
             ));
         }
-        let variant: Variant = flat_field(&map, "variant", &Preset::V0.variant(), "switch")?;
-        let scenario: Scenario = flat_field(&map, "scenario", &Scenario::named()[0], "field")?;
+        // Files written before the barrier switches and the memory model lack them: the
+        // kernel's barriers were all there, and the model was SC.
+        let barriers: Vec<&str> = crate::variant::BARRIERS.iter().map(|b| b.switch).collect();
+        let variant: Variant =
+            flat_field(&map, "variant", &Preset::V0.variant(), "switch", &barriers)?;
+        let scenario: Scenario =
+            flat_field(&map, "scenario", &Scenario::named()[0], "field", &["memory"])?;
         let r = Repro {
             format,
             version,
@@ -380,6 +385,7 @@ fn flat_field<T: DeserializeOwned + Serialize>(
     name: &str,
     template: &T,
     what: &str,
+    optional: &[&str],
 ) -> Result<T, String> {
     let v = map
         .get(name)
@@ -397,7 +403,10 @@ fn flat_field<T: DeserializeOwned + Serialize>(
             names.join(", ")
         ));
     }
-    if let Some(k) = known.keys().find(|k| !given.contains_key(*k)) {
+    if let Some(k) = known
+        .keys()
+        .find(|k| !given.contains_key(*k) && !optional.contains(&k.as_str()))
+    {
         return Err(format!("field '{name}': {what} '{k}' is missing"));
     }
     T::deserialize(v).map_err(|e| {
