@@ -39,6 +39,17 @@ fn old_preset(p: Preset) -> Variant {
         park_ebusy: false,
         preempt_disabled_complete: false,
         unpark_only_parked: false,
+        // Every kernel had every barrier where its code had the site.
+        mb_parkme: true,
+        mb_smpboot: true,
+        mb_ttwu: true,
+        rmb_ttwu_on_rq: true,
+        rmb_ttwu_on_cpu: true,
+        acq_ttwu_on_cpu: true,
+        mb_schedule: true,
+        rel_finish_on_cpu: true,
+        mb_is_parked: true,
+        mb_wti_sleep: true,
     };
     let v1 = Variant {
         parkme_store: ParkmeStore::Mb,
