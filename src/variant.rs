@@ -451,6 +451,7 @@ switches! {
 }
 
 /// A barrier switch and where its barrier is: what `parkrace barriers` removes one at a time.
+#[derive(Debug)]
 pub struct Barrier {
     /// Its switch in [`SWITCHES`].
     pub switch: &'static str,

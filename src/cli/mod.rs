@@ -1,6 +1,7 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
 //! `minimize`, `import`, `stress`, `verify`, `compare` (the last three in `cli/`).
 
+mod barriers;
 mod compare;
 mod progress;
 mod soak;
@@ -192,6 +193,12 @@ pub enum Command {
     /// found a violation, executions to the first one, wall time, throughput, survival curves.
     #[command(after_help = COMPARE_EXIT_HELP)]
     Compare(CompareArgs),
+    /// Is each barrier of a variant load-bearing? Removes each barrier alone and searches the
+    /// variant under a weak memory model (default lkmm) for a violation of the oracles it
+    /// keeps: load-bearing (with a minimized repro and its race diagram) or not shown (with
+    /// the budget that showed nothing).
+    #[command(after_help = barriers::BARRIERS_EXIT_HELP)]
+    Barriers(barriers::BarriersArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = IMPORT_EXIT_HELP)]
     Import {
@@ -601,6 +608,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Report { dir, json } => soak::cmd_report(&dir, json),
         Command::Verify(a) => verify::cmd_verify(a),
         Command::Compare(a) => compare::cmd_compare(a),
+        Command::Barriers(a) => barriers::cmd_barriers(a),
         Command::Import {
             target,
             artifact,

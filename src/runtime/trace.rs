@@ -199,6 +199,9 @@ pub enum Class {
     Return,
     /// An oracle's verdict.
     Verdict,
+    /// Weak memory (model.md m.5): a stale read, a store becoming visible to every CPU, a
+    /// store placed before a newer one, a barrier.
+    Memory,
 }
 
 impl What {
@@ -252,13 +255,11 @@ impl What {
             | What::NeedResched { .. }
             | What::SetCpu { .. }
             | What::Affinity { .. } => Class::Sched,
-            What::Note { .. }
-            | What::Stale { .. }
+            What::Note { .. } | What::VarRead { .. } | What::VarWrite { .. } => Class::Note,
+            What::Stale { .. }
             | What::Visible { .. }
             | What::Reordered { .. }
-            | What::Barrier { .. }
-            | What::VarRead { .. }
-            | What::VarWrite { .. } => Class::Note,
+            | What::Barrier { .. } => Class::Memory,
             What::Return { .. } => Class::Return,
             What::Violation { .. } => Class::Verdict,
         }
@@ -404,21 +405,21 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
             at,
             back,
         } => format!(
-            "  ^ stale{}: missed {}'s {} := {} (step {at}), not yet visible here",
+            "  ^ stale{}: misses {} := {} (by {} at step {at}), not yet visible to this CPU",
             if *back > 1 {
                 format!(" by {back} stores")
             } else {
                 String::new()
             },
-            n(by),
             loc_name(*loc, names, comps),
-            loc_value(*loc, *latest)
+            loc_value(*loc, *latest),
+            n(by)
         ),
         What::Visible { loc, value, by, at } => format!(
-            "{}'s {} := {} (step {at}) now visible to every CPU",
-            n(by),
+            "the store {} := {} (by {} at step {at}) is now visible to every CPU",
             loc_name(*loc, names, comps),
-            loc_value(*loc, *value)
+            loc_value(*loc, *value),
+            n(by)
         ),
         What::Reordered {
             loc,
@@ -427,10 +428,10 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
             at,
             back,
         } => format!(
-            "  ^ coherence: this store goes {back} before {}'s {} := {} (step {at}), which stays",
-            n(by),
+            "  ^ coherence: ordered {back} before {} := {} (by {} at step {at}), which stays",
             loc_name(*loc, names, comps),
-            loc_value(*loc, *value)
+            loc_value(*loc, *value),
+            n(by)
         ),
         What::Barrier { fence } => fence.to_string(),
         What::VarRead { var, value } => format!("reads v{var} == {value}"),

@@ -22,7 +22,7 @@ mod imp {
     use crate::harness::ObserverFactory;
     use crate::runtime::observe::Observer;
     use crate::runtime::trace::{Access, Class, Event, Op, Var, What};
-    use crate::runtime::types::{Kind, Tid};
+    use crate::runtime::types::{Kind, MemLoc, Tid};
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicU8, Ordering};
     use std::sync::{Arc, OnceLock};
@@ -104,6 +104,22 @@ mod imp {
                         hit(&[8, f, u64::from(tick)]);
                     }
                 }
+                // A stale read or a reordered store, by kernel function and location kind: the
+                // weak-memory behaviours reached so far.
+                Class::Memory => match e.what {
+                    What::Stale { loc, back, .. } | What::Reordered { loc, back, .. } => {
+                        let k = match loc {
+                            MemLoc::State(_) => 1,
+                            MemLoc::OnRq(_) => 2,
+                            MemLoc::OnCpu(_) => 3,
+                            MemLoc::Flags(_) => 4,
+                            MemLoc::Done(_) => 5,
+                            MemLoc::Var(_) => 6,
+                        };
+                        hit(&[9, f, k, u64::from(back.min(3))]);
+                    }
+                    _ => {}
+                },
                 Class::Lock | Class::Contended | Class::Note | Class::Return | Class::Verdict => {}
             }
         }

@@ -2,6 +2,7 @@
 //! minimization, repro files and race diagrams, strategy comparison, verification, native
 //! stress and long soak campaigns.
 
+pub mod barriers;
 pub mod compare;
 pub mod explore;
 pub mod feedback;

@@ -17,9 +17,12 @@ fn is_detail(w: &What) -> bool {
             var: Var::OnCpu(_) | Var::OnRq(_),
             op: Op::Read(_),
         }) => true,
-        Class::Access(_) | Class::Contended | Class::Sched | Class::Return | Class::Verdict => {
-            false
-        }
+        Class::Access(_)
+        | Class::Contended
+        | Class::Sched
+        | Class::Return
+        | Class::Verdict
+        | Class::Memory => false,
     }
 }
 

@@ -304,10 +304,18 @@ impl Repro {
 
     /// A file name for this repro: `VARIANT-SCENARIO-STRATEGY-sSEED-ORACLE.json`.
     pub fn file_name(&self) -> String {
-        let v = self.preset.clone().unwrap_or_else(|| "custom".into());
+        // A switch set that is no preset is named by its label (`V5:mb_ttwu=off`), so that
+        // the variants of one search (e.g. `parkrace barriers`) do not share a file.
+        let v = self
+            .preset
+            .clone()
+            .unwrap_or_else(|| self.variant.label());
         let raw = format!(
             "{v}-{}-{}-s{}-{}",
-            self.scenario.name, self.strategy, self.seed, self.violation.oracle
+            self.scenario.label(),
+            self.strategy,
+            self.seed,
+            self.violation.oracle
         );
         let clean: String = raw
             .chars()
