@@ -52,15 +52,16 @@
 //!
 //! Every model function takes the running thread's [`runtime::Current`] (the kernel's
 //! `current`); each numbered step of model.md is one [`runtime::Current::step`], whose body
-//! reads and writes shared fields through recorded accessors:
+//! reads and writes shared fields through recorded accessors, each marked as the kernel
+//! source marks the access (plain, `*_ONCE`, acquire/release; model.md m.2):
 //!
 //! ```
-//! use parkrace::runtime::world::TASK_RUNNING;
+//! use parkrace::runtime::world::{Ld, TASK_RUNNING};
 //! use parkrace::runtime::{Current, M};
 //!
-//! /// `if (p->state == TASK_RUNNING) return;` as one step of `example()`.
+//! /// `if (READ_ONCE(p->state) == TASK_RUNNING) return;` as one step of `example()`.
 //! fn is_running(cur: Current<'_>, p: usize) -> M<bool> {
-//!     cur.step("example", |s| s.task(p).state() == TASK_RUNNING)
+//!     cur.step("example", |s| s.task(p).state(Ld::Once) == TASK_RUNNING)
 //! }
 //! ```
 

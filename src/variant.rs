@@ -516,6 +516,11 @@ pub static BARRIERS: &[Barrier] = &[
     },
 ];
 
+/// Whether switch `name` is a barrier switch (on unless a switch list turns it off).
+pub fn is_barrier(name: &str) -> bool {
+    BARRIERS.iter().any(|b| b.switch == name)
+}
+
 impl Barrier {
     /// Whether the barrier is in `v`: its site exists and its switch is on.
     pub fn present(&self, v: &Variant) -> bool {
@@ -582,10 +587,13 @@ impl Variant {
             .collect()
     }
 
-    /// The full switch string, e.g. `parkme_store=special,is_parked_bit=off,...`.
+    /// The full switch string, e.g. `parkme_store=special,is_parked_bit=off,...`. A barrier
+    /// switch is named only when off (every kernel had its barriers: on is the default, and
+    /// the strings written before the barrier switches existed stay what they were).
     pub fn switch_string(&self) -> String {
         self.switches()
             .iter()
+            .filter(|(k, v)| !(is_barrier(k) && v == "on"))
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(",")
@@ -641,7 +649,7 @@ impl FromStr for Variant {
             let missing: Vec<&str> = SWITCHES
                 .iter()
                 .map(|sw| sw.name)
-                .filter(|n| !named.iter().any(|m| m == n))
+                .filter(|n| !is_barrier(n) && !named.iter().any(|m| m == n))
                 .collect();
             if !missing.is_empty() {
                 return Err(format!(
