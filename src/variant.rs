@@ -262,9 +262,12 @@ pub struct Record {
     /// The fuzz target hunting its bug, if it has one.
     pub fuzz: Option<FuzzTarget>,
     /// The oracles it also violates under a weak memory model (`tso`, `lkmm`) beyond its SC
-    /// verdicts (model.md m.6), and the named scenarios where that shows.
+    /// verdicts (model.md m.6), and the named scenarios where a hunt under `lkmm` must show
+    /// that.
     pub weak: &'static [Oracle],
     pub weak_shows_on: &'static [&'static str],
+    /// The fuzz target hunting its weak-memory bug under `lkmm`, if it has one.
+    pub weak_fuzz: Option<FuzzTarget>,
 }
 
 /// The races of V0/V1: the stale-wakeup clobber and what follows it. Their early return (I1,
@@ -285,6 +288,11 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V0,
         weak: &[I7],
         weak_shows_on: &["park-unpark", "park-unpark-park"],
+        weak_fuzz: Some(FuzzTarget {
+            name: "park_v0_lkmm",
+            crash_on: &[I7],
+            about: "V0 under lkmm: the lost wakeup V1's barrier removed (I7, model.md m.6)",
+        }),
         fails: &[I1, I1c, I2, I3, I4, I5, I6],
         also_may_fail: &[I8],
         shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
@@ -299,6 +307,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V1,
         weak: &[],
         weak_shows_on: &[],
+        weak_fuzz: None,
         fails: &[I1, I1c, I2, I3, I4, I5, I6],
         also_may_fail: &[I8],
         shows_on: &["park", "park-unpark", "hotplug", "park-unpark-park"],
@@ -313,6 +322,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V2,
         weak: &[],
         weak_shows_on: &[],
+        weak_fuzz: None,
         fails: &[I1, I1c, I2, I3, I3s, I4, I5, I6],
         also_may_fail: &[I8],
         shows_on: &[
@@ -335,6 +345,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V3,
         weak: &[],
         weak_shows_on: &[],
+        weak_fuzz: None,
         fails: &[I8, I3s],
         also_may_fail: &[],
         shows_on: &["wti-latency", "stop-unparked"],
@@ -345,6 +356,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V3b,
         weak: &[],
         weak_shows_on: &[],
+        weak_fuzz: None,
         fails: &[I8, I3s],
         also_may_fail: &[],
         shows_on: &["wti-latency", "stop-unparked"],
@@ -355,6 +367,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V4,
         weak: &[],
         weak_shows_on: &[],
+        weak_fuzz: None,
         fails: &[I3s],
         also_may_fail: &[],
         shows_on: &["stop-unparked"],
@@ -369,6 +382,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         preset: Preset::V5,
         weak: &[],
         weak_shows_on: &[],
+        weak_fuzz: None,
         fails: &[],
         also_may_fail: &[],
         shows_on: &[],

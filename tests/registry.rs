@@ -276,7 +276,7 @@ fn the_history_table_agrees_with_the_old_hand_written_verdicts() {
 #[test]
 fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
     let clobber: &[Oracle] = &[I2, I3, I4, I5, I6];
-    let old: [(&str, &[Preset], &[Oracle]); 6] = [
+    let old: [(&str, &[Preset], &[Oracle]); 7] = [
         ("park_v0", &[Preset::V0], clobber),
         ("park_v1", &[Preset::V1], clobber),
         ("park_v2", &[Preset::V2], &[I1, I1c, I2, I3, I4, I5, I6]),
@@ -287,6 +287,8 @@ fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
             &[Preset::V3, Preset::V3b, Preset::V4, Preset::V5],
             &[],
         ),
+        // The weak-memory row (model.md m.6), after the SC targets.
+        ("park_v0_lkmm", &[Preset::V0], &[I7]),
     ];
     assert_eq!(TARGETS.len(), old.len());
     for (t, (name, presets, crash_on)) in TARGETS.iter().zip(old) {

@@ -35,6 +35,11 @@ fn targets(a: &CompareArgs) -> Result<Vec<Target>, String> {
     if a.ablations {
         targets.extend(ablations(10_000));
     }
+    if let Some(m) = a.memory {
+        for t in &mut targets {
+            t.scenario.memory = m;
+        }
+    }
     Ok(targets)
 }
 

@@ -315,6 +315,10 @@ pub struct VerifyArgs {
     /// explored with as much of the bound left (state caching, the default).
     #[arg(long)]
     pub no_state_cache: bool,
+    /// Memory model: sc (the default), tso or lkmm (model.md m); a reordering (a load reading
+    /// an older store, a store placed before a newer one) counts like a preemption in K.
+    #[arg(long, value_enum)]
+    pub memory: Option<Memory>,
     /// Oracles: comma separated (I1,...,I8), "all", or "history" (for each preset the
     /// oracles kernel history says it keeps; every oracle for other switch sets).
     #[arg(long, default_value = "history")]
@@ -357,6 +361,9 @@ pub struct CompareArgs {
     /// preset's value, on each named scenario where 10^4 random executions find a violation.
     #[arg(long)]
     pub ablations: bool,
+    /// Memory model of every target: sc (the default), tso or lkmm (model.md m).
+    #[arg(long, value_enum)]
+    pub memory: Option<Memory>,
     /// Seeds per (target, strategy): seeds 1 to N, N from 1 to 100,000.
     #[arg(long, default_value_t = 200, allow_hyphen_values = true,
           value_parser = number(1, MAX_SEEDS))]

@@ -27,6 +27,12 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
         },
         &a.oracles,
     )?;
+    let mut targets = targets;
+    if let Some(m) = a.memory {
+        for t in &mut targets {
+            t.scenario.memory = m;
+        }
+    }
     let time = a.time.as_deref().map(parse_duration).transpose()?;
     if a.preemptions > 8 {
         return Err(format!(
@@ -78,7 +84,7 @@ fn progress(jobs: &[Verify], watches: &[(Arc<Watch>, OnceLock<Instant>)], done: 
         eprintln!(
             "verify: {} {}: bound {} of {}, {} schedules{}, {:.0} s",
             j.variant.label(),
-            j.scenario.name,
+            j.scenario.label(),
             w.bound.load(Ordering::Relaxed),
             jobs[i].bound,
             w.executions.load(Ordering::Relaxed),
@@ -172,6 +178,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "variant": label,
                     "switches": j.variant.switch_string(),
                     "scenario": j.scenario.name,
+                    "memory": j.scenario.memory.name(),
                     "oracles": j.oracles.to_string(),
                     "left_out": left_out,
                     "preemptions": bound,
@@ -242,7 +249,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     out,
                     "{:<5} {:<18} K<={} {:>7.1} s  [{}]  {}",
                     label.chars().take(5).collect::<String>(),
-                    j.scenario.name,
+                    j.scenario.label(),
                     bound,
                     d.elapsed.as_secs_f64(),
                     per_bound(&d),

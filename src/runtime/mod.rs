@@ -767,6 +767,14 @@ impl Kernel {
         w.harness.threads[t].finished = true;
         w.harness.threads[t].wait = None;
         self.wake_waiters(&mut w);
+        // The last thread that could run has ended while every other one waits for something
+        // nobody will do (e.g. a wakeup lost to a stale read): a hang, as in `wait_until`.
+        if !w.harness.halting && w.runnable_threads() == 0 {
+            let msg = format!("deadlock: {}", w.waiting(None));
+            w.violate(Oracle::I7, t, msg);
+            w.harness.halting = true;
+            self.wake_waiters(&mut w);
+        }
     }
 }
 

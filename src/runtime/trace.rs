@@ -416,7 +416,7 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
             n(by)
         ),
         What::Visible { loc, value, by, at } => format!(
-            "the store {} := {} (by {} at step {at}) is now visible to every CPU",
+            "publishes {} := {} (by {} at step {at}): every later full barrier sees it",
             loc_name(*loc, names, comps),
             loc_value(*loc, *value),
             n(by)

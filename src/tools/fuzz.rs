@@ -10,7 +10,7 @@
 
 use crate::history::{self, may_fail};
 use crate::oracle::{Oracle, OracleSet};
-use crate::scenario::{DEFAULT_MAX_STEPS, KStart, Op, Scenario};
+use crate::scenario::{DEFAULT_MAX_STEPS, KStart, Memory, Op, Scenario};
 use crate::tools::explore::{ByteRun, run_bytes_with};
 use crate::tools::repro::Repro;
 use crate::variant::{Preset, Variant};
@@ -27,6 +27,8 @@ pub struct Target {
     /// oracle kernel history says its preset satisfies.
     pub crash_on: &'static [Oracle],
     pub about: &'static str,
+    /// The memory model its scenarios run under (model.md m).
+    pub memory: Memory,
 }
 
 /// The fuzz target of the fixed presets, on every oracle history says each keeps.
@@ -34,7 +36,8 @@ pub const FIXED_TARGET: &str = "park_fixed";
 
 /// The fuzz targets of `fuzz/fuzz_targets/` (one file each), derived from kernel history
 /// ([`crate::history::HISTORY`]): each buggy preset's target (presets sharing one are run by
-/// it together), then [`FIXED_TARGET`] over every fixed preset.
+/// it together), then [`FIXED_TARGET`] over every fixed preset, then the targets of the
+/// weak-memory rows (under `lkmm`).
 pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
     let mut targets: Vec<Target> = Vec::new();
     for r in &history::HISTORY {
@@ -46,6 +49,7 @@ pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
                 presets: vec![r.preset],
                 crash_on: f.crash_on,
                 about: f.about,
+                memory: Memory::Sc,
             }),
         }
     }
@@ -63,7 +67,20 @@ pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
         presets: fixed,
         crash_on: &[],
         about: Box::leak(about.into_boxed_str()),
+        memory: Memory::Sc,
     });
+    // The weak-memory targets, last (after the fixed target).
+    for r in &history::HISTORY {
+        if let Some(f) = r.weak_fuzz {
+            targets.push(Target {
+                name: f.name,
+                presets: vec![r.preset],
+                crash_on: f.crash_on,
+                about: f.about,
+                memory: Memory::Lkmm,
+            });
+        }
+    }
     targets
 });
 
@@ -203,7 +220,7 @@ impl Shape {
             },
             irq_gap: false,
             max_steps: DEFAULT_MAX_STEPS,
-            memory: crate::scenario::Memory::Sc,
+            memory: Memory::Sc,
         }
     }
 }
@@ -231,10 +248,12 @@ impl Case {
     /// The case of a structured input.
     pub fn of_input(target: &Target, input: &Input) -> Case {
         let preset = target.presets[input.shape.preset as usize % target.presets.len()];
+        let mut scenario = input.shape.scenario();
+        scenario.memory = target.memory;
         Case {
             preset,
             variant: preset.variant(),
-            scenario: input.shape.scenario(),
+            scenario,
             oracles: target.oracles(preset),
             schedule: input.schedule.clone(),
         }

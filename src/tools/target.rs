@@ -39,6 +39,6 @@ impl Target {
 
     /// `PRESET SCENARIO`, the variant named by [`Variant::label`].
     pub fn label(&self) -> String {
-        format!("{} {}", self.variant.label(), self.scenario.name)
+        format!("{} {}", self.variant.label(), self.scenario.label())
     }
 }
