@@ -221,3 +221,37 @@ proptest! {
         prop_assert!(r.outcome.violation.is_none(), "{preset}: {:?}", r.outcome.violation);
     }
 }
+
+#[test]
+fn proptest_finds_and_shrinks_the_v0_lost_wakeup_under_lkmm() {
+    // The weak-memory row (docs/model.md m.6): V0's plain PARKED store and its read of
+    // SHOULD_PARK reorder, unpark's wakeup reads RUNNING, K sleeps for good. Schedule bytes
+    // also drive the stale reads (an odd byte steps a load back one store).
+    finds_and_shrinks(
+        Preset::V0,
+        "park_v0_lkmm",
+        "proptest-regressions/v0_lkmm.txt",
+        &[Oracle::I7],
+        12,
+    );
+}
+
+proptest! {
+    #![proptest_config(config(256, "proptest-regressions/fixed_lkmm.txt"))]
+
+    /// Under lkmm each fixed preset still keeps I1 to I7 on random scenarios and schedules
+    /// whose bytes also pick stale reads: its barriers are enough.
+    #[test]
+    fn weak_memory_fixed_presets_keep_i1_to_i7_under_lkmm(i in input(), p in 0usize..4) {
+        let fixed = [Preset::V3, Preset::V3b, Preset::V4, Preset::V5];
+        let preset = fixed[p];
+        let oracles = parkrace::oracle::OracleSet::of(&[
+            Oracle::I1, Oracle::I1c, Oracle::I2, Oracle::I3, Oracle::I4, Oracle::I5, Oracle::I6,
+            Oracle::I7,
+        ]);
+        let mut s = i.shape.scenario();
+        s.memory = parkrace::scenario::Memory::Lkmm;
+        let r = parkrace::tools::explore::run_bytes(&s, preset.variant(), oracles, &i.schedule);
+        prop_assert!(r.outcome.violation.is_none(), "{preset}: {:?}", r.outcome.violation);
+    }
+}

@@ -196,7 +196,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "elapsed_ms": d.elapsed.as_millis() as u64,
                     "violation": d.found.as_ref().map(|(stopped, run)| {
                         let v = run.outcome.violation.as_ref().expect("a violation");
-                        json!({"oracle": v.oracle.name(), "detail": v.detail, "preemptions": run.preemptions(), "delays": stopped.delays, "steps": run.outcome.steps})
+                        json!({"oracle": v.oracle.name(), "detail": v.detail, "preemptions": run.preemptions(), "reorderings": run.reorderings(), "delays": stopped.delays, "steps": run.outcome.steps})
                     }),
                     "repro": repro_path,
                 });
@@ -219,6 +219,12 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                                     .unwrap_or_default(),
                                 stopped.delays
                             ),
+                        };
+                        // Under a weak memory model K counts reorderings as well.
+                        let cost = if j.scenario.memory.is_weak() {
+                            format!("{cost} + {} reordering(s)", run.reorderings())
+                        } else {
+                            cost
                         };
                         format!(
                             "VIOLATION {} with {cost}, {}",

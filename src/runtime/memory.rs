@@ -68,6 +68,9 @@ pub enum Seen {
         writer: Tid,
         at: u64,
         back: u32,
+        /// The missed store was already published (some full barrier made it visible to
+        /// every later barrier): the reader has had no full barrier since.
+        published: bool,
     },
     /// `writer`'s store of `value` (issued at step `at`) that some load missed is now visible
     /// to every CPU (its thread's fence published it, or under TSO a reader drained it).
@@ -239,14 +242,16 @@ impl Memory {
         self.reorderings += steps;
         if steps > 0 {
             let newest = &msgs[last];
+            let published = self.global[i] >= newest.ts;
             seen.push(Seen::Missed {
                 loc: l,
                 latest: newest.val,
                 writer: newest.writer,
                 at: newest.step,
                 back: steps,
+                published,
             });
-            if !self.missed.contains(&(i, newest.ts)) {
+            if !published && !self.missed.contains(&(i, newest.ts)) {
                 self.missed.push((i, newest.ts));
             }
         }

@@ -422,12 +422,14 @@ impl<'a> S<'a> {
                     writer,
                     at,
                     back,
+                    published,
                 } => What::Stale {
                     loc,
                     latest,
                     by: writer,
                     at,
                     back,
+                    published,
                 },
                 Seen::Visible {
                     loc,

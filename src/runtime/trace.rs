@@ -111,6 +111,10 @@ pub enum What {
         by: Tid,
         at: u64,
         back: u32,
+        /// The missed store was already published by a full barrier; this CPU has had none
+        /// since.
+        #[serde(default)]
+        published: bool,
     },
     /// Weak memory: `by`'s store of `value` to `loc` at step `at`, which a load missed, is now
     /// visible to every CPU.
@@ -404,8 +408,9 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
             by,
             at,
             back,
+            published,
         } => format!(
-            "  ^ stale{}: misses {} := {} (by {} at step {at}), not yet visible to this CPU",
+            "  ^ stale{}: misses {} := {} (by {} at step {at}), {}",
             if *back > 1 {
                 format!(" by {back} stores")
             } else {
@@ -413,7 +418,12 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
             },
             loc_name(*loc, names, comps),
             loc_value(*loc, *latest),
-            n(by)
+            n(by),
+            if *published {
+                "published, but this CPU has had no full barrier since"
+            } else {
+                "not yet visible to this CPU"
+            }
         ),
         What::Visible { loc, value, by, at } => format!(
             "publishes {} := {} (by {} at step {at}): every later full barrier sees it",
