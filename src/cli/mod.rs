@@ -165,7 +165,9 @@ pub enum Command {
         json: bool,
     },
     /// Stress the model natively: every model thread an OS thread, many instances at once,
-    /// park/unpark cycles back to back, with delay and preemption injection.
+    /// park/unpark cycles back to back, with delay and preemption injection. Its executions
+    /// are sequentially consistent whatever the hardware (every step runs under the world's
+    /// lock): weak memory is searched by `hunt`, `verify` and `barriers` with `--memory`.
     #[command(after_help = STRESS_EXIT_HELP)]
     Stress(StressArgs),
     /// Overnight randomized testing: a long campaign over variants x scenarios x strategies
