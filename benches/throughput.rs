@@ -159,5 +159,63 @@ fn native(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, byte_driven, bounded, native);
+/// Under the weak memory model `lkmm` (docs/model.md m): hunt executions (random), byte-driven
+/// executions, and the bounded search within one preemption or reordering, on the same
+/// scenario, to set against the SC groups above.
+fn lkmm(c: &mut Criterion) {
+    let scenario = Scenario::by_name("park-unpark@lkmm").unwrap();
+    let mut g = c.benchmark_group("lkmm");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    g.throughput(Throughput::Elements(BATCH));
+    for preset in [Preset::V2, Preset::V3] {
+        let id = BenchmarkId::new(preset.name(), "random");
+        g.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for i in 0..iters {
+                    let h = Hunt {
+                        variant: preset.variant(),
+                        scenario: scenario.clone(),
+                        strategy: Strategy::Random,
+                        oracles: OracleSet::of(&[]),
+                        executions: BATCH as usize,
+                        time: None,
+                        seed: i + 1,
+                    };
+                    let t = Instant::now();
+                    let r = hunt(&h);
+                    total += t.elapsed();
+                    assert_eq!(r.executions, BATCH as usize);
+                }
+                total
+            })
+        });
+    }
+    let job = parkrace::tools::verify::Verify {
+        target: parkrace::tools::target::Target::new(
+            Preset::V3.variant(),
+            scenario.clone(),
+            OracleSet::of(&[]),
+        ),
+        bound: 1,
+        kind: parkrace::engine::bounded::BoundKind::Preemptions,
+        delays: None,
+        time: None,
+        cache: true,
+    };
+    let schedules = parkrace::tools::verify::verify(&job).executions();
+    g.throughput(Throughput::Elements(schedules));
+    g.bench_function("V3/bounded-k1", |b| {
+        b.iter(|| {
+            assert_eq!(
+                parkrace::tools::verify::verify(&job).executions(),
+                schedules
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, throughput, byte_driven, bounded, native, lkmm);
 criterion_main!(benches);

@@ -186,6 +186,29 @@ pub fn summary() -> String {
     format!("Kernel history (docs/model.md, e): {}.", parts.join("; "))
 }
 
+/// The verdicts that need a weak memory model, in one sentence: `Under --memory lkmm (and
+/// tso): V0 also hangs (I7) on park-unpark, park-unpark-park; every other verdict is the SC
+/// one.` (model.md m.6).
+pub fn weak_summary() -> String {
+    let rows: Vec<String> = HISTORY
+        .iter()
+        .filter(|r| !r.weak.is_empty())
+        .map(|r| {
+            let o: Vec<String> = r.weak.iter().map(|o| o.to_string()).collect();
+            format!(
+                "{} also violates {} on {}",
+                r.preset,
+                o.join(" and "),
+                r.weak_shows_on.join(", ")
+            )
+        })
+        .collect();
+    format!(
+        "Under --memory lkmm (and, rarer, tso): {}; every other verdict is the SC one          (docs/model.md, m.6; `parkrace barriers` asks which barriers are load-bearing).",
+        rows.join("; ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +241,16 @@ mod tests {
         assert_eq!(
             fixed(),
             vec![Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
+        );
+    }
+
+    #[test]
+    fn the_weak_summary_names_v0s_hang() {
+        assert_eq!(
+            weak_summary(),
+            "Under --memory lkmm (and, rarer, tso): V0 also violates I7 on park-unpark, \
+             park-unpark-park; every other verdict is the SC one (docs/model.md, m.6; \
+             `parkrace barriers` asks which barriers are load-bearing)."
         );
     }
 

@@ -640,6 +640,11 @@ fn cmd_variants() -> i32 {
     for s in SWITCHES {
         println!("  {:<26} {}", s.name, s.help());
     }
+    println!(
+        "\nThe barrier switches are on in every preset (each kernel had its barriers) and change \
+         nothing under --memory sc;\na switch string names one only when it is off. `parkrace \
+         barriers -v V5` removes each alone under lkmm."
+    );
     EXIT_OK
 }
 
@@ -1287,6 +1292,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     }
     if !a.json {
         let _ = writeln!(out, "\n{}", history::summary());
+        let _ = writeln!(out, "{}", history::weak_summary());
         for (label, cells_n, caught, disagree) in &summary {
             let _ = writeln!(
                 out,
