@@ -448,6 +448,7 @@ pub fn check_strategy(s: &str) -> Result<(), String> {
         let mut names: Vec<&str> = buggy.collect();
         names.dedup();
         names.push(FIXED_FUZZ_TARGET);
+        names.extend(history::HISTORY.iter().filter_map(|r| r.weak_fuzz.map(|f| f.name)));
         return if names.contains(&t) {
             Ok(())
         } else {
