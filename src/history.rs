@@ -117,8 +117,7 @@ pub fn agrees_under(
         Some(Oracle::Model) => Some(false),
         Some(o) => Some(may_fail(p, o) || (weak && r.weak.contains(&o))),
         None => {
-            let sc_expected =
-                must_catch(p, name) && r.fails.iter().any(|&o| checked.contains(o));
+            let sc_expected = must_catch(p, name) && r.fails.iter().any(|&o| checked.contains(o));
             // Under lkmm the hunt must show it; under tso it may (x86's stronger order makes
             // the same hang far rarer, model.md m.6).
             let weak_expected = scenario.memory == crate::scenario::Memory::Lkmm

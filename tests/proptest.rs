@@ -69,7 +69,6 @@ fn input() -> impl Strategy<Value = Input> {
     (shape(), schedule()).prop_map(|(shape, schedule)| Input { shape, schedule })
 }
 
-
 fn config(cases: u32, regressions: &'static str) -> Config {
     Config {
         cases,

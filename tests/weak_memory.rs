@@ -94,8 +94,18 @@ fn the_witness_minimizes_and_replays_with_the_store_it_missed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let o = parkrace(&[
-        "hunt", "--memory", "lkmm", "-v", "V0", "-s", "park-unpark", "--strategy", "urw",
-        "--no-minimize", "--out", out,
+        "hunt",
+        "--memory",
+        "lkmm",
+        "-v",
+        "V0",
+        "-s",
+        "park-unpark",
+        "--strategy",
+        "urw",
+        "--no-minimize",
+        "--out",
+        out,
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let found = std::fs::read_dir(dir.path())
@@ -148,8 +158,16 @@ fn under_sc_no_barrier_switch_changes_anything() {
             let base = run_bytes(&scenario, v, OracleSet::all(), &b);
             for barrier in BARRIERS {
                 let r = run_bytes(&scenario, barrier.removed(v), OracleSet::all(), &b);
-                assert_eq!(r.outcome.steps, base.outcome.steps, "{p} {}", barrier.switch);
-                assert_eq!(r.outcome.trace, base.outcome.trace, "{p} {}", barrier.switch);
+                assert_eq!(
+                    r.outcome.steps, base.outcome.steps,
+                    "{p} {}",
+                    barrier.switch
+                );
+                assert_eq!(
+                    r.outcome.trace, base.outcome.trace,
+                    "{p} {}",
+                    barrier.switch
+                );
                 assert_eq!(r.reorderings(), 0);
             }
         }
@@ -162,7 +180,15 @@ fn sc_is_the_default_and_the_flag_changes_nothing() {
     let out = dir.path().to_str().unwrap();
     let run = |extra: &[&str]| {
         let mut args = vec![
-            "hunt", "-v", "V2", "-s", "park-unpark", "--quick", "--json", "--out", out,
+            "hunt",
+            "-v",
+            "V2",
+            "-s",
+            "park-unpark",
+            "--quick",
+            "--json",
+            "--out",
+            out,
         ];
         args.extend_from_slice(extra);
         let o = parkrace(&args);
@@ -188,7 +214,11 @@ fn a_weak_memory_search_reaches_stale_reads_that_sc_never_takes() {
     for seed in 0..20 {
         let b = bytes(seed, 300);
         let r = run_bytes(&scenario, v, OracleSet::all(), &b);
-        assert!(r.outcome.violation.is_none(), "V5 under lkmm: {:?}", r.outcome.violation);
+        assert!(
+            r.outcome.violation.is_none(),
+            "V5 under lkmm: {:?}",
+            r.outcome.violation
+        );
         stale += r.reorderings();
         // A zero schedule is the SC schedule: the same execution under both models (the
         // barriers, drawn only under a weak model, aside).
@@ -199,8 +229,8 @@ fn a_weak_memory_search_reaches_stale_reads_that_sc_never_takes() {
         };
         let z = run_bytes(&scenario, v, OracleSet::all(), &[]);
         assert_eq!(z.reorderings(), 0);
-        let same = plain(run_bytes(&sc, v, OracleSet::all(), &[]).outcome.trace)
-            == plain(z.outcome.trace);
+        let same =
+            plain(run_bytes(&sc, v, OracleSet::all(), &[]).outcome.trace) == plain(z.outcome.trace);
         assert!(same, "a zero schedule differs between sc and lkmm");
     }
     assert!(stale > 0, "random bytes take some reorderings");
@@ -272,7 +302,10 @@ fn barriers_names_the_load_bearing_ones_with_repros_that_replay() {
         .iter()
         .map(|b| b.switch)
         .collect();
-    assert!(!v5.contains(&"mb_parkme") && v5.contains(&"mb_ttwu"), "{v5:?}");
+    assert!(
+        !v5.contains(&"mb_parkme") && v5.contains(&"mb_ttwu"),
+        "{v5:?}"
+    );
     // Under sc the question is refused.
     let o = parkrace(&["barriers", "--memory", "sc"]);
     assert_eq!(o.status.code(), Some(2));
@@ -283,8 +316,18 @@ fn barriers_names_the_load_bearing_ones_with_repros_that_replay() {
 fn verify_counts_a_reordering_like_a_preemption() {
     let bound = |memory: &str, k: &str| {
         let o = parkrace(&[
-            "verify", "-v", "V5", "-s", "park", "-k", k, "--memory", memory, "--json",
-            "--no-state-cache", "--out",
+            "verify",
+            "-v",
+            "V5",
+            "-s",
+            "park",
+            "-k",
+            k,
+            "--memory",
+            memory,
+            "--json",
+            "--no-state-cache",
+            "--out",
             tempfile::tempdir().unwrap().path().to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -309,7 +352,14 @@ fn a_repro_file_from_before_weak_memory_still_reads_as_sc_with_every_barrier() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let o = parkrace(&[
-        "hunt", "-v", "V2", "-s", "park-unpark", "--quick", "--out", out,
+        "hunt",
+        "-v",
+        "V2",
+        "-s",
+        "park-unpark",
+        "--quick",
+        "--out",
+        out,
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let file = std::fs::read_dir(dir.path())

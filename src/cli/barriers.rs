@@ -180,7 +180,8 @@ fn print_table(rows: &[Row], ask: &Ask, saved: &[Option<String>]) {
         ask.scenarios.len(),
         strategies.join(" and "),
         ask.executions,
-        rows.first().map_or(String::new(), |r| r.oracles.to_string())
+        rows.first()
+            .map_or(String::new(), |r| r.oracles.to_string())
     );
     println!();
     println!(

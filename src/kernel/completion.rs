@@ -97,5 +97,7 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
 /// `reinit_completion(x)` (include/linux/completion.h): `x->done = 0`, a plain store without
 /// the lock (model.md b.7).
 pub fn reinit_completion(cur: Current<'_>, x: CompId) -> M<()> {
-    cur.step("reinit_completion", |s| s.completion(x).set_done(0, St::Plain))
+    cur.step("reinit_completion", |s| {
+        s.completion(x).set_done(0, St::Plain)
+    })
 }

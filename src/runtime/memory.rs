@@ -72,8 +72,9 @@ pub enum Seen {
         /// every later barrier): the reader has had no full barrier since.
         published: bool,
     },
-    /// `writer`'s store of `value` (issued at step `at`) that some load missed is now visible
-    /// to every CPU (its thread's fence published it, or under TSO a reader drained it).
+    /// `writer`'s store of `value` (issued at step `at`) that some load missed is now
+    /// published: a full barrier's view holds it, so every later full barrier sees it (under
+    /// TSO: it left its store buffer and every CPU sees it).
     Visible {
         loc: MemLoc,
         value: i64,
@@ -158,7 +159,7 @@ pub struct Memory {
     /// The view each lock's last release left.
     locks: Vec<(LockId, Vec<Ts>)>,
     seq: u64,
-    /// Stores some load missed that are not yet visible to every CPU: (location, timestamp).
+    /// Stores some load missed that no full barrier has published yet: (location, timestamp).
     missed: Vec<(usize, Ts)>,
     /// Controlled reorderings taken so far (stale reads plus placements, each step back one).
     pub reorderings: u32,
@@ -265,7 +266,14 @@ impl Memory {
     }
 
     /// Thread `t` reads store `pick` of location `i`.
-    fn read_msg(&mut self, t: Tid, i: usize, pick: usize, acquire: bool, seen: &mut Vec<Seen>) -> i64 {
+    fn read_msg(
+        &mut self,
+        t: Tid,
+        i: usize,
+        pick: usize,
+        acquire: bool,
+        seen: &mut Vec<Seen>,
+    ) -> i64 {
         let m = &self.locs[i][pick];
         let (ts, val, writer, seq) = (m.ts, m.val, m.writer, m.seq);
         let mview = m.view.clone();
@@ -338,7 +346,17 @@ impl Memory {
 
     /// Place a new store of thread `t` at index `pos` of location `i`.
     #[allow(clippy::too_many_arguments)]
-    fn put(&mut self, t: Tid, i: usize, pos: usize, ts: Ts, val: i64, release: bool, rmw: bool, step: u64) {
+    fn put(
+        &mut self,
+        t: Tid,
+        i: usize,
+        pos: usize,
+        ts: Ts,
+        val: i64,
+        release: bool,
+        rmw: bool,
+        step: u64,
+    ) {
         self.view[t][i] = self.view[t][i].max(ts);
         let mut view = if release {
             self.view[t].clone()
@@ -532,7 +550,9 @@ impl Memory {
 
     /// The position of timestamp `ts` among location `i`'s stores (older ones count as 0).
     fn rank(&self, i: usize, ts: Ts) -> u32 {
-        self.locs[i].partition_point(|m| m.ts <= ts).saturating_sub(1) as u32
+        self.locs[i]
+            .partition_point(|m| m.ts <= ts)
+            .saturating_sub(1) as u32
     }
 
     fn hash_view(&self, v: &[Ts], h: &mut impl Hasher) {
@@ -607,7 +627,11 @@ mod tests {
 
     #[test]
     fn store_buffering_needs_a_full_fence_on_both_sides() {
-        assert_eq!(sb(Model::Lkmm, false, false), (1, 1), "the newest store is the default");
+        assert_eq!(
+            sb(Model::Lkmm, false, false),
+            (1, 1),
+            "the newest store is the default"
+        );
         assert_eq!(sb(Model::Lkmm, false, true), (0, 0));
         assert_eq!(sb(Model::Tso, false, true), (0, 0));
         // With smp_mb() on both sides the later fence sees the earlier thread's store.

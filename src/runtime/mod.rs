@@ -51,11 +51,11 @@ pub mod world;
 
 use crate::oracle::Oracle;
 use crate::variant::Variant;
+use memory::Seen;
 use platform::Platform;
 use std::borrow::Cow;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
-use memory::Seen;
 use trace::{Event, What};
 use world::*;
 
@@ -248,7 +248,9 @@ impl KthreadRef<'_, '_> {
     /// An atomic RMW of the flags word; returns the old word.
     fn rmw(&mut self, ord: Rmw, f: impl Fn(u32) -> u32) -> u32 {
         let kt = self.kt;
-        let (old, seen) = self.s.rmw(MemLoc::Flags(kt), ord, |w| i64::from(f(w as u32)));
+        let (old, seen) = self
+            .s
+            .rmw(MemLoc::Flags(kt), ord, |w| i64::from(f(w as u32)));
         let old = old as u32;
         // An RMW is always the newest store.
         self.s.w.kernel.kthreads[kt].flags = f(old);
@@ -357,13 +359,14 @@ impl VarRef<'_, '_> {
         let v = self.v;
         let plain = self.s.w.kernel.vars[v];
         if f(plain).is_none() && self.s.w.memory.is_none() {
-            self.s.rec(What::VarRead { var: v, value: plain });
+            self.s.rec(What::VarRead {
+                var: v,
+                value: plain,
+            });
             return plain;
         }
         // A failed cmpxchg is a load (still of the newest store: it is an atomic access).
-        let (old, seen) = self
-            .s
-            .rmw(MemLoc::Var(v), ord, |o| f(o).unwrap_or(o));
+        let (old, seen) = self.s.rmw(MemLoc::Var(v), ord, |o| f(o).unwrap_or(o));
         self.s.w.kernel.vars[v] = f(old).unwrap_or(old);
         self.s.rec(What::VarRead { var: v, value: old });
         if let Some(new) = f(old) {

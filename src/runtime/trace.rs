@@ -117,7 +117,7 @@ pub enum What {
         published: bool,
     },
     /// Weak memory: `by`'s store of `value` to `loc` at step `at`, which a load missed, is now
-    /// visible to every CPU.
+    /// published: every full barrier from here on sees it.
     Visible {
         loc: MemLoc,
         value: i64,

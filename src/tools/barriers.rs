@@ -39,7 +39,10 @@ pub struct Ask {
 pub enum Shown {
     /// A violation: the first scenario (in the order asked) where one was found, its repro
     /// (minimized unless asked not to).
-    LoadBearing { scenario: Scenario, repro: Box<Repro> },
+    LoadBearing {
+        scenario: Scenario,
+        repro: Box<Repro>,
+    },
     /// No violation in `executions` executions over every scenario.
     NotShown { executions: u64 },
 }
@@ -63,7 +66,11 @@ pub fn present(base: &Variant) -> Vec<&'static Barrier> {
 pub fn barriers(a: &Ask, mut done: impl FnMut()) -> Result<Vec<Row>, WorkerDied> {
     let oracles = history::kept(&a.base);
     let mut rows: Vec<(Option<&'static Barrier>, Variant)> = vec![(None, a.base)];
-    rows.extend(present(&a.base).into_iter().map(|b| (Some(b), b.removed(a.base))));
+    rows.extend(
+        present(&a.base)
+            .into_iter()
+            .map(|b| (Some(b), b.removed(a.base))),
+    );
     struct Cell {
         row: usize,
         target: Target,
@@ -107,7 +114,13 @@ pub fn barriers(a: &Ask, mut done: impl FnMut()) -> Result<Vec<Row>, WorkerDied>
                 if !a.minimize {
                     return rep;
                 }
-                match minimize(&t.scenario, t.variant, t.oracles, &f.decisions, DEFAULT_TRIES) {
+                match minimize(
+                    &t.scenario,
+                    t.variant,
+                    t.oracles,
+                    &f.decisions,
+                    DEFAULT_TRIES,
+                ) {
                     Ok(m)
                         if m.run.outcome.violation.as_ref().map(|v| v.oracle)
                             == Some(rep.violation.oracle) =>

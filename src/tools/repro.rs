@@ -189,8 +189,13 @@ impl Repro {
         let barriers: Vec<&str> = crate::variant::BARRIERS.iter().map(|b| b.switch).collect();
         let variant: Variant =
             flat_field(&map, "variant", &Preset::V0.variant(), "switch", &barriers)?;
-        let scenario: Scenario =
-            flat_field(&map, "scenario", &Scenario::named()[0], "field", &["memory"])?;
+        let scenario: Scenario = flat_field(
+            &map,
+            "scenario",
+            &Scenario::named()[0],
+            "field",
+            &["memory"],
+        )?;
         let r = Repro {
             format,
             version,
@@ -306,10 +311,7 @@ impl Repro {
     pub fn file_name(&self) -> String {
         // A switch set that is no preset is named by its label (`V5:mb_ttwu=off`), so that
         // the variants of one search (e.g. `parkrace barriers`) do not share a file.
-        let v = self
-            .preset
-            .clone()
-            .unwrap_or_else(|| self.variant.label());
+        let v = self.preset.clone().unwrap_or_else(|| self.variant.label());
         let raw = format!(
             "{v}-{}-{}-s{}-{}",
             self.scenario.label(),
@@ -448,7 +450,11 @@ pub fn check_strategy(s: &str) -> Result<(), String> {
         let mut names: Vec<&str> = buggy.collect();
         names.dedup();
         names.push(FIXED_FUZZ_TARGET);
-        names.extend(history::HISTORY.iter().filter_map(|r| r.weak_fuzz.map(|f| f.name)));
+        names.extend(
+            history::HISTORY
+                .iter()
+                .filter_map(|r| r.weak_fuzz.map(|f| f.name)),
+        );
         return if names.contains(&t) {
             Ok(())
         } else {
