@@ -62,6 +62,12 @@ pub fn may_fail(p: Preset, o: Oracle) -> bool {
     r.fails.contains(&o) || r.also_may_fail.contains(&o)
 }
 
+/// [`may_fail`] under a memory model: under `tso` or `lkmm` the preset's weak-memory row
+/// ([`Record::weak`]) may fail too.
+pub fn may_fail_under(p: Preset, o: Oracle, memory: crate::scenario::Memory) -> bool {
+    may_fail(p, o) || (memory.is_weak() && of(p).weak.contains(&o))
+}
+
 /// The oracles kernel history says `variant` keeps (every oracle for a switch set that is no
 /// preset): a violation of one of them contradicts history.
 pub fn kept(variant: &Variant) -> OracleSet {

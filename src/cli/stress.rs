@@ -20,6 +20,14 @@ fn parse(a: &StressArgs) -> Result<(Config, usize), String> {
         || Preset::ALL.iter().map(|p| p.variant()).collect(),
         &a.oracles,
     )?;
+    if let Some(t) = targets.iter().find(|t| t.scenario.memory.is_weak()) {
+        return Err(format!(
+            "scenario {}: stress runs under the world's lock, sequentially consistent; search \
+             weak memory with hunt, verify or barriers --memory {}",
+            t.scenario.label(),
+            t.scenario.memory
+        ));
+    }
     for st in &a.strategies {
         Strategy::parse_for(st, Command::Stress)?;
     }

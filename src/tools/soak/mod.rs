@@ -125,10 +125,19 @@ impl ScenarioSpec {
         }
     }
 
-    pub fn name(&self) -> &str {
+    /// Its name: `park-unpark`, `park-unpark@lkmm` under a weak memory model, or `random`.
+    pub fn name(&self) -> String {
         match self {
-            ScenarioSpec::Fixed(s) => &s.name,
-            ScenarioSpec::Random => "random",
+            ScenarioSpec::Fixed(s) => s.label(),
+            ScenarioSpec::Random => "random".into(),
+        }
+    }
+
+    /// Its memory model (`random` scenarios are SC).
+    pub fn memory(&self) -> crate::scenario::Memory {
+        match self {
+            ScenarioSpec::Fixed(s) => s.memory,
+            ScenarioSpec::Random => crate::scenario::Memory::Sc,
         }
     }
 }
@@ -713,13 +722,13 @@ impl Session<'_> {
         let (scenario, repro, sig, polish) = match &minimized {
             Some((s, m)) => {
                 let r = repro_of(s, m, m.before);
-                let sig = signature(cell.scenario.name(), &r.names, &r.trace);
+                let sig = signature(&cell.scenario.name(), &r.names, &r.trace);
                 (s.clone(), r, sig, Some((s, m)))
             }
             // The decisions did not convert to bytes: keep the execution as found.
             None => {
                 let r = Repro::new(v, &target.scenario, o, &label, seed, &hit.found);
-                let sig = signature(cell.scenario.name(), &r.names, &r.trace);
+                let sig = signature(&cell.scenario.name(), &r.names, &r.trace);
                 (target.scenario.clone(), r, sig, None)
             }
         };

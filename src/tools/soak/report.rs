@@ -172,7 +172,9 @@ pub fn summarize(plan: &Plan, shards: Vec<String>, records: &[UnitRecord]) -> Su
                 preemptions: h.preemptions,
                 steps: h.steps,
                 history: match cell.variant.preset() {
-                    Some(p) if history::may_fail(p, h.oracle) => "expected".into(),
+                    Some(p) if history::may_fail_under(p, h.oracle, cell.scenario.memory()) => {
+                        "expected".into()
+                    }
                     Some(_) => "contradicts".into(),
                     None => "-".into(),
                 },
@@ -232,11 +234,11 @@ fn verdicts(plan: &Plan, cells: &[CellSummary]) -> Vec<Verdict> {
             None => ("-", if found.is_empty() { "clean" } else { "found" }),
             Some(p) => {
                 let must = named
-                    && history::must_catch(p, cell.scenario.name())
+                    && history::must_catch(p, &cell.scenario.name())
                     && p.history_fails().iter().any(|&o| cell.oracles.contains(o));
-                let bad = found
-                    .iter()
-                    .any(|&o| o == Oracle::Model || !history::may_fail(p, o));
+                let bad = found.iter().any(|&o| {
+                    o == Oracle::Model || !history::may_fail_under(p, o, cell.scenario.memory())
+                });
                 let status = if bad {
                     "contradicts"
                 } else if must {
