@@ -209,7 +209,7 @@ pub fn weak_summary() -> String {
         })
         .collect();
     format!(
-        "Under --memory lkmm (and, rarer, tso): {}; every other verdict is the SC one          (docs/model.md, m.6; `parkrace barriers` asks which barriers are load-bearing).",
+        "Under --memory lkmm (and, rarer, tso): {}; every other verdict is the SC one (docs/model.md, m.6; `parkrace barriers` asks which barriers are load-bearing).",
         rows.join("; ")
     )
 }
