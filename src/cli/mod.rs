@@ -2,6 +2,7 @@
 //! `minimize`, `import`, `stress`, `verify`, `compare` (the last three in `cli/`).
 
 mod compare;
+mod litmus;
 mod progress;
 mod soak;
 mod stress;
@@ -192,6 +193,10 @@ pub enum Command {
     /// found a violation, executions to the first one, wall time, throughput, survival curves.
     #[command(after_help = COMPARE_EXIT_HELP)]
     Compare(CompareArgs),
+    /// Answer C litmus tests (the kernel's tools/memory-model format) with Sometimes or Never
+    /// under a memory model, by exploring every execution on the protocol's runtime.
+    #[command(after_help = litmus::LITMUS_EXIT_HELP)]
+    Litmus(litmus::LitmusArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = IMPORT_EXIT_HELP)]
     Import {
@@ -601,6 +606,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Report { dir, json } => soak::cmd_report(&dir, json),
         Command::Verify(a) => verify::cmd_verify(a),
         Command::Compare(a) => compare::cmd_compare(a),
+        Command::Litmus(a) => litmus::cmd_litmus(a),
         Command::Import {
             target,
             artifact,
