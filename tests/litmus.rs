@@ -43,6 +43,14 @@ const LIMITS: &[(&str, Memory, Verdict, &str)] = &[
         "as ISA2+locks+mb: a store after spin_lock() does not carry the stores before the \
          previous spin_unlock() of that lock (here by the same process)",
     ),
+    (
+        "MP+wmb+unlocklock",
+        Memory::Lkmm,
+        Verdict::Sometimes,
+        "a lock acquisition joins the view the releaser had, not what its reads acquired: \
+         LKMM orders a CPU's reads before its unlock with its reads after its next lock of \
+         the same lock (ppo), as smp_rmb() would",
+    ),
 ];
 
 fn suite_dir() -> PathBuf {
