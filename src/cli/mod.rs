@@ -3,6 +3,7 @@
 
 mod barriers;
 mod compare;
+mod litmus;
 mod progress;
 mod soak;
 mod stress;
@@ -201,6 +202,10 @@ pub enum Command {
     /// the budget that showed nothing).
     #[command(after_help = barriers::BARRIERS_EXIT_HELP)]
     Barriers(barriers::BarriersArgs),
+    /// Answer C litmus tests (the kernel's tools/memory-model format) with Sometimes or Never
+    /// under a memory model, by exploring every execution on the protocol's runtime.
+    #[command(after_help = litmus::LITMUS_EXIT_HELP)]
+    Litmus(litmus::LitmusArgs),
     /// Turn a fuzz target's input (a crash artifact, or any corpus file) into a repro file.
     #[command(after_help = IMPORT_EXIT_HELP)]
     Import {
@@ -618,6 +623,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Verify(a) => verify::cmd_verify(a),
         Command::Compare(a) => compare::cmd_compare(a),
         Command::Barriers(a) => barriers::cmd_barriers(a),
+        Command::Litmus(a) => litmus::cmd_litmus(a),
         Command::Import {
             target,
             artifact,

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod explore;
 pub mod feedback;
 pub mod fuzz;
+pub mod litmus;
 pub mod minimize;
 pub mod pool;
 pub mod render;
