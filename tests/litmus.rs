@@ -21,36 +21,6 @@ const LIMITS: &[(&str, Memory, Verdict, &str)] = &[
         "the memory model keeps no promises: a store is never read before its thread has \
          issued it, so load buffering is out of reach",
     ),
-    (
-        "WRC+wmb+rmb",
-        Memory::Lkmm,
-        Verdict::Never,
-        "smp_wmb() is modelled A-cumulatively: the stores after it carry the thread's whole \
-         view, which includes P0's x that P1 only read; LKMM's wmb orders P1's own stores only",
-    ),
-    (
-        "ISA2+locks+mb",
-        Memory::Lkmm,
-        Verdict::Sometimes,
-        "a lock acquisition joins the last holder's view into the later loads' view only; \
-         LKMM's po-unlock-rf-lock-po is a cumulative fence, so the stores after the lock must \
-         carry what the releaser wrote before its unlock",
-    ),
-    (
-        "MP+unlocklock+rmb",
-        Memory::Lkmm,
-        Verdict::Sometimes,
-        "as ISA2+locks+mb: a store after spin_lock() does not carry the stores before the \
-         previous spin_unlock() of that lock (here by the same process)",
-    ),
-    (
-        "MP+wmb+unlocklock",
-        Memory::Lkmm,
-        Verdict::Sometimes,
-        "a lock acquisition joins the view the releaser had, not what its reads acquired: \
-         LKMM orders a CPU's reads before its unlock with its reads after its next lock of \
-         the same lock (ppo), as smp_rmb() would",
-    ),
 ];
 
 fn suite_dir() -> PathBuf {

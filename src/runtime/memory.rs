@@ -9,12 +9,16 @@
 //!
 //! - a release store carries its thread's whole view, an acquire load joins the view of the
 //!   store it read;
-//! - `smp_wmb()` makes later stores carry the view of the fence; `smp_rmb()` joins the views
-//!   of the stores read so far;
+//! - `smp_wmb()` makes later stores carry the thread's own earlier stores (not what it only
+//!   read: LKMM's `wmb` is not A-cumulative); `smp_rmb()` joins the views of the stores read
+//!   so far;
 //! - `smp_mb()` (and fully ordered RMWs, `smp_mb__after_spinlock()`) joins the thread's view
 //!   with a global one and publishes it there: of two fences, the later one sees everything
 //!   the earlier one's thread had seen, which forbids store buffering;
-//! - a lock release leaves its view in the lock, the next acquire joins it;
+//! - a lock release leaves its view in the lock, the next acquire joins it; the stores after
+//!   the acquisition also carry what the releaser had stored or released before its unlock
+//!   (LKMM's unlock-then-lock is a cumulative fence), and a CPU that takes again the lock it
+//!   released orders its reads across the pair;
 //! - an RMW reads the newest store and is placed right after it (atomicity).
 //!
 //! Under `lkmm` a plain store may also be placed before newer stores of other threads in
@@ -152,12 +156,16 @@ pub struct Memory {
     /// Per thread: the view its plain stores carry (its view at its last `smp_wmb()` or
     /// stronger).
     rel: Vec<Vec<Ts>>,
+    /// Per thread: its own stores (what a non-cumulative `smp_wmb()` orders).
+    own: Vec<Vec<Ts>>,
     /// Threads that have finished (their views no longer hold old stores alive).
     retired: Vec<bool>,
     /// What the fences so far have published.
     global: Vec<Ts>,
-    /// The view each lock's last release left.
-    locks: Vec<(LockId, Vec<Ts>)>,
+    /// What each lock's last release left: its releaser's view, the view the stores after
+    /// the next acquisition must carry (po-unlock-rf-lock-po is a cumulative fence), and
+    /// the releaser.
+    locks: Vec<(LockId, Vec<Ts>, Vec<Ts>, Tid)>,
     seq: u64,
     /// Stores some load missed that no full barrier has published yet: (location, timestamp).
     missed: Vec<(usize, Ts)>,
@@ -200,6 +208,7 @@ impl Memory {
             view: vec![vec![0; n]; threads],
             acq: vec![vec![0; n]; threads],
             rel: vec![vec![0; n]; threads],
+            own: vec![vec![0; n]; threads],
             retired: vec![false; threads],
             global: vec![0; n],
             locks: Vec::new(),
@@ -358,6 +367,7 @@ impl Memory {
         step: u64,
     ) {
         self.view[t][i] = self.view[t][i].max(ts);
+        self.own[t][i] = self.own[t][i].max(ts);
         let mut view = if release {
             self.view[t].clone()
         } else {
@@ -417,7 +427,10 @@ impl Memory {
                 let a = self.acq[t].clone();
                 join(&mut self.view[t], &a);
             }
-            Fence::Wmb => self.rel[t] = self.view[t].clone(),
+            Fence::Wmb => {
+                let own = self.own[t].clone();
+                join(&mut self.rel[t], &own);
+            }
             Fence::Mb => {
                 let a = self.acq[t].clone();
                 join(&mut self.view[t], &a);
@@ -438,10 +451,16 @@ impl Memory {
             // A locked RMW.
             self.fence(t, super::types::Fence::Mb, seen);
         }
-        if let Some((_, v)) = self.locks.iter().find(|(k, _)| *k == l) {
-            let v = v.clone();
+        if let Some((_, v, cumul, by)) = self.locks.iter().find(|(k, ..)| *k == l) {
+            let (v, cumul, by) = (v.clone(), cumul.clone(), *by);
             join(&mut self.view[t], &v);
             join(&mut self.acq[t], &v);
+            join(&mut self.rel[t], &cumul);
+            if by == t {
+                // Unlock then lock on one CPU orders its reads too (as smp_rmb()).
+                let a = self.acq[t].clone();
+                join(&mut self.view[t], &a);
+            }
         }
     }
 
@@ -452,9 +471,11 @@ impl Memory {
             self.fence(t, super::types::Fence::Mb, seen);
         }
         let v = self.view[t].clone();
-        match self.locks.iter_mut().find(|(k, _)| *k == l) {
-            Some((_, old)) => *old = v,
-            None => self.locks.push((l, v)),
+        let mut cumul = self.rel[t].clone();
+        join(&mut cumul, &self.own[t]);
+        match self.locks.iter_mut().find(|(k, ..)| *k == l) {
+            Some(e) => *e = (l, v, cumul, t),
+            None => self.locks.push((l, v, cumul, t)),
         }
     }
 
@@ -474,14 +495,16 @@ impl Memory {
     /// The CPU thread `from` ran on now runs thread `to` (a context switch): `to` sees what
     /// the CPU has seen.
     pub fn handoff(&mut self, from: Tid, to: Tid) {
-        let (v, a, r) = (
+        let (v, a, r, o) = (
             self.view[from].clone(),
             self.acq[from].clone(),
             self.rel[from].clone(),
+            self.own[from].clone(),
         );
         join(&mut self.view[to], &v);
         join(&mut self.acq[to], &a);
         join(&mut self.rel[to], &r);
+        join(&mut self.own[to], &o);
     }
 
     /// Thread `t` has finished: its views no longer keep old stores readable.
@@ -580,12 +603,14 @@ impl Memory {
                 self.hash_view(&self.view[t], h);
                 self.hash_view(&self.acq[t], h);
                 self.hash_view(&self.rel[t], h);
+                self.hash_view(&self.own[t], h);
             }
         }
         self.hash_view(&self.global, h);
-        for (l, v) in &self.locks {
-            l.hash(h);
+        for (l, v, cumul, by) in &self.locks {
+            (l, by).hash(h);
             self.hash_view(v, h);
+            self.hash_view(cumul, h);
         }
     }
 }
