@@ -1,5 +1,6 @@
 //! The `parkrace` command line: `hunt` (the default), `variants`, `scenarios`, `replay`,
-//! `minimize`, `import`, `stress`, `verify`, `compare` (the last three in `cli/`).
+//! `minimize`, `import`, `stress`, `verify`, `compare`, `barriers`, `litmus` (the last five in
+//! `cli/`).
 
 mod barriers;
 mod compare;
@@ -54,13 +55,13 @@ const EXIT_HELP: &str = "Exit status:
      verify: every (variant, scenario) verified; compare: every run ended;
      replay: the recorded violation reproduced; minimize, import: a repro file was written;
      stress: no violation was seen; soak, soak merge, report: no violation history does not
-     explain
+     explain; barriers: every barrier was searched; litmus: every file was answered
   1  hunt: some verdict disagrees with kernel history, or a model self-check failed;
      verify: a violation was found, or a search ran out of --time;
      replay: the recorded violation did not reproduce; minimize: the file's schedule does
      not violate its oracle; import: the input violates nothing; stress: a violation was seen;
      soak, soak merge, report: a violation history does not explain (or any, on a switch set
-     that is no preset)
+     that is no preset); barriers: the variant violates an oracle with every barrier
   2  bad arguments, or an unreadable or invalid input file (one line on stderr)
   3  an I/O error while writing files
   4  hunt, verify, compare, stress, soak: a worker crashed (a bug in parkrace): the results
