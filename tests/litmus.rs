@@ -13,15 +13,13 @@ use std::process::Command;
 /// The known limitations of the model against the verdict a file states: (file name without
 /// `.litmus`, memory model, the model's verdict, why). Each row is asserted to give its
 /// verdict, so that a change of the model that fixes one shows up here as a failure.
-const LIMITS: &[(&str, Memory, Verdict, &str)] = &[
-    (
-        "LB",
-        Memory::Lkmm,
-        Verdict::Never,
-        "the memory model keeps no promises: a store is never read before its thread has \
+const LIMITS: &[(&str, Memory, Verdict, &str)] = &[(
+    "LB",
+    Memory::Lkmm,
+    Verdict::Never,
+    "the memory model keeps no promises: a store is never read before its thread has \
          issued it, so load buffering is out of reach",
-    ),
-];
+)];
 
 fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/litmus")

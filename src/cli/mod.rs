@@ -17,7 +17,7 @@ use crate::oracle::{Oracle, OracleSet};
 use crate::scenario::{Memory, Scenario};
 use crate::strategy::{Command as StrategyCommand, Strategy};
 use crate::tools::explore::{Limits, replay};
-use crate::tools::minimize::{DEFAULT_TRIES, minimize, minimize_bytes};
+use crate::tools::minimize::{minimize, minimize_bytes};
 use crate::tools::pool;
 use crate::tools::render;
 use crate::tools::repro::Repro;
@@ -153,10 +153,10 @@ pub enum Command {
         /// Where to write the minimized repro (default: FILE with `.min.json`).
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
-        /// Executions the search may spend at most: 1 to 10,000,000.
-        #[arg(long, default_value_t = crate::tools::minimize::DEFAULT_TRIES,
-              allow_hyphen_values = true, value_parser = number(1, MAX_TRIES))]
-        tries: usize,
+        /// Executions the search may spend at most: 1 to 10,000,000 (default: 20,000; 200,000
+        /// for a schedule under a weak memory model).
+        #[arg(long, allow_hyphen_values = true, value_parser = number(1, MAX_TRIES))]
+        tries: Option<usize>,
         /// Also simplify the scenario (drop the waker, the extra task, preemption, CPUs,
         /// operations) while the same oracle can still be violated with no more preemptions.
         #[arg(long)]
@@ -850,7 +850,7 @@ fn cmd_import(
 fn cmd_minimize(
     file: PathBuf,
     out: Option<PathBuf>,
-    tries: usize,
+    tries: Option<usize>,
     reduce: bool,
     json: bool,
 ) -> i32 {
@@ -858,6 +858,7 @@ fn cmd_minimize(
         Ok(r) => r,
         Err(e) => return usage(e),
     };
+    let tries = tries.unwrap_or_else(|| crate::tools::minimize::default_tries(&r.scenario));
     if tries == 0 {
         return usage("--tries must be at least 1");
     }
@@ -1137,7 +1138,8 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
             if no_minimize {
                 return rep;
             }
-            match minimize(&c.scenario, c.variant, oracles, &f.decisions, DEFAULT_TRIES) {
+            let tries = crate::tools::minimize::default_tries(&c.scenario);
+            match minimize(&c.scenario, c.variant, oracles, &f.decisions, tries) {
                 Ok(m)
                     if m.run.outcome.violation.as_ref().map(|v| v.oracle)
                         == Some(rep.violation.oracle) =>

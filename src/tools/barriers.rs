@@ -10,7 +10,7 @@ use crate::oracle::OracleSet;
 use crate::scenario::Scenario;
 use crate::strategy::Strategy;
 use crate::tools::explore::Limits;
-use crate::tools::minimize::{DEFAULT_TRIES, minimize};
+use crate::tools::minimize::{default_tries, minimize};
 use crate::tools::pool::{self, WorkerDied};
 use crate::tools::repro::Repro;
 use crate::tools::search::{Caps, search};
@@ -100,35 +100,17 @@ pub fn barriers(a: &Ask, mut done: impl FnMut()) -> Result<Vec<Row>, WorkerDied>
         &cells,
         |_, c| {
             let r = search(&c.target, c.strategy, a.seed, caps, &limits);
+            // Minimized later, one per row (the first scenario's), not per cell.
             let repro = r.hit.as_ref().map(|h| {
                 let t = &c.target;
-                let f = &h.found;
-                let rep = Repro::new(
+                Repro::new(
                     t.variant,
                     &t.scenario,
                     t.oracles,
                     &c.strategy.to_string(),
                     a.seed,
-                    f,
-                );
-                if !a.minimize {
-                    return rep;
-                }
-                match minimize(
-                    &t.scenario,
-                    t.variant,
-                    t.oracles,
-                    &f.decisions,
-                    DEFAULT_TRIES,
-                ) {
-                    Ok(m)
-                        if m.run.outcome.violation.as_ref().map(|v| v.oracle)
-                            == Some(rep.violation.oracle) =>
-                    {
-                        rep.with_minimized(&m)
-                    }
-                    _ => rep,
-                }
+                    &h.found,
+                )
             });
             (c.row, r.executions as u64, repro)
         },
@@ -169,6 +151,44 @@ pub fn barriers(a: &Ask, mut done: impl FnMut()) -> Result<Vec<Row>, WorkerDied>
             oracles,
             shown,
         });
+    }
+    if a.minimize {
+        // The load-bearing rows' repros, minimized side by side.
+        let found: Vec<usize> = (0..out.len())
+            .filter(|&i| matches!(out[i].shown, Shown::LoadBearing { .. }))
+            .collect();
+        let mut minimized: Vec<Option<Repro>> = vec![None; found.len()];
+        pool::run_ordered(
+            a.jobs,
+            &found,
+            |_, &i| {
+                let Shown::LoadBearing { scenario, repro } = &out[i].shown else {
+                    return None;
+                };
+                let d = repro.decisions().ok()?;
+                let m = minimize(
+                    scenario,
+                    repro.variant,
+                    repro.oracles,
+                    &d,
+                    default_tries(scenario),
+                )
+                .ok()?;
+                let same = m.run.outcome.violation.as_ref().map(|v| v.oracle)
+                    == Some(repro.violation.oracle);
+                same.then(|| repro.with_minimized(&m))
+            },
+            |j, r| minimized[j] = r,
+            Duration::from_millis(200),
+            |_| {},
+        )?;
+        for (j, &i) in found.iter().enumerate() {
+            if let (Some(m), Shown::LoadBearing { repro, .. }) =
+                (minimized[j].take(), &mut out[i].shown)
+            {
+                **repro = m;
+            }
+        }
     }
     Ok(out)
 }

@@ -28,8 +28,31 @@ pub const MAX_TRIES: usize = 10_000_000;
 /// Tries (executions) a minimization may spend by default.
 pub const DEFAULT_TRIES: usize = 20_000;
 
-/// Random schedules sampled per preemption bound before trying the next bound.
-const SAMPLES_PER_BOUND: usize = 2000;
+/// Tries a minimization may spend by default under a weak memory model: its witnesses need
+/// switches and stale reads together, which the sampling below finds only with more samples.
+pub const DEFAULT_TRIES_WEAK: usize = 200_000;
+
+/// The default tries for a scenario: [`DEFAULT_TRIES`], or [`DEFAULT_TRIES_WEAK`] under `tso`
+/// or `lkmm`.
+pub fn default_tries(scenario: &Scenario) -> usize {
+    if scenario.memory.is_weak() {
+        DEFAULT_TRIES_WEAK
+    } else {
+        DEFAULT_TRIES
+    }
+}
+
+/// Random schedules sampled per bound before trying the next bound (under a weak memory
+/// model more: the bound counts reorderings too, and each sample must place them as well;
+/// measured on V0's lkmm hang, 2,000 per bound stop at 6 preemptions + 2 reorderings, 10,000
+/// reach 3 + 2).
+fn samples_per_bound(scenario: &Scenario) -> usize {
+    if scenario.memory.is_weak() {
+        10_000
+    } else {
+        2_000
+    }
+}
 
 /// The size of a schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -248,7 +271,7 @@ pub fn minimize_bytes(
     while k < cost(&s.best_run) && !s.exhausted() {
         let odds = (s.best_run.stats.decisions as u64 / u64::from(k + 1)).max(2);
         let mut hit = None;
-        for _ in 0..SAMPLES_PER_BOUND {
+        for _ in 0..samples_per_bound(scenario) {
             if s.exhausted() {
                 break;
             }
