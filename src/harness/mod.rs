@@ -308,37 +308,53 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             var_locks: Vec::new(),
         },
         harness: Harness {
-            variant,
-            scenario: scenario.clone(),
-            oracles,
-            cast,
-            threads,
-            trace: Trace::full(),
-            steps: 0,
-            budget: scenario.budget,
-            preemptions: 0,
-            window: None,
-            wti_sleeps: 0,
-            violation: None,
-            halting: false,
-            controllers_done: 0,
-            controllers: 1,
             // A fresh K is published (and so wakeable by W) only once created
             // (kthread_create_on_cpu).
             waker_go: !fresh,
-            started: false,
-            in_op: false,
-            also: Vec::new(),
-            cycles: None,
-            cycle_start: 0,
-            hist: Vec::new(),
-            observers: Observers::default(),
-            crash: None,
+            ..fresh_harness(variant, scenario.clone(), oracles, cast, threads, 1)
         },
         memory: None,
     };
     world.init_memory(scenario.memory);
     world
+}
+
+/// The harness's bookkeeping at the start of an execution: nothing run, nothing found, every
+/// counter at 0, the scenario's preemption budget, `controllers` threads to wait for.
+fn fresh_harness(
+    variant: Variant,
+    scenario: Scenario,
+    oracles: OracleSet,
+    cast: Cast,
+    threads: Vec<Thread>,
+    controllers: usize,
+) -> Harness {
+    Harness {
+        variant,
+        budget: scenario.budget,
+        scenario,
+        oracles,
+        cast,
+        threads,
+        trace: Trace::full(),
+        steps: 0,
+        preemptions: 0,
+        window: None,
+        wti_sleeps: 0,
+        violation: None,
+        halting: false,
+        controllers_done: 0,
+        controllers,
+        waker_go: false,
+        started: false,
+        in_op: false,
+        also: Vec::new(),
+        cycles: None,
+        cycle_start: 0,
+        hist: Vec::new(),
+        observers: Observers::default(),
+        crash: None,
+    }
 }
 
 /// A program's thread body (a litmus test's process): it runs as an agent thread (no CPU, no
@@ -380,32 +396,14 @@ pub fn program_world(names: &[String], vars: &[i64], locks: usize, memory: Memor
             vars: vars.to_vec(),
             var_locks: vec![None; locks],
         },
-        harness: Harness {
-            variant: crate::variant::Preset::V5.variant(),
+        harness: fresh_harness(
+            crate::variant::Preset::V5.variant(),
             scenario,
-            oracles: OracleSet::all(),
+            OracleSet::all(),
             cast,
-            threads: vec![Thread::default(); n + 1],
-            trace: Trace::full(),
-            steps: 0,
-            budget: 0,
-            preemptions: 0,
-            window: None,
-            wti_sleeps: 0,
-            violation: None,
-            halting: false,
-            controllers_done: 0,
-            controllers: n,
-            waker_go: false,
-            started: false,
-            in_op: false,
-            also: Vec::new(),
-            cycles: None,
-            cycle_start: 0,
-            hist: Vec::new(),
-            observers: Observers::default(),
-            crash: None,
-        },
+            vec![Thread::default(); n + 1],
+            n,
+        ),
         memory: None,
     };
     world.init_memory(memory);
