@@ -15,6 +15,27 @@ use std::time::{Duration, Instant};
 
 const BATCH: u64 = 2_000;
 
+/// The time of `iters` hunts of `BATCH` executions each (seeds 1, 2, ...), no oracle on.
+fn hunt_batches(preset: Preset, scenario: &Scenario, strategy: Strategy, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for i in 0..iters {
+        let h = Hunt {
+            variant: preset.variant(),
+            scenario: scenario.clone(),
+            strategy,
+            oracles: OracleSet::of(&[]),
+            executions: BATCH as usize,
+            time: None,
+            seed: i + 1,
+        };
+        let t = Instant::now();
+        let r = hunt(&h);
+        total += t.elapsed();
+        assert_eq!(r.executions, BATCH as usize);
+    }
+    total
+}
+
 fn throughput(c: &mut Criterion) {
     let scenario = Scenario::by_name("park-unpark").unwrap();
     let mut g = c.benchmark_group("executions");
@@ -31,25 +52,7 @@ fn throughput(c: &mut Criterion) {
         ] {
             let id = BenchmarkId::new(preset.name(), strategy.to_string());
             g.bench_function(id, |b| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for i in 0..iters {
-                        let h = Hunt {
-                            variant: preset.variant(),
-                            scenario: scenario.clone(),
-                            strategy,
-                            oracles: OracleSet::of(&[]),
-                            executions: BATCH as usize,
-                            time: None,
-                            seed: i + 1,
-                        };
-                        let t = Instant::now();
-                        let r = hunt(&h);
-                        total += t.elapsed();
-                        assert_eq!(r.executions, BATCH as usize);
-                    }
-                    total
-                })
+                b.iter_custom(|iters| hunt_batches(preset, &scenario, strategy, iters))
             });
         }
     }
@@ -171,25 +174,7 @@ fn lkmm(c: &mut Criterion) {
     for preset in [Preset::V2, Preset::V3] {
         let id = BenchmarkId::new(preset.name(), "random");
         g.bench_function(id, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let h = Hunt {
-                        variant: preset.variant(),
-                        scenario: scenario.clone(),
-                        strategy: Strategy::Random,
-                        oracles: OracleSet::of(&[]),
-                        executions: BATCH as usize,
-                        time: None,
-                        seed: i + 1,
-                    };
-                    let t = Instant::now();
-                    let r = hunt(&h);
-                    total += t.elapsed();
-                    assert_eq!(r.executions, BATCH as usize);
-                }
-                total
-            })
+            b.iter_custom(|iters| hunt_batches(preset, &scenario, Strategy::Random, iters))
         });
     }
     let job = parkrace::tools::verify::Verify {

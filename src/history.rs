@@ -96,14 +96,15 @@ pub fn oracles_for(spec: &str) -> Result<impl Fn(&Variant) -> OracleSet + Copy, 
 /// Whether a verdict agrees with kernel history: `None` when history says nothing (a switch
 /// set that is no preset, or a generated scenario with no violation).
 pub fn agrees(p: Option<Preset>, scenario: &str, violation: Option<Oracle>) -> Option<bool> {
-    let p = p?;
-    match violation {
-        Some(Oracle::Model) => Some(false),
-        Some(o) => Some(may_fail(p, o)),
-        None if must_catch(p, scenario) => Some(false),
-        None if Scenario::named().iter().any(|s| s.name == scenario) => Some(true),
-        None => None,
-    }
+    // Under SC with every oracle checked; a generated scenario by its name only.
+    let s = Scenario::named()
+        .into_iter()
+        .find(|s| s.name == scenario)
+        .unwrap_or_else(|| Scenario {
+            name: scenario.to_string(),
+            ..Scenario::random(0)
+        });
+    agrees_under(p, &s, violation, OracleSet::all())
 }
 
 /// [`agrees`] for a run under `scenario`'s memory model that checked `checked`: under `tso`

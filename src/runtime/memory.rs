@@ -218,10 +218,6 @@ impl Memory {
         }
     }
 
-    pub fn model(&self) -> Model {
-        self.model
-    }
-
     /// The newest value of `l` (what an SC load would read).
     pub fn latest(&self, l: MemLoc) -> i64 {
         self.locs[self.shape.index(l)]

@@ -142,8 +142,6 @@ pub struct S<'a> {
     func: &'static str,
     /// The engine's controlled randomness.
     draw: &'a dyn Fn() -> u64,
-    /// Weak-memory events of an access, recorded after the access's own event.
-    pending: Vec<Seen>,
 }
 
 /// A task's shared fields, read and written from inside a step with a record of each access
@@ -245,8 +243,9 @@ impl KthreadRef<'_, '_> {
         v
     }
 
-    /// An atomic RMW of the flags word; returns the old word.
-    fn rmw(&mut self, ord: Rmw, f: impl Fn(u32) -> u32) -> u32 {
+    /// An atomic RMW of the flags word, recorded as `what(old word)` followed by its
+    /// weak-memory events; returns the old word.
+    fn rmw(&mut self, ord: Rmw, f: impl Fn(u32) -> u32, what: impl FnOnce(u32) -> What) -> u32 {
         let kt = self.kt;
         let (old, seen) = self
             .s
@@ -254,40 +253,41 @@ impl KthreadRef<'_, '_> {
         let old = old as u32;
         // An RMW is always the newest store.
         self.s.w.kernel.kthreads[kt].flags = f(old);
-        self.s.pending = seen;
+        self.s.rec(what(old));
+        self.s.report(seen);
         old
     }
 
     /// `set_bit(bit, &kthread->flags)`: an unordered atomic RMW.
     pub fn set_bit(&mut self, bit: u32) {
-        self.rmw(Rmw::Relaxed, |w| w | bit);
-        self.s.rec(What::FlagSet { bit });
-        self.s.flush_pending();
+        self.rmw(Rmw::Relaxed, |w| w | bit, |_| What::FlagSet { bit });
     }
 
     /// `clear_bit(bit, &kthread->flags)`: an unordered atomic RMW.
     pub fn clear_bit(&mut self, bit: u32) {
-        self.rmw(Rmw::Relaxed, |w| w & !bit);
-        self.s.rec(What::FlagClear { bit });
-        self.s.flush_pending();
+        self.rmw(Rmw::Relaxed, |w| w & !bit, |_| What::FlagClear { bit });
     }
 
     /// `test_and_set_bit(bit, &kthread->flags)`: returns the old bit. Fully ordered in the
     /// kernel; `ord` lets a barrier switch remove that ordering.
     pub fn test_and_set_bit(&mut self, bit: u32, ord: Rmw) -> bool {
-        let old = self.rmw(ord, |w| w | bit) & bit != 0;
-        self.s.rec(What::FlagTestAndSet { bit, old });
-        self.s.flush_pending();
-        old
+        let was = |w: u32| w & bit != 0;
+        was(self.rmw(
+            ord,
+            |w| w | bit,
+            |w| What::FlagTestAndSet { bit, old: was(w) },
+        ))
     }
 
     /// `test_and_clear_bit(bit, &kthread->flags)`: returns the old bit (fully ordered in the
     /// kernel, as `test_and_set_bit`).
     pub fn test_and_clear_bit(&mut self, bit: u32, ord: Rmw) -> bool {
-        let old = self.rmw(ord, |w| w & !bit) & bit != 0;
-        self.s.rec(What::FlagTestAndClear { bit, old });
-        self.s.flush_pending();
-        old
+        let was = |w: u32| w & bit != 0;
+        was(self.rmw(
+            ord,
+            |w| w & !bit,
+            |w| What::FlagTestAndClear { bit, old: was(w) },
+        ))
     }
 }
 
@@ -461,11 +461,6 @@ impl<'a> S<'a> {
             };
             self.rec(what);
         }
-    }
-
-    fn flush_pending(&mut self) {
-        let seen = std::mem::take(&mut self.pending);
-        self.report(seen);
     }
 
     /// A memory barrier of the stepping thread (`smp_mb()`, `smp_rmb()`, `smp_wmb()`), named
@@ -889,7 +884,6 @@ impl<'k> Current<'k> {
                 me,
                 func,
                 draw: &draw,
-                pending: Vec::new(),
             };
             f(&mut s)
         };
