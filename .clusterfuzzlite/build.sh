@@ -9,7 +9,7 @@
 #   OUT=$(mktemp -d) .clusterfuzzlite/build.sh
 #
 # PARKRACE_TARGETS (space separated) picks the targets; default: every target. The targets of
-# buggy presets (park_v0 ... park_v4) crash within seconds by design; park_fixed is the one to
+# buggy presets (park_v0 ... park_v4, park_v5_612, park_v0_lkmm) crash within seconds by design; park_fixed is the one to
 # fuzz continuously (the Dockerfile sets it).
 : "${OUT:?set OUT to the folder for the fuzz target binaries}"
 if [ -n "${SRC:-}" ] && [ -d "$SRC/parkrace/fuzz" ]; then

@@ -242,11 +242,20 @@ mod tests {
         assert_eq!(
             summary(),
             "Kernel history (docs/model.md, e): V0-V2 are caught; V3 and V3b only by I8 (latency) and \
-             I3s; V4 only by I3s; V5 clean."
+             I3s; V4 only by I3s; V5 clean; V5@6.12 only by I8 (latency); V5@6.16 and mainline \
+             clean."
         );
         assert_eq!(
             fixed(),
-            vec![Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
+            vec![
+                Preset::V3,
+                Preset::V3b,
+                Preset::V4,
+                Preset::V5,
+                Preset::V5At612,
+                Preset::V5At616,
+                Preset::Mainline
+            ]
         );
     }
 

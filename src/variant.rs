@@ -143,13 +143,14 @@ impl Switch {
     }
 }
 
-/// Declares the presets: each with its name, kernel commit and title, in history's order.
+/// Declares the presets: each with its name, the protocol's kernel commit, the scheduler stack
+/// it runs on (model.md 0.3) and its title, in history's order.
 macro_rules! presets {
-    ($($id:ident $commit:literal $title:literal;)*) => {
+    ($($id:ident $name:literal $commit:literal $sched:literal $title:literal;)*) => {
         /// A named preset: a kernel state of the park protocol.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum Preset {
-            $($id,)*
+            $(#[serde(rename = $name)] $id,)*
         }
 
         impl Preset {
@@ -158,9 +159,18 @@ macro_rules! presets {
             /// How many presets there are.
             pub const COUNT: usize = Preset::ALL.len();
 
+            /// Its name on the command line and in reports: `V3`, `V5@6.12`, `mainline`.
             pub fn name(self) -> &'static str {
                 match self {
-                    $(Preset::$id => stringify!($id),)*
+                    $(Preset::$id => $name,)*
+                }
+            }
+
+            /// The scheduler stack it runs on: the kernel version and the scheduler commits
+            /// the park protocol can observe (model.md 0.3).
+            pub fn sched(self) -> &'static str {
+                match self {
+                    $(Preset::$id => $sched,)*
                 }
             }
 
@@ -224,14 +234,30 @@ macro_rules! switches {
     };
 }
 
+// The 2018 presets keep the v4.15-v4.19 scheduler they were written against (their verdicts are
+// kernel history's); the last three run V5's protocol on the scheduler of the kernels users run.
 presets! {
-    V0 "f2530dc71cf0 (v3.9..v4.16)" "IS_PARKED bit, thread completes before schedule()";
-    V1 "741a76b35089" "kthread: Fix kthread_parkme() wait-loop";
-    V2 "85f1abe0019f (v4.17)" "kthread, sched/wait: Fix kthread_parkme() completion issue";
-    V3 "1cef1150ef40 (v4.18)" "kthread, sched/core: Fix kthread_parkme() (again...)";
-    V3b "v4.19 (commit not identified)" "counting complete, no reinit, -EBUSY guard";
-    V4 "26c7295be0c5 (v5.7)" "kthread: Do not preempt current task if it is going to call schedule()";
-    V5 "214e01ad4ed7 (2024)" "kthread: unpark only parked kthread";
+    V0 "V0" "f2530dc71cf0 (v3.9..v4.16)" "v4.15-v4.19"
+        "IS_PARKED bit, thread completes before schedule()";
+    V1 "V1" "741a76b35089" "v4.15-v4.19" "kthread: Fix kthread_parkme() wait-loop";
+    V2 "V2" "85f1abe0019f (v4.17)" "v4.15-v4.19"
+        "kthread, sched/wait: Fix kthread_parkme() completion issue";
+    V3 "V3" "1cef1150ef40 (v4.18)" "v4.15-v4.19"
+        "kthread, sched/core: Fix kthread_parkme() (again...)";
+    V3b "V3b" "v4.19 (commit not identified)" "v4.15-v4.19"
+        "counting complete, no reinit, -EBUSY guard";
+    V4 "V4" "26c7295be0c5 (v5.7)" "v4.15-v4.19"
+        "kthread: Do not preempt current task if it is going to call schedule()";
+    V5 "V5" "214e01ad4ed7 (2024)" "v4.15-v4.19" "kthread: unpark only parked kthread";
+    V5At612 "V5@6.12" "214e01ad4ed7 (2024)"
+        "v6.12: state mask 9204a97f7ae8 (v6.1), pi_lock spin d5e1586617be (v6.5), delayed dequeue 152e11f6df29 + e1459a50ba31"
+        "V5 on the v6.12 scheduler: EEVDF delayed dequeue";
+    V5At616 "V5@6.16" "214e01ad4ed7 (2024)"
+        "v6.16: v6.12 + kthread->started WARN (v6.14), forced dequeue b7ca5743a260"
+        "V5 on the v6.16 scheduler: wait_task_inactive forces the dequeue";
+    Mainline "mainline" "214e01ad4ed7 (2024)"
+        "mainline (v7.3-rc): v6.16 + __kthread_bind under the rq lock (set_cpus_allowed_force)"
+        "V5 on today's scheduler";
 }
 
 /// A fuzz target that hunts a preset's bug (`fuzz/fuzz_targets/NAME.rs`).
@@ -389,6 +415,43 @@ pub const HISTORY: [Record; Preset::COUNT] = [
         fixed: true,
         fuzz: None,
     },
+    Record {
+        preset: Preset::V5At612,
+        weak: &[],
+        weak_shows_on: &[],
+        weak_fuzz: None,
+        fails: &[I8],
+        also_may_fail: &[],
+        shows_on: &["create-park"],
+        fixed: true,
+        fuzz: Some(FuzzTarget {
+            name: "park_v5_612",
+            crash_on: &[I8],
+            about: "V5@6.12: a delayed-dequeued new thread makes kthread_bind sleep a tick (I8, d.9)",
+        }),
+    },
+    Record {
+        preset: Preset::V5At616,
+        weak: &[],
+        weak_shows_on: &[],
+        weak_fuzz: None,
+        fails: &[],
+        also_may_fail: &[],
+        shows_on: &[],
+        fixed: true,
+        fuzz: None,
+    },
+    Record {
+        preset: Preset::Mainline,
+        weak: &[],
+        weak_shows_on: &[],
+        weak_fuzz: None,
+        fails: &[],
+        also_may_fail: &[],
+        shows_on: &[],
+        fixed: true,
+        fuzz: None,
+    },
 ];
 
 const ON: bool = true;
@@ -396,72 +459,104 @@ const OFF: bool = false;
 use Completer::{FinishTaskSwitch as Fts, Thread};
 use ParkmeStore::{Mb, Plain, Special};
 
-// The switch table: one row per switch; the columns are the presets V0 V1 V2 V3 V3b V4 V5.
+// The switch table: one row per switch; the columns are the presets V0 V1 V2 V3 V3b V4 V5
+// V5@6.12 V5@6.16 mainline.
 switches! {
     /// How parkme stores PARKED (V1: fence; V3: set_special_state).
-    parkme_store: ParkmeStore = [Plain, Mb, Mb, Special, Special, Special, Special]
+    parkme_store: ParkmeStore = [Plain, Mb, Mb, Special, Special, Special, Special, Special, Special, Special]
         "how parkme stores PARKED (V1 fence, V3 set_special_state)";
     /// V0/V1 `KTHREAD_IS_PARKED`: parkme completes only on its 0->1 transition; park returns at
     /// once if it is set; unpark binds and wakes only if it test-and-clears it.
-    is_parked_bit: bool = [ON, ON, OFF, OFF, OFF, OFF, OFF]
+    is_parked_bit: bool = [ON, ON, OFF, OFF, OFF, OFF, OFF, OFF, OFF, OFF]
         "V0/V1 KTHREAD_IS_PARKED gating of complete, park and unpark";
     /// Who completes `parked` (V2 moved it into finish_task_switch; V3 moved it back).
-    completer: Completer = [Thread, Thread, Fts, Thread, Thread, Thread, Thread]
+    completer: Completer = [Thread, Thread, Fts, Thread, Thread, Thread, Thread, Thread, Thread, Thread]
         "who completes `parked` (V2 hook)";
     /// `complete_all` (V2, V3) instead of the counting `complete` (V0, V1, V3b+).
-    complete_all: bool = [OFF, OFF, ON, ON, OFF, OFF, OFF]
+    complete_all: bool = [OFF, OFF, ON, ON, OFF, OFF, OFF, OFF, OFF, OFF]
         "complete_all instead of counting complete (V2, V3)";
     /// `reinit_completion(&parked)` in unpark (V2, V3).
-    unpark_reinit: bool = [OFF, OFF, ON, ON, OFF, OFF, OFF]
+    unpark_reinit: bool = [OFF, OFF, ON, ON, OFF, OFF, OFF, OFF, OFF, OFF]
         "reinit_completion(&parked) in unpark (V2, V3)";
     /// `WARN_ON(!wait_task_inactive(k, PARKED))` at the end of park (V3+).
-    park_wti: bool = [OFF, OFF, OFF, ON, ON, ON, ON]
+    park_wti: bool = [OFF, OFF, OFF, ON, ON, ON, ON, ON, ON, ON]
         "WARN_ON(!wait_task_inactive(k, PARKED)) in park (V3+)";
     /// `-EBUSY` when park is called with SHOULD_PARK already set (V3b+).
-    park_ebusy: bool = [OFF, OFF, OFF, OFF, ON, ON, ON]
+    park_ebusy: bool = [OFF, OFF, OFF, OFF, ON, ON, ON, ON, ON, ON]
         "-EBUSY if SHOULD_PARK is already set (V3b+)";
     /// V4: preemption disabled from before `complete` until `schedule_preempt_disabled()`, in
     /// parkme and in `kthread()` entry.
-    preempt_disabled_complete: bool = [OFF, OFF, OFF, OFF, OFF, ON, ON]
+    preempt_disabled_complete: bool = [OFF, OFF, OFF, OFF, OFF, ON, ON, ON, ON, ON]
         "complete + schedule_preempt_disabled (V4)";
     /// V5: unpark returns at once unless SHOULD_PARK is set.
-    unpark_only_parked: bool = [OFF, OFF, OFF, OFF, OFF, OFF, ON]
+    unpark_only_parked: bool = [OFF, OFF, OFF, OFF, OFF, OFF, ON, ON, ON, ON]
         "unpark returns unless SHOULD_PARK is set (V5)";
     // The barrier switches (model.md m.2): each barrier the protocol relies on, on in every
     // preset (every kernel had it where its code had the site); turning one off asks whether
     // it is load-bearing. They change nothing under `sc`. See [`BARRIERS`].
     /// The `smp_mb()` of `set_current_state(TASK_PARKED)` in parkme's loop (V1, V2).
-    mb_parkme: bool = [ON, ON, ON, ON, ON, ON, ON]
+    mb_parkme: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_mb() of set_current_state(TASK_PARKED) in __kthread_parkme (V1, V2)";
     /// The `smp_mb()` of `set_current_state(TASK_INTERRUPTIBLE)` in `smpboot_thread_fn`.
-    mb_smpboot: bool = [ON, ON, ON, ON, ON, ON, ON]
+    mb_smpboot: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_mb() of set_current_state(TASK_INTERRUPTIBLE) in smpboot_thread_fn";
     /// `smp_mb__after_spinlock()` after `pi_lock` in `try_to_wake_up`.
-    mb_ttwu: bool = [ON, ON, ON, ON, ON, ON, ON]
+    mb_ttwu: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_mb__after_spinlock() in try_to_wake_up";
     /// `smp_rmb()` between the loads of `p->state` and `p->on_rq` in `try_to_wake_up`.
-    rmb_ttwu_on_rq: bool = [ON, ON, ON, ON, ON, ON, ON]
+    rmb_ttwu_on_rq: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_rmb() between p->state and p->on_rq in try_to_wake_up";
     /// `smp_rmb()` between the loads of `p->on_rq` and `p->on_cpu` in `try_to_wake_up`.
-    rmb_ttwu_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON]
+    rmb_ttwu_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_rmb() between p->on_rq and p->on_cpu in try_to_wake_up";
     /// The acquire of `smp_cond_load_acquire(&p->on_cpu, !VAL)` in `try_to_wake_up`.
-    acq_ttwu_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON]
+    acq_ttwu_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: acquire of smp_cond_load_acquire(&p->on_cpu, !VAL) in try_to_wake_up";
     /// `smp_mb__after_spinlock()` after the rq lock in `__schedule`.
-    mb_schedule: bool = [ON, ON, ON, ON, ON, ON, ON]
+    mb_schedule: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_mb__after_spinlock() in __schedule";
     /// The release of `smp_store_release(&prev->on_cpu, 0)` in `finish_task_switch`.
-    rel_finish_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON]
+    rel_finish_on_cpu: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: release of smp_store_release(&prev->on_cpu, 0) in finish_task_switch";
     /// The full ordering of `test_and_set_bit` / `test_and_clear_bit(KTHREAD_IS_PARKED)`
     /// (V0, V1).
-    mb_is_parked: bool = [ON, ON, ON, ON, ON, ON, ON]
+    mb_is_parked: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: full ordering of test_and_{set,clear}_bit(KTHREAD_IS_PARKED) (V0, V1)";
     /// The `smp_mb()` of `set_current_state(TASK_UNINTERRUPTIBLE)` before
     /// `wait_task_inactive`'s one-tick sleep.
-    mb_wti_sleep: bool = [ON, ON, ON, ON, ON, ON, ON]
+    mb_wti_sleep: bool = [ON, ON, ON, ON, ON, ON, ON, ON, ON, ON]
         "barrier: smp_mb() of set_current_state(TASK_UNINTERRUPTIBLE) in wait_task_inactive";
+    // The scheduler switches (model.md 0.3): each a change of the scheduler that the park
+    // protocol can observe, off in the 2018 presets (they run on the v4.15-v4.19 scheduler).
+    /// `ttwu_queue_wakelist()`: a wakeup of a task still `on_cpu`, or onto an idle CPU, is
+    /// queued on the target CPU and activated by its IPI (c6e7bd7afaeb, v5.8; the idle rule
+    /// since v6.1).
+    wakelist: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON, ON, ON]
+        "scheduler: ttwu queues the wakeup on the target CPU's wake list (c6e7bd7afaeb, v5.8)";
+    /// `wait_task_inactive()` matches the state with `&` (v6.1) instead of `==`.
+    wti_state_mask: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON, ON, ON]
+        "scheduler: wait_task_inactive tests state & match_state (9204a97f7ae8, v6.1), not ==";
+    /// `wait_task_inactive()`'s lockless state test under `p->pi_lock` (`task_state_match`,
+    /// d5e1586617be, v6.5).
+    wti_pi_lock: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON, ON, ON]
+        "scheduler: wait_task_inactive's spin loop tests the state under p->pi_lock (d5e1586617be, v6.5)";
+    /// EEVDF delayed dequeue: a blocking task that is not eligible stays queued,
+    /// `sched_delayed`, until it is picked or woken (152e11f6df29, v6.12).
+    delayed_dequeue: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON, ON, ON]
+        "scheduler: EEVDF delayed dequeue, a blocked task may stay queued (152e11f6df29, e1459a50ba31, v6.12)";
+    /// `wait_task_inactive()` dequeues a `sched_delayed` task under the rq lock (b7ca5743a260,
+    /// v6.16).
+    wti_force_dequeue: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON, ON]
+        "scheduler: wait_task_inactive forces the dequeue of a sched_delayed task (b7ca5743a260, v6.16)";
+    /// `kthread->started`, set after a new kthread's first wakeup, and
+    /// `WARN_ON_ONCE(kthread->started)` in `kthread_bind()` (v6.14 affinity series).
+    kthread_started: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON, ON]
+        "kthread: WARN_ON_ONCE(kthread->started) in kthread_bind (v6.14)";
+    /// `__kthread_bind_mask()` binds with `set_cpus_allowed_force()`, under `p->pi_lock` and the
+    /// task's rq lock (the sched_change rework, after v6.16).
+    bind_rq_lock: bool = [OFF, OFF, OFF, OFF, OFF, OFF, OFF, OFF, OFF, ON]
+        "kthread: __kthread_bind takes the rq lock too, set_cpus_allowed_force (after v6.16)";
+
 }
 
 /// A barrier switch and where its barrier is: what `parkrace barriers` removes one at a time.
@@ -533,6 +628,30 @@ pub static BARRIERS: &[Barrier] = &[
 /// Whether switch `name` is a barrier switch (on unless a switch list turns it off).
 pub fn is_barrier(name: &str) -> bool {
     BARRIERS.iter().any(|b| b.switch == name)
+}
+
+/// The scheduler switches (model.md 0.3), with the kernel-side changes of the v6.x stacks
+/// (`kthread_started`, `bind_rq_lock`): off unless a switch list or a preset turns them on.
+pub const SCHED_SWITCHES: &[&str] = &[
+    "wakelist",
+    "wti_state_mask",
+    "wti_pi_lock",
+    "delayed_dequeue",
+    "wti_force_dequeue",
+    "kthread_started",
+    "bind_rq_lock",
+];
+
+/// Whether switch `name` is a scheduler switch.
+pub fn is_sched(name: &str) -> bool {
+    SCHED_SWITCHES.contains(&name)
+}
+
+/// Whether `name=value` goes without saying in a switch string: a barrier that is on, a
+/// scheduler change that is off (the switch strings, soak keys and repro files written before
+/// those switches existed stay what they were, and read back the same).
+pub fn is_implicit(name: &str, value: &str) -> bool {
+    (is_barrier(name) && value == "on") || (is_sched(name) && value == "off")
 }
 
 impl Barrier {
@@ -607,7 +726,7 @@ impl Variant {
     pub fn switch_string(&self) -> String {
         self.switches()
             .iter()
-            .filter(|(k, v)| !(is_barrier(k) && v == "on"))
+            .filter(|(k, v)| !is_implicit(k, v))
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(",")
@@ -663,7 +782,7 @@ impl FromStr for Variant {
             let missing: Vec<&str> = SWITCHES
                 .iter()
                 .map(|sw| sw.name)
-                .filter(|n| !is_barrier(n) && !named.iter().any(|m| m == n))
+                .filter(|n| !is_barrier(n) && !is_sched(n) && !named.iter().any(|m| m == n))
                 .collect();
             if !missing.is_empty() {
                 return Err(format!(

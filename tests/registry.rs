@@ -50,6 +50,14 @@ fn old_preset(p: Preset) -> Variant {
         rel_finish_on_cpu: true,
         mb_is_parked: true,
         mb_wti_sleep: true,
+        // The 2018 presets run on the v4.15-v4.19 scheduler.
+        wakelist: false,
+        wti_state_mask: false,
+        wti_pi_lock: false,
+        delayed_dequeue: false,
+        wti_force_dequeue: false,
+        kthread_started: false,
+        bind_rq_lock: false,
     };
     let v1 = Variant {
         parkme_store: ParkmeStore::Mb,
@@ -82,6 +90,22 @@ fn old_preset(p: Preset) -> Variant {
         unpark_only_parked: true,
         ..v4
     };
+    let v5_612 = Variant {
+        wakelist: true,
+        wti_state_mask: true,
+        wti_pi_lock: true,
+        delayed_dequeue: true,
+        ..v5
+    };
+    let v5_616 = Variant {
+        wti_force_dequeue: true,
+        kthread_started: true,
+        ..v5_612
+    };
+    let mainline = Variant {
+        bind_rq_lock: true,
+        ..v5_616
+    };
     match p {
         Preset::V0 => v0,
         Preset::V1 => v1,
@@ -90,13 +114,21 @@ fn old_preset(p: Preset) -> Variant {
         Preset::V3b => v3b,
         Preset::V4 => v4,
         Preset::V5 => v5,
+        Preset::V5At612 => v5_612,
+        Preset::V5At616 => v5_616,
+        Preset::Mainline => mainline,
     }
 }
 
 #[test]
 fn the_switch_table_gives_the_old_presets_and_round_trips_their_strings() {
     let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
-    assert_eq!(names, ["V0", "V1", "V2", "V3", "V3b", "V4", "V5"]);
+    assert_eq!(
+        names,
+        [
+            "V0", "V1", "V2", "V3", "V3b", "V4", "V5", "V5@6.12", "V5@6.16", "mainline"
+        ]
+    );
     for p in Preset::ALL {
         let v = p.variant();
         assert_eq!(v, old_preset(p), "{p}");
@@ -125,8 +157,9 @@ fn the_switch_table_gives_the_old_presets_and_round_trips_their_strings() {
 #[test]
 fn every_spelling_of_every_switch_parses_and_errors_read_as_before() {
     let helps: Vec<(&str, String)> = SWITCHES.iter().map(|s| (s.name, s.help())).collect();
-    // The nine fix switches, then the ten barrier switches of the weak memory model.
-    assert_eq!(helps.len(), 19);
+    // The nine fix switches, the ten barrier switches of the weak memory model, then the seven
+    // switches of the v6.x stacks.
+    assert_eq!(helps.len(), 26);
     assert_eq!(
         helps[0],
         (
@@ -177,7 +210,7 @@ fn every_spelling_of_every_switch_parses_and_errors_read_as_before() {
     );
     assert_eq!(
         err("V9"),
-        "unknown preset 'V9' (expected V0 V1 V2 V3 V3b V4 V5)"
+        "unknown preset 'V9' (expected V0 V1 V2 V3 V3b V4 V5 V5@6.12 V5@6.16 mainline)"
     );
 }
 
@@ -203,7 +236,8 @@ fn old_must_catch(p: Preset, scenario: &str) -> bool {
         ),
         V3 | V3b => matches!(scenario, "wti-latency" | "stop-unparked"),
         V4 => scenario == "stop-unparked",
-        V5 => false,
+        V5 | V5At616 | Mainline => false,
+        V5At612 => scenario == "create-park",
     }
 }
 
@@ -213,7 +247,8 @@ fn old_history_fails(p: Preset) -> &'static [Oracle] {
         Preset::V2 => &[I1, I1c, I2, I3, I3s, I4, I5, I6],
         Preset::V3 | Preset::V3b => &[I3s, I8],
         Preset::V4 => &[I3s],
-        Preset::V5 => &[],
+        Preset::V5At612 => &[I8],
+        Preset::V5 | Preset::V5At616 | Preset::Mainline => &[],
     }
 }
 
@@ -255,7 +290,15 @@ fn the_history_table_agrees_with_the_old_hand_written_verdicts() {
     // Verify's default presets.
     assert_eq!(
         history::fixed(),
-        [Preset::V3, Preset::V3b, Preset::V4, Preset::V5]
+        [
+            Preset::V3,
+            Preset::V3b,
+            Preset::V4,
+            Preset::V5,
+            Preset::V5At612,
+            Preset::V5At616,
+            Preset::Mainline
+        ]
     );
     // Compare's buggy targets: every (preset, named scenario) the old must_catch named, in
     // the same order.
@@ -270,23 +313,32 @@ fn the_history_table_agrees_with_the_old_hand_written_verdicts() {
         })
         .collect();
     assert_eq!(labels, old);
-    assert_eq!(labels.len(), 20);
+    // The 2018 history's 20 rows, then V5@6.12's create-park (model.md d.9).
+    assert_eq!(labels.len(), 21);
+    assert_eq!(labels[20], "V5@6.12 create-park");
 }
 
 #[test]
 fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
     let clobber: &[Oracle] = &[I2, I3, I4, I5, I6];
-    let old: [(&str, &[Preset], &[Oracle]); 7] = [
+    let fixed: &[Preset] = &[
+        Preset::V3,
+        Preset::V3b,
+        Preset::V4,
+        Preset::V5,
+        Preset::V5At612,
+        Preset::V5At616,
+        Preset::Mainline,
+    ];
+    let old: [(&str, &[Preset], &[Oracle]); 8] = [
         ("park_v0", &[Preset::V0], clobber),
         ("park_v1", &[Preset::V1], clobber),
         ("park_v2", &[Preset::V2], &[I1, I1c, I2, I3, I4, I5, I6]),
         ("park_v3", &[Preset::V3, Preset::V3b], &[I8]),
         ("park_v4", &[Preset::V4], &[I3s]),
-        (
-            "park_fixed",
-            &[Preset::V3, Preset::V3b, Preset::V4, Preset::V5],
-            &[],
-        ),
+        // The first row of a v6.x stack (model.md 0.3, d.9).
+        ("park_v5_612", &[Preset::V5At612], &[I8]),
+        ("park_fixed", fixed, &[]),
         // The weak-memory row (model.md m.6), after the SC targets.
         ("park_v0_lkmm", &[Preset::V0], &[I7]),
     ];
@@ -297,8 +349,8 @@ fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
         assert_eq!(t.crash_on, crash_on, "{name}");
     }
     assert_eq!(
-        TARGETS[5].about,
-        "V3-V5 on every oracle kernel history says they satisfy: must never crash"
+        TARGETS[6].about,
+        "V3-mainline on every oracle kernel history says they satisfy: must never crash"
     );
     for (p, name) in [
         (Preset::V0, "park_v0"),
@@ -308,6 +360,9 @@ fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
         (Preset::V3b, "park_v3"),
         (Preset::V4, "park_v4"),
         (Preset::V5, "park_fixed"),
+        (Preset::V5At612, "park_v5_612"),
+        (Preset::V5At616, "park_fixed"),
+        (Preset::Mainline, "park_fixed"),
     ] {
         assert_eq!(libfuzzer::target_name(p), name);
     }
@@ -373,10 +428,14 @@ fn compare_with_only_a_variant_or_only_a_scenario_takes_historys_rows() {
             "V4 stop-unparked",
         ]
     );
+    // The v6.12 stack's row (model.md d.9).
+    let (code, targets, _) = compare_targets(&["-s", "create-park"]);
+    assert_eq!(code, 0);
+    assert_eq!(targets, ["V5@6.12 create-park"]);
     for bad in [
         &["-v", "V5"][..],
         &["-v", "V5:park_wti=off"],
-        &["-s", "create-park"],
+        &["-v", "mainline"],
     ] {
         let (code, targets, err) = compare_targets(bad);
         assert_eq!(code, 2, "{bad:?}");

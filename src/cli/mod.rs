@@ -237,7 +237,7 @@ const STRESS_EXIT_HELP: &str = "Exit status:
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StressArgs {
-    /// Variant: a preset (V0 V1 V2 V3 V3b V4 V5), a preset with overrides (V3:park_wti=off) or
+    /// Variant: a preset (V0 ... V5, V5@6.12, V5@6.16, mainline), a preset with overrides (V3:park_wti=off) or
     /// a switch list. Repeatable; default: every preset.
     #[arg(long = "variant", short = 'v')]
     pub variants: Vec<String>,
@@ -396,7 +396,7 @@ pub struct CompareArgs {
 
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct HuntArgs {
-    /// Variant: a preset (V0 V1 V2 V3 V3b V4 V5), a preset with overrides (V3:park_wti=off) or
+    /// Variant: a preset (V0 ... V5, V5@6.12, V5@6.16, mainline), a preset with overrides (V3:park_wti=off) or
     /// a switch list (parkme_store=special,...). Repeatable; default: every preset.
     #[arg(long = "variant", short = 'v')]
     pub variants: Vec<String>,
@@ -638,8 +638,9 @@ pub fn main_with(cli: Cli) -> i32 {
 fn cmd_variants() -> i32 {
     println!("Presets (docs/model.md, section c):");
     for p in Preset::ALL {
-        println!("  {:<4} {:<30} {}", p.name(), p.commit(), p.title());
-        println!("       {}", p.variant().switch_string());
+        println!("  {:<8} {:<30} {}", p.name(), p.commit(), p.title());
+        println!("           scheduler: {}", p.sched());
+        println!("           {}", p.variant().switch_string());
     }
     println!(
         "\nSwitches (any combination runs; --variant V3:park_wti=off or a full name=value list):"
@@ -650,7 +651,8 @@ fn cmd_variants() -> i32 {
     println!(
         "\nThe barrier switches are on in every preset (each kernel had its barriers) and change \
          nothing under --memory sc;\na switch string names one only when it is off. `parkrace \
-         barriers -v V5` removes each alone under lkmm."
+         barriers -v V5` removes each alone under lkmm.\nThe scheduler switches are off in V0-V5 \
+         (the v4.15-v4.19 scheduler) and named only when on (docs/model.md 0.3)."
     );
     EXIT_OK
 }
@@ -1157,7 +1159,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
     if !a.json {
         let _ = writeln!(
             out,
-            "{:<5} {:<30} {:<18} {:<7} {:>22}  {:<6} history",
+            "{:<8} {:<30} {:<18} {:<7} {:>22}  {:<6} history",
             "var", "commit", "scenario", "strategy", "executions", "oracle"
         );
     }
@@ -1254,7 +1256,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
                 };
                 let _ = writeln!(
                     buf,
-                    "{:<5} {:<30} {:<18} {:<7} {:>22}  {:<6} {}",
+                    "{:<8} {:<30} {:<18} {:<7} {:>22}  {:<6} {}",
                     preset.map_or("-", |p| p.name()),
                     preset.map_or(label.as_str(), |p| p.commit()),
                     c.scenario.label(),

@@ -253,7 +253,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 };
                 let _ = writeln!(
                     out,
-                    "{:<5} {:<18} K<={} {:>7.1} s  [{}]  {}",
+                    "{:<8} {:<18} K<={} {:>7.1} s  [{}]  {}",
                     label.chars().take(5).collect::<String>(),
                     j.scenario.label(),
                     bound,

@@ -10,7 +10,8 @@ use crate::kernel::kthread::{
     UnparkFrom, do_exit, kthread, kthread_create_on_cpu, kthread_park, kthread_stop, kthread_unpark,
 };
 use crate::kernel::sched::{
-    do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, schedule_tail, wake_up_process,
+    do_task_dead, finish_task_switch, hrtimer_agent, idle_loop, ipi_agent, schedule_tail,
+    wake_up_process,
 };
 use crate::kernel::smpboot::{
     cpu_online, smpboot_thread_fn, stop_machine_take_cpu_down, stopper_thread,
@@ -212,6 +213,10 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         tasks.push(Task::new("W", Kind::Agent, 0));
         tasks.len() - 1
     });
+    let ipi = variant.wakelist.then(|| {
+        tasks.push(Task::new("ipi", Kind::Agent, 0));
+        tasks.len() - 1
+    });
     tasks.push(Task::new("hrtimer", Kind::Agent, 0));
     let hrtimer = tasks.len() - 1;
     tasks.push(Task::new("harness", Kind::Harness, 0));
@@ -245,6 +250,8 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             active: true,
             prev: None,
             nr_switches: 0,
+            wake_list: std::collections::VecDeque::new(),
+            ttwu_pending: false,
         });
     }
     // Idle runs with a preempt count of 1 (its __schedule needs count >= 1).
@@ -279,6 +286,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             HpStatus::Active
         },
         work: 0,
+        started: !fresh,
     }];
     let cast = Cast {
         controller: c,
@@ -293,6 +301,7 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
         extra,
         stopper,
         waker,
+        ipi,
         hrtimer,
         harness,
         stop_done: 3,
@@ -341,6 +350,7 @@ fn fresh_harness(
         preemptions: 0,
         window: None,
         wti_sleeps: 0,
+        tick_owed: 0,
         violation: None,
         halting: false,
         controllers_done: 0,
@@ -383,6 +393,7 @@ pub fn program_world(names: &[String], vars: &[i64], locks: usize, memory: Memor
         extra: None,
         stopper: None,
         waker: None,
+        ipi: None,
         hrtimer: n,
         harness: n,
         stop_done: 0,
@@ -511,6 +522,8 @@ fn thread_body(k: &Kernel, me: Tid) -> M<()> {
     if matches!(kind, Kind::Agent) {
         return if cur.cast().waker == Some(me) {
             waker(cur)
+        } else if cur.cast().ipi == Some(me) {
+            ipi_agent(cur)
         } else {
             hrtimer_agent(cur)
         };

@@ -280,7 +280,15 @@ pub fn __kthread_bind(
         });
     }
     // 2. raw_spin_lock_irqsave(&p->pi_lock); do_set_cpus_allowed(p, cpumask_of(cpu)); unlock.
+    //    After v6.16 (`bind_rq_lock`): set_cpus_allowed_force() takes the task's rq lock
+    //    inside pi_lock (the task is inactive: no dequeue or enqueue to do).
+    let rq_lock = cur.variant().bind_rq_lock;
     cur.spin_lock(F, LockId::Pi(p), Irq::Save)?;
+    let rq = if rq_lock {
+        Some(super::sched::__task_rq_lock(cur, F, p)?)
+    } else {
+        None
+    };
     cur.step(F, |s| {
         s.kernel().tasks[p].allowed = 1 << cpu;
         s.rec(What::Affinity {
@@ -288,6 +296,9 @@ pub fn __kthread_bind(
             mask: 1 << cpu,
         });
     })?;
+    if let Some(c) = rq {
+        cur.spin_unlock(F, LockId::Rq(c), Irq::Keep)?;
+    }
     cur.spin_unlock(F, LockId::Pi(p), Irq::Save)
 }
 
@@ -318,16 +329,31 @@ pub fn kthread_stop(cur: Current<'_>, kt: usize) -> M<()> {
 /// b.9).
 pub fn kthread_create_on_cpu(cur: Current<'_>, kt: usize) -> M<()> {
     const F: &str = "kthread_create_on_cpu";
-    let KthreadIds {
-        task: k,
-        cpu,
-        created,
-        ..
-    } = cur.kthread_ids(kt);
+    let KthreadIds { cpu, created, .. } = cur.kthread_ids(kt);
     wait_for_completion(cur, created)?;
-    // kthread_bind(p, cpu) = __kthread_bind(p, cpu, TASK_UNINTERRUPTIBLE).
-    __kthread_bind(cur, k, cpu, TASK_UNINTERRUPTIBLE, WtiCaller::Create)?;
+    kthread_bind(cur, kt, cpu)?;
     set_bit(cur, F, kt, KTHREAD_IS_PER_CPU)
+}
+
+/// `kthread_bind(p, cpu)` (kernel/kthread.c): `__kthread_bind(p, cpu, TASK_UNINTERRUPTIBLE)`,
+/// then, from v6.14 (`kthread_started`), `WARN_ON_ONCE(kthread->started)`: binding a thread
+/// that has already been woken (I3, model.md b.8).
+pub fn kthread_bind(cur: Current<'_>, kt: usize, cpu: CpuId) -> M<()> {
+    const F: &str = "kthread_bind";
+    let k = cur.kthread_ids(kt).task;
+    __kthread_bind(cur, k, cpu, TASK_UNINTERRUPTIBLE, WtiCaller::Create)?;
+    if cur.variant().kthread_started {
+        cur.step(F, |s| {
+            if s.kernel().kthreads[kt].started {
+                let msg = format!(
+                    "WARN_ON_ONCE(kthread->started) in kthread_bind: {} was woken before it was bound",
+                    s.kernel().tasks[k].name
+                );
+                s.violate(Oracle::I3, msg);
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// `kthread()` (kernel/kthread.c): the entry of a new kthread after `schedule_tail`
@@ -350,6 +376,14 @@ pub fn kthread(cur: Current<'_>, threadfn: fn(Current<'_>) -> M<()>) -> M<()> {
         // 4. complete(done); 5. schedule().
         complete(cur, created, false)?;
         schedule(cur)?;
+    }
+    // 5a. v6.14 (`kthread_started`): self->started = 1 (kthread_affine_node() follows for an
+    //     unbound thread; a per-CPU thread has PF_NO_SETAFFINITY and skips it).
+    if v.kthread_started {
+        cur.step(F, |s| {
+            s.kernel().kthreads[kt].started = true;
+            s.note("self->started = 1");
+        })?;
     }
     // 6. if (!test_bit(KTHREAD_SHOULD_STOP)) { __kthread_parkme(self); ret = threadfn(data); }
     if !test_bit(cur, F, kt, KTHREAD_SHOULD_STOP)? {

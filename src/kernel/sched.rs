@@ -8,7 +8,7 @@
 use crate::oracle::Oracle;
 use crate::runtime::trace::What;
 use crate::runtime::world::*;
-use crate::runtime::{Current, Irq, M, S, WAKEUP_PREEMPT_ODDS};
+use crate::runtime::{Current, Irq, M, PICK_ODDS, S, WAKEUP_PREEMPT_ODDS};
 use crate::variant::Completer;
 
 // ---- b.1 state setters ----
@@ -87,7 +87,9 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
                 s.task(p).on_rq(Ld::Plain)
             })?;
             let woken = on_rq != 0 && ttwu_remote(cur, p, epoch)?;
-            if !woken {
+            if !woken && v.wakelist {
+                ttwu_wakelist_path(cur, p, epoch)?;
+            } else if !woken {
                 // 4. smp_rmb(); smp_cond_load_acquire(&p->on_cpu, !VAL): one step per
                 //    iteration, a READ_ONCE each; the exit's smp_acquire__after_ctrl_dep() in
                 //    the step that sees 0.
@@ -129,7 +131,7 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
 
 /// `__task_rq_lock(p)` (kernel/sched/sched.h): lock `task_rq(p)`, retrying if p moved
 /// (model.md b.2 step 3.1). Interrupts are already off (pi_lock held). Returns the CPU.
-fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> {
+pub fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> {
     loop {
         let c = cur.step(func, |s| {
             let c = s.kernel().tasks[p].cpu;
@@ -159,9 +161,18 @@ fn ttwu_remote(cur: Current<'_>, p: Tid, epoch: u64) -> M<bool> {
     // 3.1 rq = __task_rq_lock(p).
     let c = __task_rq_lock(cur, F, p)?;
     // 3.2 if (task_on_rq_queued(p)) ttwu_do_wakeup(): check_preempt_curr(); p->state = RUNNING.
+    //     ttwu_runnable (v6.12): a `sched_delayed` task is requeued first
+    //     (`enqueue_task(ENQUEUE_DELAYED)`, rq-lock-protected state only).
     let queued = cur.step(F, |s| {
         let q = s.task(p).on_rq(Ld::Plain) == ON_RQ_QUEUED;
         if q {
+            if s.kernel().tasks[p].sched_delayed {
+                s.kernel().tasks[p].sched_delayed = false;
+                s.rec(What::Delayed {
+                    task: p,
+                    delayed: false,
+                });
+            }
             check_preempt_curr(s, c, p);
             check_stale_store(s, p, epoch, "TASK_RUNNING");
             s.task(p).set_state(TASK_RUNNING, St::Plain);
@@ -227,12 +238,134 @@ pub fn select_task_rq(s: &mut S<'_>, p: Tid) -> CpuId {
     cpu
 }
 
+/// Steps 5-7 of `try_to_wake_up` from v5.8 (`wakelist`, c6e7bd7afaeb; model.md 0.3): store
+/// WAKING first, then, if p is still `on_cpu` and `ttwu_queue_cond` allows, queue the wakeup on
+/// p's CPU and return (its IPI activates p); else wait for `on_cpu == 0`, select a CPU and
+/// `ttwu_queue`, which may also use the wake list (an idle target).
+fn ttwu_wakelist_path(cur: Current<'_>, p: Tid, epoch: u64) -> M<()> {
+    const F: &str = "try_to_wake_up";
+    let v = cur.variant();
+    // smp_acquire__after_ctrl_dep(); WRITE_ONCE(p->__state, TASK_WAKING).
+    cur.step(F, |s| {
+        if v.rmb_ttwu_on_cpu {
+            s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
+        }
+        check_stale_store(s, p, epoch, "TASK_WAKING");
+        s.task(p).set_state(TASK_WAKING, St::Once)
+    })?;
+    // if (smp_load_acquire(&p->on_cpu) && ttwu_queue_wakelist(p, task_cpu(p))) goto unlock;
+    let ld = if v.acq_ttwu_on_cpu {
+        Ld::Acquire
+    } else {
+        Ld::Once
+    };
+    let target = cur.step(F, |s| {
+        let on = s.task(p).on_cpu(ld);
+        let cpu = s.kernel().tasks[p].cpu;
+        (on && ttwu_queue_cond(s, p, cpu)).then_some(cpu)
+    })?;
+    if let Some(cpu) = target {
+        return ttwu_queue_wakelist(cur, p, cpu);
+    }
+    // smp_cond_load_acquire(&p->on_cpu, !VAL): one step per iteration.
+    loop {
+        let on_cpu = cur.step(F, |s| {
+            let on = s.task(p).on_cpu(Ld::Once);
+            if !on && v.acq_ttwu_on_cpu {
+                s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
+            }
+            on
+        })?;
+        if !on_cpu {
+            break;
+        }
+        cur.wait_until(WaitFor::OnCpuClear(p))?;
+    }
+    let cpu = cur.step("select_task_rq", |s| select_task_rq(s, p))?;
+    // ttwu_queue(): if (ttwu_queue_wakelist(p, cpu)) return; else activate inline.
+    if cur.step("ttwu_queue", |s| ttwu_queue_cond(s, p, cpu))? {
+        return ttwu_queue_wakelist(cur, p, cpu);
+    }
+    ttwu_queue(cur, p, cpu)
+}
+
+/// `ttwu_queue_cond(p, cpu)` (kernel/sched/core.c, v6.x): queue the wakeup on `cpu`'s wake
+/// list if `cpu` is active and allowed, is not the waker's CPU (every CPU of the model shares
+/// its cache; an interrupt-context waker runs on no modelled CPU), and is idle
+/// (`nr_running == 0`, a `sched_delayed` task counting as running).
+fn ttwu_queue_cond(s: &mut S<'_>, p: Tid, cpu: CpuId) -> bool {
+    let me = s.me();
+    let k = s.kernel_ref();
+    if !k.rqs[cpu].active || k.tasks[p].allowed & (1 << cpu) == 0 {
+        return false;
+    }
+    if k.tasks[me].is_task() && k.tasks[me].cpu == cpu {
+        return false;
+    }
+    k.rqs[cpu].queue.is_empty()
+}
+
+/// `__ttwu_queue_wakelist(p, cpu)` (kernel/sched/core.c): `WRITE_ONCE(rq->ttwu_pending, 1)`,
+/// `llist_add` to the CPU's list and send it the IPI. p stays WAKING, off the runqueue, until
+/// `sched_ttwu_pending` runs there.
+fn ttwu_queue_wakelist(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
+    cur.step("__ttwu_queue_wakelist", |s| {
+        let rq = &mut s.kernel().rqs[cpu];
+        rq.ttwu_pending = true;
+        rq.wake_list.push_back(p);
+        s.note("queue the wakeup on the target's wake list, send the IPI");
+    })
+}
+
+/// The IPI of `ttwu_queue_wakelist` (kernel/sched/core.c `sched_ttwu_pending`), an
+/// interrupt-context agent: once a CPU with queued wakeups can take the interrupt (rq lock
+/// free, interrupts on), activate them under its rq lock.
+pub fn ipi_agent(cur: Current<'_>) -> M<()> {
+    const F: &str = "sched_ttwu_pending";
+    loop {
+        cur.forget("ipi_agent");
+        cur.wait_until(WaitFor::TtwuPending)?;
+        let Some(cpu) = cur.step(F, |s| s.kernel_ref().ipi_cpu())? else {
+            continue;
+        };
+        cur.spin_lock(F, LockId::Rq(cpu), Irq::Save)?;
+        loop {
+            // WARN_ON_ONCE(p->on_cpu); WARN_ON_ONCE(task_cpu(p) != cpu_of(rq)).
+            let p = cur.step(F, |s| {
+                let p = s.kernel().rqs[cpu].wake_list.pop_front()?;
+                let t = &s.kernel_ref().tasks[p];
+                if t.on_cpu || t.cpu != cpu {
+                    let msg = format!(
+                        "sched_ttwu_pending on CPU{cpu}: {} is on_cpu={} on CPU{}",
+                        t.name, t.on_cpu as u8, t.cpu
+                    );
+                    s.model_bug(msg);
+                }
+                Some(p)
+            })?;
+            let Some(p) = p else { break };
+            ttwu_do_activate(cur, p, cpu)?;
+        }
+        // WRITE_ONCE(rq->ttwu_pending, 0).
+        cur.step(F, |s| s.kernel().rqs[cpu].ttwu_pending = false)?;
+        cur.spin_unlock(F, LockId::Rq(cpu), Irq::Save)?;
+    }
+}
+
 /// `ttwu_queue(p, cpu)` -> `ttwu_do_activate` (kernel/sched/core.c): model.md b.2 step 7,
-/// inline (the wake-list variant performs the same activation on the target CPU; see
-/// model.md).
+/// inline under the target's rq lock.
 fn ttwu_queue(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
     const F: &str = "ttwu_do_activate";
     cur.spin_lock(F, LockId::Rq(cpu), Irq::Keep)?;
+    ttwu_do_activate(cur, p, cpu)?;
+    cur.spin_unlock(F, LockId::Rq(cpu), Irq::Keep)
+}
+
+/// `ttwu_do_activate(rq, p)` (kernel/sched/core.c), the caller holding `cpu`'s rq lock:
+/// `activate_task` (enqueue, `on_rq = QUEUED`), then `ttwu_do_wakeup` (`check_preempt_curr`,
+/// `state = RUNNING`), one step each.
+fn ttwu_do_activate(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
+    const F: &str = "ttwu_do_activate";
     // activate_task(): enqueue, p->on_rq = TASK_ON_RQ_QUEUED.
     cur.step(F, |s| {
         if s.kernel().tasks[p].on_cpu {
@@ -249,8 +382,7 @@ fn ttwu_queue(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
     cur.step("ttwu_do_wakeup", |s| {
         check_preempt_curr(s, cpu, p);
         s.task(p).set_state(TASK_RUNNING, St::Plain);
-    })?;
-    cur.spin_unlock(F, LockId::Rq(cpu), Irq::Keep)
+    })
 }
 
 /// `check_preempt_curr(rq, p)` (kernel/sched/core.c): decide whether the woken task preempts
@@ -347,23 +479,122 @@ pub fn schedule_preempt_disabled(cur: Current<'_>) -> M<()> {
     cur.preempt_disable(F)
 }
 
-/// `pick_next_task(rq, prev)` (kernel/sched/core.c): the stopper first, then the runqueue in
-/// FIFO order (a task other than prev), then prev if still queued, then idle.
-fn pick_next_task(k: &KernelState, cpu: CpuId, prev: Tid) -> Tid {
-    let rq = &k.rqs[cpu];
-    if let Some(st) = rq.stopper
-        && rq.queue.contains(&st)
+/// A CFS pick among `n > 1` runnable fair tasks: CFS (v4.x vruntime order) and EEVDF (v6.6+,
+/// eligible earliest deadline) can produce any order, so the order is a controlled choice
+/// (model.md b.5 step 4): candidate 0 unless a draw passes it over (probability
+/// 1/[`PICK_ODDS`] each), one draw per candidate passed (a zero draw keeps the FIFO order the
+/// model had before).
+fn pick_fair(s: &mut S<'_>, n: usize) -> usize {
+    let mut i = 0;
+    while i + 1 < n && s.choose(PICK_ODDS) {
+        i += 1;
+    }
+    i
+}
+
+/// `pick_next_task(rq, prev)` (kernel/sched/core.c): the stopper first (stop class), then a
+/// fair task (the runqueue in FIFO order with prev last, the order a controlled choice), then
+/// idle. A `sched_delayed` task picked is dequeued and the pick goes again (EEVDF's
+/// `pick_next_entity`, v6.12): one step per pick. Returns the task picked.
+fn pick_next_task(cur: Current<'_>, cpu: CpuId, prev: Tid) -> M<Tid> {
+    loop {
+        let (next, delayed) = cur.step("pick_next_task", |s| {
+            let k = s.kernel();
+            k.tasks[prev].need_resched = false;
+            let rq = &k.rqs[cpu];
+            if let Some(st) = rq.stopper
+                && rq.queue.contains(&st)
+            {
+                s.note("next = the stopper");
+                return (st, false);
+            }
+            let mut cands: Vec<Tid> = rq.queue.iter().copied().filter(|&t| t != prev).collect();
+            if rq.queue.contains(&prev) {
+                cands.push(prev);
+            }
+            if cands.is_empty() {
+                let idle = rq.idle;
+                s.note("next = idle");
+                return (idle, false);
+            }
+            let i = if cands.len() > 1 {
+                pick_fair(s, cands.len())
+            } else {
+                0
+            };
+            let n = cands[i];
+            let delayed = s.kernel().tasks[n].sched_delayed;
+            s.note(if delayed {
+                "picked a sched_delayed task: dequeue it"
+            } else if n == prev {
+                "next = prev"
+            } else if i == 0 {
+                "next = another task"
+            } else {
+                "next = another task (not the first queued)"
+            });
+            (n, delayed)
+        })?;
+        if !delayed {
+            return Ok(next);
+        }
+        // dequeue_entities(DEQUEUE_SLEEP | DEQUEUE_DELAYED) -> __block_task(): the delayed
+        // task leaves the runqueue; the pick goes again.
+        cur.step("pick_next_entity", |s| dequeue_delayed(s, cpu, next))?;
+    }
+}
+
+/// `dequeue_task(rq, p, DEQUEUE_SLEEP | DEQUEUE_DELAYED)` of a `sched_delayed` task and its
+/// `__block_task()` (kernel/sched/fair.c, core.c, v6.12): off the runqueue,
+/// `smp_store_release(&p->on_rq, 0)`.
+pub fn dequeue_delayed(s: &mut S<'_>, cpu: CpuId, p: Tid) {
+    s.kernel().tasks[p].sched_delayed = false;
+    s.kernel().rqs[cpu].queue.retain(|&t| t != p);
+    s.task(p).set_on_rq(0, St::Release);
+    s.rec(What::Delayed {
+        task: p,
+        delayed: false,
+    });
+}
+
+/// `is_special_task_state(state)` (include/linux/sched.h): the states that block with
+/// `DEQUEUE_SPECIAL` and are never delayed (e1459a50ba31, v6.12; of them the model has PARKED,
+/// DEAD and WAKING).
+fn is_special_task_state(st: u32) -> bool {
+    st & (TASK_PARKED | TASK_DEAD | TASK_WAKING) != 0
+}
+
+/// `block_task(rq, prev, DEQUEUE_SLEEP)` in `__schedule` (kernel/sched/core.c; model.md b.5
+/// step 3): off the runqueue, unless EEVDF's delayed dequeue (v6.12, `delayed_dequeue`) keeps a
+/// task that is not eligible queued as `sched_delayed`. Eligibility is vruntime arithmetic
+/// the model does not keep: a controlled choice whenever another fair task is queued on the
+/// CPU (a task alone on its cfs_rq is its own average, so it is always eligible).
+fn block_task(s: &mut S<'_>, cpu: CpuId, me: Tid, st: u32, delayed_dequeue: bool) {
+    let k = s.kernel();
+    let others = k.rqs[cpu]
+        .queue
+        .iter()
+        .any(|&t| t != me && k.tasks[t].is_fair() && !k.tasks[t].sched_delayed);
+    if delayed_dequeue
+        && k.tasks[me].is_fair()
+        && !is_special_task_state(st)
+        && others
+        && s.choose(2)
     {
-        return st;
+        s.kernel().tasks[me].sched_delayed = true;
+        s.rec(What::Delayed {
+            task: me,
+            delayed: true,
+        });
+        return;
     }
-    if let Some(&t) = rq.queue.iter().find(|&&t| t != prev) {
-        return t;
-    }
-    if rq.queue.contains(&prev) {
-        prev
+    s.kernel().rqs[cpu].queue.retain(|&t| t != me);
+    let ord = if delayed_dequeue {
+        St::Release
     } else {
-        rq.idle
-    }
+        St::Plain
+    };
+    s.task(me).set_on_rq(0, ord);
 }
 
 /// `__schedule(preempt)` (kernel/sched/core.c): model.md b.5 steps 1-6 by prev; after the
@@ -379,26 +610,17 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
         cur.spin_lock_mb(F, LockId::Rq(cpu), Irq::Disable, cur.variant().mb_schedule)?;
         // 2. prev = rq->curr.
         cur.step(F, |s| s.note("prev = rq->curr"))?;
-        // 3. if (!preempt && prev->state): deactivate_task (signal_pending_state is never true
-        //    for the states modelled: no signals are sent).
+        // 3. if (!preempt && prev->state): deactivate_task / block_task (signal_pending_state
+        //    is never true for the states modelled: no signals are sent).
+        let delayed_dequeue = cur.variant().delayed_dequeue;
         cur.step(F, |s| {
             let st = s.task(me).state(Ld::Plain);
             if !preempt && st != TASK_RUNNING {
-                s.kernel().rqs[cpu].queue.retain(|&t| t != me);
-                s.task(me).set_on_rq(0, St::Plain);
+                block_task(s, cpu, me, st, delayed_dequeue);
             }
         })?;
         // 4. next = pick_next_task(rq, prev); clear_tsk_need_resched(prev).
-        let next = cur.step("pick_next_task", |s| {
-            s.kernel().tasks[me].need_resched = false;
-            let n = pick_next_task(s.kernel(), cpu, me);
-            s.note(if n == me {
-                "next = prev"
-            } else {
-                "next = another task"
-            });
-            n
-        })?;
+        let next = pick_next_task(cur, cpu, me)?;
         if next == me {
             // 5. rq_unlock_irq(rq).
             return cur.spin_unlock(F, LockId::Rq(cpu), Irq::Disable);
@@ -509,43 +731,73 @@ pub enum WtiCaller {
     Create,
 }
 
-/// `wait_task_inactive(p, match_state)` (kernel/sched/core.c, v4.15-v4.19): model.md b.6
-/// steps 1-9. Returns `nvcsw | MSB` on success, 0 on failure.
+/// The state test of `wait_task_inactive`: `p->state != match` before v6.1, `!(p->state &
+/// match)` from v6.1 (`wti_state_mask`; `saved_state` is always 0 in the model: no RT locks,
+/// no freezer). True if the state does NOT match (the caller fails).
+fn wti_mismatch(st: u32, m: u32, mask: bool) -> bool {
+    m != 0 && if mask { st & m == 0 } else { st != m }
+}
+
+/// `wait_task_inactive(p, match_state)` (kernel/sched/core.c): model.md b.6 steps 1-9, with
+/// the scheduler switches of model.md 0.3 (state mask v6.1, `pi_lock` around the lockless state
+/// test v6.6, forced dequeue of a `sched_delayed` task v6.16). Returns `nvcsw | MSB` on
+/// success, 0 on failure.
 pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: WtiCaller) -> M<u64> {
     cur.summarize("wait_task_inactive", || {
         const F: &str = "wait_task_inactive";
         let m = match_state;
+        let v = cur.variant();
         loop {
             // 1. rq = task_rq(p) (lockless).
             cur.step(F, |s| s.note("rq = task_rq(p)"))?;
-            // 2. while (task_running(rq, p)) { if (match && p->state != match) return 0;
-            //    cpu_relax(); }
+            // 2. while (task_on_cpu(rq, p)) { if (!task_state_match(p, match)) return 0;
+            //    cpu_relax(); }: two loads, p->on_cpu then p->state (the state under
+            //    p->pi_lock from v6.6, `wti_pi_lock`).
             loop {
-                let (running, st) = cur.step(F, |s| {
-                    let on = s.task(p).on_cpu(Ld::Plain);
-                    let st = if on { s.task(p).state(Ld::Plain) } else { 0 };
-                    (on, st)
-                })?;
+                let running = cur.step(F, |s| s.task(p).on_cpu(Ld::Plain))?;
                 if !running {
                     break;
                 }
-                if m != 0 && st != m {
-                    cur.step(F, |s| s.rec(What::Return { value: 0 }))?;
-                    return Ok(0);
+                if m != 0 {
+                    if v.wti_pi_lock {
+                        cur.spin_lock(F, LockId::Pi(p), Irq::Disable)?;
+                    }
+                    let ld = if v.wti_state_mask {
+                        Ld::Once
+                    } else {
+                        Ld::Plain
+                    };
+                    let st = cur.step(F, |s| s.task(p).state(ld))?;
+                    if v.wti_pi_lock {
+                        cur.spin_unlock(F, LockId::Pi(p), Irq::Disable)?;
+                    }
+                    if wti_mismatch(st, m, v.wti_state_mask) {
+                        cur.step(F, |s| s.rec(What::Return { value: 0 }))?;
+                        return Ok(0);
+                    }
                 }
                 cur.wait_until(WaitFor::InactiveOrState(p, m))?;
             }
             // 3. rq = task_rq_lock(p): pi_lock (irqsave), then the rq lock.
             cur.spin_lock(F, LockId::Pi(p), Irq::Save)?;
             let cpu = __task_rq_lock(cur, F, p)?;
-            // 4. running = task_running(); queued = task_on_rq_queued(); ncsw = ...
+            // 3a. v6.16 (`wti_force_dequeue`): if (p->se.sched_delayed)
+            //     dequeue_task(rq, p, DEQUEUE_SLEEP | DEQUEUE_DELAYED).
+            if v.wti_force_dequeue {
+                cur.step(F, |s| {
+                    if s.kernel().tasks[p].sched_delayed {
+                        dequeue_delayed(s, cpu, p);
+                    }
+                })?;
+            }
+            // 4. running = task_on_cpu(); queued = task_on_rq_queued(); ncsw = ...
             let (running, queued, ncsw) = cur.step(F, |s| {
                 let nvcsw = s.kernel().tasks[p].nvcsw;
                 let st = s.task(p).state(Ld::Plain);
-                let ncsw = if m == 0 || st == m {
-                    nvcsw | (1 << 63)
-                } else {
+                let ncsw = if wti_mismatch(st, m, v.wti_state_mask) {
                     0
+                } else {
+                    nvcsw | (1 << 63)
                 };
                 let running = s.task(p).on_cpu(Ld::Plain);
                 let queued = s.task(p).on_rq(Ld::Plain) == ON_RQ_QUEUED;
@@ -570,15 +822,17 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
             if queued {
                 cur.count_wti_sleep();
                 if matches!(caller, WtiCaller::Park | WtiCaller::Create) {
+                    let delayed = cur.read(|w| w.kernel.tasks[p].sched_delayed);
                     let msg = format!(
-                        "{} sleeps a tick in wait_task_inactive: {} is queued, not running, {}",
+                        "{} sleeps a tick in wait_task_inactive: {} is queued{}, not running, {}",
                         cur.task_name(cur.me()),
                         cur.task_name(p),
+                        if delayed { " (sched_delayed)" } else { "" },
                         state_name(m)
                     );
                     cur.warn(Oracle::I8, msg);
                 }
-                set_current_state(cur, F, TASK_UNINTERRUPTIBLE, cur.variant().mb_wti_sleep)?;
+                set_current_state(cur, F, TASK_UNINTERRUPTIBLE, v.mb_wti_sleep)?;
                 schedule_hrtimeout_tick(cur)?;
                 continue;
             }
@@ -595,7 +849,7 @@ fn schedule_hrtimeout_tick(cur: Current<'_>) -> M<()> {
     const F: &str = "schedule_hrtimeout";
     let me = cur.me();
     cur.step(F, |s| {
-        s.kernel().tasks[me].timer_armed = true;
+        s.arm_tick_timer();
         s.note("hrtimer_start: one tick");
     })?;
     schedule(cur)?;

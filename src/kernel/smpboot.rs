@@ -173,14 +173,18 @@ pub fn take_cpu_down(cur: Current<'_>) -> M<()> {
     Ok(())
 }
 
-/// Bring a CPU back (`bringup_cpu` + `smpboot_unpark_threads`): mark it online and active,
-/// then `kthread_unpark` its smpboot thread.
+/// Bring a CPU back (kernel/cpu.c): `bringup_cpu` marks it online; the hotplug state
+/// `CPUHP_AP_SMPBOOT_THREADS` (`smpboot_unpark_threads`) unparks its smpboot thread while the
+/// CPU is online but not yet active, the window where `is_cpu_allowed` lets only per-CPU
+/// kthreads on it; `CPUHP_AP_ACTIVE` (`sched_cpu_activate`) then marks it active.
 pub fn cpu_online(cur: Current<'_>, cpu: CpuId, kt: usize) -> M<()> {
     cur.step("bringup_cpu", |s| {
-        let rq = &mut s.kernel().rqs[cpu];
-        rq.online = true;
-        rq.active = true;
-        s.note("set_cpu_online(true); set_cpu_active(true)");
+        s.kernel().rqs[cpu].online = true;
+        s.note("set_cpu_online(true)");
     })?;
-    kthread_unpark(cur, kt, UnparkFrom::Caller)
+    kthread_unpark(cur, kt, UnparkFrom::Caller)?;
+    cur.step("sched_cpu_activate", |s| {
+        s.kernel().rqs[cpu].active = true;
+        s.note("set_cpu_active(true)");
+    })
 }

@@ -93,11 +93,17 @@ pub const TICK_ODDS: u64 = 6;
 /// Wakeup preemption is chosen with probability 1/WAKEUP_PREEMPT_ODDS (zero draw: no).
 pub const WAKEUP_PREEMPT_ODDS: u64 = 2;
 
+/// A CFS pick passes over a queued candidate with probability 1/PICK_ODDS per draw (zero draw:
+/// the FIFO order).
+pub const PICK_ODDS: u64 = 3;
+
 /// Every controlled draw is read modulo a divisor of this, so `v % DRAW_PERIOD` decides the
 /// same as `v` (how a recorded random value becomes one schedule byte).
 pub const DRAW_PERIOD: u64 = 6;
 const _: () = assert!(
-    DRAW_PERIOD.is_multiple_of(TICK_ODDS) && DRAW_PERIOD.is_multiple_of(WAKEUP_PREEMPT_ODDS)
+    DRAW_PERIOD.is_multiple_of(TICK_ODDS)
+        && DRAW_PERIOD.is_multiple_of(WAKEUP_PREEMPT_ODDS)
+        && DRAW_PERIOD.is_multiple_of(PICK_ODDS)
 );
 
 /// Kernel functions the layers beneath them call back into, bound when an execution is built
@@ -523,6 +529,20 @@ impl<'a> S<'a> {
         CompletionRef { s: self, x }
     }
 
+    /// Arm the stepping thread's one-tick hrtimer: it may fire once every other thread that
+    /// can run now has taken a step, blocked or finished ([`Harness::tick_owed`]).
+    pub fn arm_tick_timer(&mut self) {
+        let me = self.me;
+        self.w.kernel.tasks[me].timer_armed = true;
+        let mut owed = 0u64;
+        for (i, t) in self.w.harness.threads.iter().enumerate() {
+            if i != me && !t.finished && t.wait.is_none() {
+                owed |= 1 << i;
+            }
+        }
+        self.w.harness.tick_owed = owed;
+    }
+
     /// A controlled yes/no with probability 1/odds; a zero draw is "no".
     pub fn choose(&mut self, odds: u64) -> bool {
         (self.draw)() % odds == odds - 1
@@ -741,6 +761,7 @@ impl Kernel {
             }
             w.learn(me, ("blocked", cond));
             w.harness.threads[me].wait = Some(cond);
+            w.harness.tick_owed &= !(1u64 << me);
             // Blocking may be what a quiescence-triggered waiter (the hrtimer) waits for.
             self.wake_waiters(&mut w);
             if w.harness.threads[me].wait.is_none() {
@@ -766,6 +787,7 @@ impl Kernel {
         }
         w.harness.threads[t].finished = true;
         w.harness.threads[t].wait = None;
+        w.harness.tick_owed &= !(1u64 << t);
         self.wake_waiters(&mut w);
         // The last thread that could run has ended while every other one waits for something
         // nobody will do (e.g. a wakeup lost to a stale read): a hang, as in `wait_until`.
@@ -865,6 +887,7 @@ impl<'k> Current<'k> {
             return Err(Halt);
         }
         w.harness.steps += 1;
+        w.harness.tick_owed &= !(1u64 << me);
         {
             let t = &w.kernel.tasks[me];
             if t.is_task() && w.kernel.rqs[t.cpu].curr != me {

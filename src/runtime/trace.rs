@@ -97,6 +97,12 @@ pub enum What {
         task: Tid,
         mask: u64,
     },
+    /// EEVDF delayed dequeue (v6.12): `task` blocks but stays queued (`delayed`), or a
+    /// delayed task is finally dequeued or requeued by a wakeup.
+    Delayed {
+        task: Tid,
+        delayed: bool,
+    },
     Return {
         value: i64,
     },
@@ -258,7 +264,8 @@ impl What {
             | What::Preempt { .. }
             | What::NeedResched { .. }
             | What::SetCpu { .. }
-            | What::Affinity { .. } => Class::Sched,
+            | What::Affinity { .. }
+            | What::Delayed { .. } => Class::Sched,
             What::Note { .. } | What::VarRead { .. } | What::VarWrite { .. } => Class::Note,
             What::Stale { .. }
             | What::Visible { .. }
@@ -400,6 +407,17 @@ pub fn describe(what: &What, names: &[String], comps: &[String]) -> String {
         What::NeedResched { task } => format!("set need_resched on {}", n(task)),
         What::SetCpu { task, cpu } => format!("set_task_cpu({}, {cpu})", n(task)),
         What::Affinity { task, mask } => format!("{}.cpus_allowed := {mask:#x}", n(task)),
+        What::Delayed {
+            task,
+            delayed: true,
+        } => format!(
+            "{}: not eligible, delayed dequeue (se.sched_delayed := 1, stays queued)",
+            n(task)
+        ),
+        What::Delayed {
+            task,
+            delayed: false,
+        } => format!("{}: se.sched_delayed := 0", n(task)),
         What::Return { value } => format!("returns {value}"),
         What::Violation { oracle } => format!("VIOLATION {oracle}"),
         What::Stale {

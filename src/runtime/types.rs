@@ -131,6 +131,8 @@ pub enum WaitFor {
     TimerArmed,
     /// The third-party waker: its scenario trigger.
     WakerGo,
+    /// The IPI agent: some CPU has queued wakeups (`wakelist`) and can take the interrupt.
+    TtwuPending,
     /// The harness: the scenario's end condition.
     ScenarioEnd,
     /// Another model thread has finished (join).

@@ -44,6 +44,9 @@ pub struct Task {
     pub pi_owner: Option<Tid>,
     /// An armed hrtimer that will wake this task (one-tick sleep of `wait_task_inactive`).
     pub timer_armed: bool,
+    /// `p->se.sched_delayed`: blocked but left queued by EEVDF's delayed dequeue (model.md
+    /// b.5, 0.3); only with the `delayed_dequeue` scheduler switch.
+    pub sched_delayed: bool,
 }
 
 impl Task {
@@ -65,7 +68,13 @@ impl Task {
             nivcsw: 0,
             pi_owner: None,
             timer_armed: false,
+            sched_delayed: false,
         }
+    }
+
+    /// A task of the fair class (CFS/EEVDF): not idle, not the stopper, not an agent.
+    pub fn is_fair(&self) -> bool {
+        matches!(self.kind, Kind::Kthread(_) | Kind::Controller | Kind::Extra)
     }
 
     /// Preemptible: preempt count 0 and interrupts on (model.md b.3 `[P+]`).
@@ -113,6 +122,11 @@ pub struct Rq {
     /// incoming task still has to run.
     pub prev: Option<Tid>,
     pub nr_switches: u64,
+    /// Wakeups queued for this CPU by `ttwu_queue_wakelist` (`wakelist`, model.md 0.3), which
+    /// its IPI activates in `sched_ttwu_pending`.
+    pub wake_list: VecDeque<Tid>,
+    /// `rq->ttwu_pending`.
+    pub ttwu_pending: bool,
 }
 
 /// smpboot per-thread status (model.md a.3).
@@ -132,6 +146,8 @@ pub struct Kthread {
     pub status: HpStatus,
     /// Pending work for `thread_should_run` (raised by the third-party waker).
     pub work: u32,
+    /// `kthread->started` (v6.14, `kthread_started`): set after the first wakeup in `kthread()`.
+    pub started: bool,
 }
 
 /// What a `struct kthread` is tied to, fixed at creation: its task, `kthread->cpu`, and its
@@ -179,6 +195,15 @@ pub struct KernelState {
 }
 
 impl KernelState {
+    /// A CPU whose queued wakeups its IPI can activate now: the list is not empty, its rq lock
+    /// is free and its current task has interrupts on (model.md 0.3).
+    pub fn ipi_cpu(&self) -> Option<CpuId> {
+        (0..self.rqs.len()).find(|&c| {
+            let rq = &self.rqs[c];
+            !rq.wake_list.is_empty() && rq.lock_owner.is_none() && !self.tasks[rq.curr].irqs_off
+        })
+    }
+
     pub fn lock_owner(&self, l: LockId) -> Option<Tid> {
         match l {
             LockId::Pi(t) => self.tasks[t].pi_owner,
@@ -214,6 +239,8 @@ pub struct Cast {
     pub stopper: Option<Tid>,
     /// W: the third-party waker.
     pub waker: Option<Tid>,
+    /// The IPI that runs `sched_ttwu_pending` (`wakelist` only).
+    pub ipi: Option<Tid>,
     /// The hrtimer interrupt.
     pub hrtimer: Tid,
     /// The harness thread (last).
@@ -255,6 +282,10 @@ pub struct Harness {
     pub window: Option<ParkWindow>,
     /// One-tick sleeps of `wait_task_inactive` (model.md b.6 step 8).
     pub wti_sleeps: u32,
+    /// The threads that still owe a step before an armed one-tick timer may fire (a bit per
+    /// thread): those that could run when it was armed. A tick is long, so every CPU gets on
+    /// with its work before the timer fires; the retry after the sleep still races them.
+    pub tick_owed: u64,
     pub violation: Option<Violation>,
     /// The execution is being stopped: every model thread returns `Halt` at its next step.
     pub halting: bool,
@@ -435,6 +466,7 @@ impl World {
             preemptions: _,
             window,
             wti_sleeps: _,
+            tick_owed,
             violation,
             halting,
             controllers_done,
@@ -467,6 +499,7 @@ impl World {
                 nivcsw: _,
                 pi_owner,
                 timer_armed,
+                sched_delayed,
             } = t;
             let Thread {
                 epoch,
@@ -479,7 +512,7 @@ impl World {
             (state, epoch, on_rq, on_cpu, cpu, allowed, flags).hash(h);
             (preempt_count, irqs_off, irq_stack, need_resched).hash(h);
             (nvcsw, pi_owner, in_parkme, in_spd_gap).hash(h);
-            (started, timer_armed, wait, finished).hash(h);
+            (started, timer_armed, wait, finished, sched_delayed).hash(h);
         }
         for r in rqs {
             let Rq {
@@ -492,8 +525,11 @@ impl World {
                 active,
                 prev,
                 nr_switches: _,
+                wake_list,
+                ttwu_pending,
             } = r;
             (curr, queue, lock_owner, online, active, prev).hash(h);
+            (wake_list, ttwu_pending).hash(h);
         }
         for k in kthreads {
             let Kthread {
@@ -501,8 +537,9 @@ impl World {
                 td_cpu,
                 status,
                 work,
+                started,
             } = k;
-            (flags, td_cpu, status, work).hash(h);
+            (flags, td_cpu, status, work, started).hash(h);
         }
         for c in completions {
             let Completion {
@@ -513,7 +550,7 @@ impl World {
             } = c;
             (done, waiters, lock_owner).hash(h);
         }
-        (steps, budget, window.map(|w| w.kthread)).hash(h);
+        (steps, budget, window.map(|w| w.kthread), tick_owed).hash(h);
         (halting, violation.as_ref().map(|v| v.oracle), also, crash).hash(h);
         (
             controllers_done,
@@ -592,17 +629,13 @@ impl World {
             WaitFor::OnCpuClear(p) => !k.tasks[p].on_cpu,
             WaitFor::InactiveOrState(p, st) => !k.tasks[p].on_cpu || k.tasks[p].state != st,
             WaitFor::NeedResched => k.tasks[me].need_resched,
-            // A tick is long against every race window of the model: the timer fires once
-            // every other thread has quiesced (blocked or finished), so a CPU that still has
-            // work never starves behind a one-tick poll loop.
-            WaitFor::TimerArmed => {
-                k.tasks.iter().any(|t| t.timer_armed)
-                    && h.threads
-                        .iter()
-                        .enumerate()
-                        .all(|(i, t)| i == me || t.finished || t.wait.is_some())
-            }
+            // An armed timer fires at a point the engine chooses once every thread that could
+            // run when it was armed has taken a step, blocked or finished (model.md b.6 step 8):
+            // a tick is long, so no CPU starves behind a one-tick poll loop, but nothing
+            // orders the retry after the sleep against the other threads' next steps.
+            WaitFor::TimerArmed => k.tasks.iter().any(|t| t.timer_armed) && h.tick_owed == 0,
             WaitFor::WakerGo => h.waker_go,
+            WaitFor::TtwuPending => k.ipi_cpu().is_some(),
             WaitFor::ScenarioEnd => self.scenario_end(),
             WaitFor::Finished(t) => h.threads[t].finished,
         }

@@ -184,11 +184,16 @@ impl Repro {
                 FIELDS.join(", ")
             ));
         }
-        // Files written before the barrier switches and the memory model lack them: the
-        // kernel's barriers were all there, and the model was SC.
-        let barriers: Vec<&str> = crate::variant::BARRIERS.iter().map(|b| b.switch).collect();
+        // Files written before the barrier switches, the scheduler switches and the memory
+        // model lack them: the kernel's barriers were all there, the scheduler was v4.15-v4.19
+        // (every scheduler switch off) and the model was SC.
+        let implicit: Vec<&str> = crate::variant::BARRIERS
+            .iter()
+            .map(|b| b.switch)
+            .chain(crate::variant::SCHED_SWITCHES.iter().copied())
+            .collect();
         let variant: Variant =
-            flat_field(&map, "variant", &Preset::V0.variant(), "switch", &barriers)?;
+            flat_field(&map, "variant", &Preset::V0.variant(), "switch", &implicit)?;
         let scenario: Scenario = flat_field(
             &map,
             "scenario",

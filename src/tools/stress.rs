@@ -205,7 +205,7 @@ impl Report {
             let v = &t.target.variant;
             let _ = writeln!(
                 s,
-                "{:<5} {:<30} {:<18} {:>10} cycles {:>9.0}/s  {}",
+                "{:<8} {:<30} {:<18} {:>10} cycles {:>9.0}/s  {}",
                 v.label().chars().take(5).collect::<String>(),
                 v.preset()
                     .map(Preset::commit)
