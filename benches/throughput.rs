@@ -1,5 +1,6 @@
 //! Executions per second of each engine: shuttle per strategy, byte-driven single executions
-//! (on the kept continuation pool and on a fresh runner each), the bounded-exhaustive search of
+//! (on the kept continuation pool and on a fresh runner each), a fuzz target's work per input
+//! (both ways too), the bounded-exhaustive search of
 //! `verify`, and native OS threads (fresh worlds), on the seed's scenario (park-unpark, model.md
 //! d.2) for V2 and V3. Oracles other than the self-checks are off so that every execution runs to
 //! its end (a hunt would stop at V2's first violation).
@@ -116,6 +117,49 @@ fn byte_batches(preset: Preset, scenario: &Scenario, iters: u64) -> Duration {
     t.elapsed()
 }
 
+/// What a fuzz target does per input (`parkrace::tools::fuzz::fuzz_one`, here `park_fixed`:
+/// decode a scenario shape and a schedule, run it once), without libFuzzer around it: on the
+/// kept pool, as a fuzz target's thread runs from one input to the next, and with a fresh
+/// runner per input.
+fn fuzz_input(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fuzz-input");
+    g.throughput(Throughput::Elements(BATCH));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    for fresh in [false, true] {
+        let id = BenchmarkId::new(
+            "park_fixed",
+            if fresh { "fresh-runner" } else { "kept-pool" },
+        );
+        g.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let batch = || {
+                    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+                    let mut next = move || {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x
+                    };
+                    let t = Instant::now();
+                    for _ in 0..iters * BATCH {
+                        let len = 16 + (next() % 112) as usize;
+                        let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                        parkrace::tools::fuzz::fuzz_one("park_fixed", &data);
+                    }
+                    t.elapsed()
+                };
+                if fresh {
+                    parkrace::engine::runner::with_fresh_runners(batch)
+                } else {
+                    batch()
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 /// Bounded-exhaustive search (`parkrace verify`): every schedule within one preemption of the
 /// seed's scenario (context bounding, the state cache on), one shuttle runner for the whole
 /// search.
@@ -222,5 +266,13 @@ fn lkmm(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, byte_driven, bounded, native, lkmm);
+criterion_group!(
+    benches,
+    throughput,
+    byte_driven,
+    fuzz_input,
+    bounded,
+    native,
+    lkmm
+);
 criterion_main!(benches);
