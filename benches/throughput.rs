@@ -1,6 +1,9 @@
-//! Executions per second of each engine: shuttle per strategy, byte-driven single
-//! executions, the bounded-exhaustive search of `verify`, and native OS threads (fresh worlds), on the seed's scenario (park-unpark, model.md d.2) for V2 and V3. Oracles other than the self-checks are off so that
-//! every execution runs to its end (a hunt would stop at V2's first violation).
+//! Executions per second of each engine: shuttle per strategy, byte-driven single executions
+//! (on the kept continuation pool and on a fresh runner each), a fuzz target's work per input
+//! (both ways too), the bounded-exhaustive search of
+//! `verify`, and native OS threads (fresh worlds), on the seed's scenario (park-unpark, model.md
+//! d.2) for V2 and V3. Oracles other than the self-checks are off so that every execution runs to
+//! its end (a hunt would stop at V2's first violation).
 //!
 //! Run: `cargo bench --bench throughput`. Criterion reports time per batch of `BATCH`
 //! executions and the throughput in executions/s.
@@ -59,8 +62,10 @@ fn throughput(c: &mut Criterion) {
     g.finish();
 }
 
-/// One execution per input, as fuzz targets, proptest and `minimize` run them: a fresh shuttle
-/// runner each time, schedule bytes from a fixed pseudo-random stream.
+/// One execution per input, as fuzz targets, proptest and `minimize` run them, schedule bytes
+/// from a fixed pseudo-random stream: on the thread's kept continuation pool
+/// (`parkrace::engine::runner`, `kept-pool`), and with a fresh shuttle runner per execution as
+/// before it (`fresh-runner`), in the same run.
 fn byte_driven(c: &mut Criterion) {
     let scenario = Scenario::by_name("park-unpark").unwrap();
     let mut g = c.benchmark_group("byte-driven");
@@ -68,28 +73,87 @@ fn byte_driven(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(4));
     for preset in [Preset::V2, Preset::V3] {
-        g.bench_function(preset.name(), |b| {
+        for fresh in [false, true] {
+            let id = BenchmarkId::new(
+                preset.name(),
+                if fresh { "fresh-runner" } else { "kept-pool" },
+            );
+            g.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let batch = || byte_batches(preset, &scenario, iters);
+                    if fresh {
+                        parkrace::engine::runner::with_fresh_runners(batch)
+                    } else {
+                        batch()
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+/// The time of `iters` batches of `BATCH` byte-driven executions, no oracle on.
+fn byte_batches(preset: Preset, scenario: &Scenario, iters: u64) -> Duration {
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let t = Instant::now();
+    for _ in 0..iters * BATCH {
+        let bytes: Vec<u8> = (0..64)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let r = parkrace::tools::explore::run_bytes(
+            scenario,
+            preset.variant(),
+            OracleSet::of(&[]),
+            &bytes,
+        );
+        assert!(r.outcome.steps > 0);
+    }
+    t.elapsed()
+}
+
+/// What a fuzz target does per input (`parkrace::tools::fuzz::fuzz_one`, here `park_fixed`:
+/// decode a scenario shape and a schedule, run it once), without libFuzzer around it: on the
+/// kept pool, as a fuzz target's thread runs from one input to the next, and with a fresh
+/// runner per input.
+fn fuzz_input(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fuzz-input");
+    g.throughput(Throughput::Elements(BATCH));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    for fresh in [false, true] {
+        let id = BenchmarkId::new(
+            "park_fixed",
+            if fresh { "fresh-runner" } else { "kept-pool" },
+        );
+        g.bench_function(id, |b| {
             b.iter_custom(|iters| {
-                let mut x = 0x2545_f491_4f6c_dd1d_u64;
-                let t = Instant::now();
-                for _ in 0..iters * BATCH {
-                    let bytes: Vec<u8> = (0..64)
-                        .map(|_| {
-                            x ^= x << 13;
-                            x ^= x >> 7;
-                            x ^= x << 17;
-                            x as u8
-                        })
-                        .collect();
-                    let r = parkrace::tools::explore::run_bytes(
-                        &scenario,
-                        preset.variant(),
-                        OracleSet::of(&[]),
-                        &bytes,
-                    );
-                    assert!(r.outcome.steps > 0);
+                let batch = || {
+                    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+                    let mut next = move || {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x
+                    };
+                    let t = Instant::now();
+                    for _ in 0..iters * BATCH {
+                        let len = 16 + (next() % 112) as usize;
+                        let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                        parkrace::tools::fuzz::fuzz_one("park_fixed", &data);
+                    }
+                    t.elapsed()
+                };
+                if fresh {
+                    parkrace::engine::runner::with_fresh_runners(batch)
+                } else {
+                    batch()
                 }
-                t.elapsed()
             })
         });
     }
@@ -202,5 +266,13 @@ fn lkmm(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, byte_driven, bounded, native, lkmm);
+criterion_group!(
+    benches,
+    throughput,
+    byte_driven,
+    fuzz_input,
+    bounded,
+    native,
+    lkmm
+);
 criterion_main!(benches);

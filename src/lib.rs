@@ -73,6 +73,7 @@ pub mod kernel;
 pub mod oracle;
 pub mod runtime;
 pub mod scenario;
+pub mod statehash;
 pub mod strategy;
 pub mod tools;
 pub mod variant;

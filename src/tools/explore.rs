@@ -3,6 +3,7 @@
 
 use crate::engine::bytes::{BoundedRandom, ByteScheduler, ByteStats};
 use crate::engine::replay::{BytesOfDecisions, ReplayScheduler};
+use crate::engine::runner;
 use crate::engine::schedule::{Decision, Recorder, RecorderShared};
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::harness::{Hooks, Outcome, execute_with};
@@ -11,7 +12,7 @@ use crate::scenario::Scenario;
 use crate::strategy::Strategy;
 use crate::variant::Variant;
 use shuttle::scheduler::Scheduler;
-use shuttle::{Config, MaxSteps, Runner};
+use shuttle::{Config, MaxSteps};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -103,14 +104,11 @@ fn run_recorded(
     let shared = Arc::new(Mutex::new(RecorderShared::default()));
     let found: Arc<Mutex<Option<(usize, Outcome)>>> = Arc::new(Mutex::new(None));
     let steps = Arc::new(Mutex::new((0u64, false)));
-    let runner = Runner::new(
-        Recorder::new(scheduler, Arc::clone(&shared)),
-        config(scenario, time),
-    );
+    let recorder = Recorder::new(scheduler, Arc::clone(&shared));
     let threads = thread_count(scenario, variant);
     let (sc, sh, fd) = (scenario.clone(), Arc::clone(&shared), Arc::clone(&found));
     let (st, limits, hooks) = (Arc::clone(&steps), limits.clone(), hooks.clone());
-    runner.run(move || {
+    runner::run(recorder, config(scenario, time), move || {
         let outcome = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         let mut s = sh.lock().unwrap();
         let mut st = st.lock().unwrap();
@@ -197,10 +195,9 @@ fn run_once<S: Scheduler + 'static>(
     oracles: OracleSet,
 ) -> Option<Outcome> {
     let out: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
-    let runner = Runner::new(sched, config(scenario, None));
     let threads = thread_count(scenario, variant);
     let (sc, o2, hooks) = (scenario.clone(), Arc::clone(&out), hooks.clone());
-    runner.run(move || {
+    runner::run(sched, config(scenario, None), move || {
         let outcome = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         *o2.lock().unwrap() = Some(outcome);
     });

@@ -10,11 +10,11 @@
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
 
 use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped, Watch};
+use crate::engine::runner;
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::harness::{Hooks, execute_with};
 use crate::tools::explore::{ByteRun, config, run_bytes, thread_count};
 use crate::tools::target::Target;
-use shuttle::Runner;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -98,7 +98,7 @@ fn search(
         fingerprints: v.cache,
         ..Hooks::default()
     };
-    Runner::new(dfs, config(&t.scenario, time)).run(move || {
+    runner::run(dfs, config(&t.scenario, time), move || {
         let o = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         if o.violation.is_some() {
             stop2.store(true, Ordering::Relaxed);

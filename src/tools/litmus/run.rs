@@ -14,7 +14,7 @@ use crate::runtime::{Current, Irq, M};
 use crate::scenario::Memory;
 use crate::tools::render;
 use shuttle::scheduler::Scheduler;
-use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
+use shuttle::{Config, FailurePersistence, MaxSteps};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -224,7 +224,7 @@ fn run_shuttle<S: Scheduler + 'static>(
     f: impl Fn() + Send + Sync + 'static,
 ) -> Result<(), String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Runner::new(sched, config()).run(f);
+        crate::engine::runner::run(sched, config(), f);
     }))
     .map_err(|p| {
         format!(
