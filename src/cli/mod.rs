@@ -1307,7 +1307,7 @@ fn cmd_hunt(a: HuntArgs) -> i32 {
         for (label, cells_n, caught, disagree) in &summary {
             let _ = writeln!(
                 out,
-                "  {label:<4} violations in {caught:>2} of {cells_n:>2} cells; {}",
+                "  {label:<8} violations in {caught:>2} of {cells_n:>2} cells; {}",
                 if *disagree == 0 {
                     "agrees with history".to_string()
                 } else {

@@ -254,7 +254,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 let _ = writeln!(
                     out,
                     "{:<8} {:<18} K<={} {:>7.1} s  [{}]  {}",
-                    label.chars().take(5).collect::<String>(),
+                    label,
                     j.scenario.label(),
                     bound,
                     d.elapsed.as_secs_f64(),

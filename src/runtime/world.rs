@@ -14,7 +14,7 @@ use crate::oracle::{Oracle, OracleSet, Violation};
 use crate::scenario::Scenario;
 use crate::variant::Variant;
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -400,9 +400,7 @@ impl World {
     /// Fold `x` into model thread `me`'s fingerprint (see [`Harness::hist`]).
     pub fn learn(&mut self, me: Tid, x: impl Hash) {
         if let Some(h) = self.harness.hist.get_mut(me) {
-            let mut s = DefaultHasher::new();
-            (*h, x).hash(&mut s);
-            *h = s.finish();
+            *h = crate::statehash::hash64((*h, x));
         }
     }
 
@@ -410,9 +408,7 @@ impl World {
     /// locals) is named by `at`: its fingerprint restarts there.
     pub fn forget(&mut self, me: Tid, at: &'static str) {
         if let Some(h) = self.harness.hist.get_mut(me) {
-            let mut s = DefaultHasher::new();
-            at.hash(&mut s);
-            *h = s.finish();
+            *h = crate::statehash::hash64(at);
         }
     }
 
@@ -424,14 +420,9 @@ impl World {
     /// only the outcome reports and no step or oracle reads (the trace, `nivcsw`,
     /// `nr_switches`, the preemption and one-tick-sleep counts, the observers).
     pub fn fingerprint(&self) -> u128 {
-        let mut a = DefaultHasher::new();
-        0xa5u8.hash(&mut a);
-        let mut b = DefaultHasher::new();
-        0x5au8.hash(&mut b);
-        for h in [&mut a, &mut b] {
-            self.fingerprint_into(h);
-        }
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+        let mut h = crate::statehash::StateHasher::new();
+        self.fingerprint_into(&mut h);
+        h.finish128()
     }
 
     // Every struct is destructured in full, so that a field added later must be placed here
