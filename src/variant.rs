@@ -306,6 +306,22 @@ const PARK_V3: FuzzTarget = FuzzTarget {
     about: "V3/V3b: the one-tick sleep of park's wait_task_inactive (I8, d.5)",
 };
 
+/// The row of a preset kernel history finds clean: it keeps every oracle, under every memory
+/// model.
+const fn clean(preset: Preset) -> Record {
+    Record {
+        preset,
+        weak: &[],
+        weak_shows_on: &[],
+        weak_fuzz: None,
+        fails: &[],
+        also_may_fail: &[],
+        shows_on: &[],
+        fixed: true,
+        fuzz: None,
+    }
+}
+
 /// Kernel history ([`crate::history`] derives from it), one row per preset in
 /// [`Preset::ALL`] order: a new preset adds its row here, beside its `presets!` line and its
 /// value in each switch row.
@@ -404,17 +420,7 @@ pub const HISTORY: [Record; Preset::COUNT] = [
             about: "V4 (26c7295be0c5): kthread_stop of a never-parked per-cpu thread (I3s, d.6)",
         }),
     },
-    Record {
-        preset: Preset::V5,
-        weak: &[],
-        weak_shows_on: &[],
-        weak_fuzz: None,
-        fails: &[],
-        also_may_fail: &[],
-        shows_on: &[],
-        fixed: true,
-        fuzz: None,
-    },
+    clean(Preset::V5),
     Record {
         preset: Preset::V5At612,
         weak: &[],
@@ -430,28 +436,8 @@ pub const HISTORY: [Record; Preset::COUNT] = [
             about: "V5@6.12: a delayed-dequeued new thread makes kthread_bind sleep a tick (I8, d.9)",
         }),
     },
-    Record {
-        preset: Preset::V5At616,
-        weak: &[],
-        weak_shows_on: &[],
-        weak_fuzz: None,
-        fails: &[],
-        also_may_fail: &[],
-        shows_on: &[],
-        fixed: true,
-        fuzz: None,
-    },
-    Record {
-        preset: Preset::Mainline,
-        weak: &[],
-        weak_shows_on: &[],
-        weak_fuzz: None,
-        fails: &[],
-        also_may_fail: &[],
-        shows_on: &[],
-        fixed: true,
-        fuzz: None,
-    },
+    clean(Preset::V5At616),
+    clean(Preset::Mainline),
 ];
 
 const ON: bool = true;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The layers, lowest first; a module may import its own layer and those below it.
 const LAYERS: &[&[&str]] = &[
-    &["oracle"],
+    &["oracle", "statehash"],
     &["scenario", "variant"],
     &["history"],
     &["runtime"],

@@ -288,18 +288,7 @@ fn the_history_table_agrees_with_the_old_hand_written_verdicts() {
         }
     }
     // Verify's default presets.
-    assert_eq!(
-        history::fixed(),
-        [
-            Preset::V3,
-            Preset::V3b,
-            Preset::V4,
-            Preset::V5,
-            Preset::V5At612,
-            Preset::V5At616,
-            Preset::Mainline
-        ]
-    );
+    assert_eq!(history::fixed(), FIXED);
     // Compare's buggy targets: every (preset, named scenario) the old must_catch named, in
     // the same order.
     let labels: Vec<String> = buggy().iter().map(|t| t.label()).collect();
@@ -318,18 +307,21 @@ fn the_history_table_agrees_with_the_old_hand_written_verdicts() {
     assert_eq!(labels[20], "V5@6.12 create-park");
 }
 
+/// The presets whose park protocol is fixed (they keep I1 to I6): verify's defaults and the
+/// presets of `park_fixed`.
+const FIXED: &[Preset] = &[
+    Preset::V3,
+    Preset::V3b,
+    Preset::V4,
+    Preset::V5,
+    Preset::V5At612,
+    Preset::V5At616,
+    Preset::Mainline,
+];
+
 #[test]
 fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
     let clobber: &[Oracle] = &[I2, I3, I4, I5, I6];
-    let fixed: &[Preset] = &[
-        Preset::V3,
-        Preset::V3b,
-        Preset::V4,
-        Preset::V5,
-        Preset::V5At612,
-        Preset::V5At616,
-        Preset::Mainline,
-    ];
     let old: [(&str, &[Preset], &[Oracle]); 8] = [
         ("park_v0", &[Preset::V0], clobber),
         ("park_v1", &[Preset::V1], clobber),
@@ -338,7 +330,7 @@ fn the_fuzz_targets_and_libfuzzer_names_are_the_old_ones() {
         ("park_v4", &[Preset::V4], &[I3s]),
         // The first row of a v6.x stack (model.md 0.3, d.9).
         ("park_v5_612", &[Preset::V5At612], &[I8]),
-        ("park_fixed", fixed, &[]),
+        ("park_fixed", FIXED, &[]),
         // The weak-memory row (model.md m.6), after the SC targets.
         ("park_v0_lkmm", &[Preset::V0], &[I7]),
     ];

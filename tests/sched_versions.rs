@@ -145,34 +145,14 @@ fn the_committed_repro_replays_and_the_forced_dequeue_removes_it() {
 #[test]
 fn a_repro_file_from_before_the_scheduler_switches_reads_as_the_2018_scheduler() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let o = parkrace(&[
-        "hunt",
-        "-v",
-        "V2",
-        "-s",
-        "park-unpark",
-        "--quick",
-        "--out",
-        out,
-    ]);
-    assert_eq!(o.status.code(), Some(0));
-    let file = std::fs::read_dir(dir.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    for s in parkrace::variant::SCHED_SWITCHES {
-        assert!(
-            v["variant"].as_object_mut().unwrap().remove(*s).is_some(),
-            "{s}"
-        );
-    }
-    let old = dir.path().join("old.json");
-    std::fs::write(&old, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let old = common::old_repro_file(dir.path(), |v| {
+        for s in parkrace::variant::SCHED_SWITCHES {
+            assert!(
+                v["variant"].as_object_mut().unwrap().remove(*s).is_some(),
+                "{s}"
+            );
+        }
+    });
     let o = parkrace(&["replay", old.to_str().unwrap(), "--json"]);
     assert_eq!(
         o.status.code(),
@@ -243,7 +223,7 @@ fn the_wake_list_is_taken_and_its_ipi_activates_the_task() {
     use parkrace::scenario::Scenario;
     use parkrace::tools::explore::run_bytes;
     let s = Scenario::by_name("park-unpark-park").unwrap();
-    let (mut queued, mut activated) = (0, 0);
+    let mut queued = 0;
     for seed in 0..300 {
         let r = run_bytes(
             &s,
@@ -259,8 +239,8 @@ fn the_wake_list_is_taken_and_its_ipi_activates_the_task() {
         let funcs: Vec<&str> = r.outcome.trace.iter().map(|e| e.func.as_ref()).collect();
         if funcs.contains(&"__ttwu_queue_wakelist") {
             queued += 1;
+            // ... and its IPI activates what it queued.
             assert!(funcs.contains(&"sched_ttwu_pending"), "seed {seed}");
-            activated += 1;
         }
         // The 2018 scheduler has no wake list.
         let old = run_bytes(
@@ -277,5 +257,4 @@ fn the_wake_list_is_taken_and_its_ipi_activates_the_task() {
         );
     }
     assert!(queued > 10, "the wake list was taken in {queued} of 300");
-    assert_eq!(queued, activated);
 }

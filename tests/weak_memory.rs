@@ -350,32 +350,12 @@ fn verify_counts_a_reordering_like_a_preemption() {
 #[test]
 fn a_repro_file_from_before_weak_memory_still_reads_as_sc_with_every_barrier() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let o = parkrace(&[
-        "hunt",
-        "-v",
-        "V2",
-        "-s",
-        "park-unpark",
-        "--quick",
-        "--out",
-        out,
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let file = std::fs::read_dir(dir.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    v["scenario"].as_object_mut().unwrap().remove("memory");
-    for b in BARRIERS {
-        v["variant"].as_object_mut().unwrap().remove(b.switch);
-    }
-    let old = dir.path().join("old.json");
-    std::fs::write(&old, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let old = common::old_repro_file(dir.path(), |v| {
+        v["scenario"].as_object_mut().unwrap().remove("memory");
+        for b in BARRIERS {
+            v["variant"].as_object_mut().unwrap().remove(b.switch);
+        }
+    });
     let o = parkrace(&["replay", old.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(json_lines(&o.stdout)[0]["reproduced"], true);

@@ -38,3 +38,35 @@ pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// A repro file as an older parkrace wrote it: `parkrace hunt -v V2 -s park-unpark --quick`
+/// saves one into `dir`, then `strip` removes what that version did not write. Returns the
+/// old file's path (in `dir`).
+pub fn old_repro_file(
+    dir: &std::path::Path,
+    strip: impl Fn(&mut serde_json::Value),
+) -> std::path::PathBuf {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args(["hunt", "-v", "V2", "-s", "park-unpark", "--quick", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    strip(&mut v);
+    let old = dir.join("old.json");
+    std::fs::write(&old, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    old
+}
