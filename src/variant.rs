@@ -818,6 +818,36 @@ mod tests {
     }
 
     #[test]
+    fn the_scheduler_switches_are_the_v6_stacks_changes_and_off_in_2018() {
+        let v5 = Preset::V5.variant().switches();
+        for p in Preset::ALL {
+            let sw = p.variant().switches();
+            for ((name, value), (_, v5_value)) in sw.iter().zip(&v5) {
+                if is_sched(name) && p.sched() == "v4.15-v4.19" {
+                    assert_eq!(value, "off", "{p} {name}");
+                }
+                // A v6.x stack is V5's protocol: it differs from V5 by scheduler switches only.
+                if p.sched() != "v4.15-v4.19" && value != v5_value {
+                    assert!(is_sched(name), "{p} {name}");
+                }
+            }
+        }
+        for name in SCHED_SWITCHES {
+            assert!(SWITCHES.iter().any(|s| s.name == *name), "{name}");
+            assert_eq!(
+                Preset::Mainline
+                    .variant()
+                    .switches()
+                    .iter()
+                    .find(|s| s.0 == *name)
+                    .unwrap()
+                    .1,
+                "on"
+            );
+        }
+    }
+
+    #[test]
     fn overrides_and_errors() {
         let v: Variant = "V3:park_wti=off".parse().unwrap();
         assert!(!v.park_wti);

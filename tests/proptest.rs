@@ -204,14 +204,28 @@ fn proptest_finds_and_shrinks_the_v4_stop_warn() {
     );
 }
 
+#[test]
+fn proptest_finds_and_shrinks_the_v6_12_delayed_dequeue_sleep() {
+    // d.9 needs no preemption, only the delayed-dequeue choice (`minimize` gets there);
+    // proptest's shrinking is local and stops at 2.
+    finds_and_shrinks(
+        Preset::V5At612,
+        "park_v5_612",
+        "proptest-regressions/v5_612.txt",
+        &[Oracle::I8],
+        2,
+    );
+}
+
 proptest! {
     #![proptest_config(config(512, "proptest-regressions/fixed.txt"))]
 
-    /// Each fixed preset never violates I1 to I6 (I3s aside: V3-V4 fail it by history) on
-    /// random scenarios and schedules.
+    /// Each fixed preset (V3 to V5 and the v6.x stacks) never violates I1 to I6 (I3s aside:
+    /// V3-V4 fail it by history) on random scenarios and schedules.
     #[test]
-    fn fixed_presets_never_violate_i1_to_i6(i in input(), p in 0usize..4) {
-        let fixed = [Preset::V3, Preset::V3b, Preset::V4, Preset::V5];
+    fn fixed_presets_never_violate_i1_to_i6(i in input(), p in 0usize..7) {
+        let fixed = parkrace::history::fixed();
+        prop_assert_eq!(fixed.len(), 7);
         let preset = fixed[p];
         let oracles = parkrace::oracle::OracleSet::of(&[
             Oracle::I1, Oracle::I1c, Oracle::I2, Oracle::I3, Oracle::I4, Oracle::I5, Oracle::I6,

@@ -4,35 +4,15 @@
 
 mod common;
 
-use common::json_lines;
+use common::{bytes, json_lines, parkrace};
 use parkrace::oracle::{Oracle, OracleSet};
 use parkrace::scenario::{Memory, Scenario};
 use parkrace::tools::explore::run_bytes;
 use parkrace::variant::{BARRIERS, Preset};
-use std::process::{Command, Output};
-
-fn parkrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_parkrace"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
-}
-
-/// Deterministic pseudo-random schedule bytes.
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed;
-    (0..len)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((x >> 33) % 7) as u8
-        })
-        .collect()
 }
 
 #[test]

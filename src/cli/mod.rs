@@ -298,7 +298,7 @@ const VERIFY_EXIT_HELP: &str = "Exit status:
 #[derive(clap::Args, Debug, Clone)]
 pub struct VerifyArgs {
     /// Variant: a preset, a preset with overrides or a switch list. Repeatable; default: the
-    /// fixed presets V3 V3b V4 V5.
+    /// fixed presets V3 V3b V4 V5 V5@6.12 V5@6.16 mainline.
     #[arg(long = "variant", short = 'v')]
     pub variants: Vec<String>,
     /// Scenario name or random-SEED. Repeatable; default: every named scenario.

@@ -251,7 +251,6 @@ pub fn build_world(scenario: &Scenario, variant: Variant, oracles: OracleSet) ->
             prev: None,
             nr_switches: 0,
             wake_list: std::collections::VecDeque::new(),
-            ttwu_pending: false,
         });
     }
     // Idle runs with a preempt count of 1 (its __schedule needs count >= 1).

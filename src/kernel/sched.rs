@@ -90,27 +90,8 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
             if !woken && v.wakelist {
                 ttwu_wakelist_path(cur, p, epoch)?;
             } else if !woken {
-                // 4. smp_rmb(); smp_cond_load_acquire(&p->on_cpu, !VAL): one step per
-                //    iteration, a READ_ONCE each; the exit's smp_acquire__after_ctrl_dep() in
-                //    the step that sees 0.
-                let mut first = true;
-                loop {
-                    let on_cpu = cur.step(F, |s| {
-                        if first && v.rmb_ttwu_on_cpu {
-                            s.fence(Fence::Rmb, "smp_rmb()");
-                        }
-                        let on = s.task(p).on_cpu(Ld::Once);
-                        if !on && v.acq_ttwu_on_cpu {
-                            s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
-                        }
-                        on
-                    })?;
-                    first = false;
-                    if !on_cpu {
-                        break;
-                    }
-                    cur.wait_until(WaitFor::OnCpuClear(p))?;
-                }
+                // 4. smp_rmb(); smp_cond_load_acquire(&p->on_cpu, !VAL).
+                smp_cond_load_acquire_on_cpu(cur, p, v.rmb_ttwu_on_cpu)?;
                 // 5. p->state = TASK_WAKING.
                 cur.step(F, |s| {
                     check_stale_store(s, p, epoch, "TASK_WAKING");
@@ -238,6 +219,32 @@ pub fn select_task_rq(s: &mut S<'_>, p: Tid) -> CpuId {
     cpu
 }
 
+/// `smp_cond_load_acquire(&p->on_cpu, !VAL)` in `try_to_wake_up` (model.md b.2 step 4): one
+/// step per iteration, a READ_ONCE each, the first after an `smp_rmb()` when `rmb` (v4.x); the
+/// exit's `smp_acquire__after_ctrl_dep()` (`acq_ttwu_on_cpu`) in the step that sees 0.
+fn smp_cond_load_acquire_on_cpu(cur: Current<'_>, p: Tid, rmb: bool) -> M<()> {
+    const F: &str = "try_to_wake_up";
+    let acq = cur.variant().acq_ttwu_on_cpu;
+    let mut first = true;
+    loop {
+        let on_cpu = cur.step(F, |s| {
+            if first && rmb {
+                s.fence(Fence::Rmb, "smp_rmb()");
+            }
+            let on = s.task(p).on_cpu(Ld::Once);
+            if !on && acq {
+                s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
+            }
+            on
+        })?;
+        first = false;
+        if !on_cpu {
+            return Ok(());
+        }
+        cur.wait_until(WaitFor::OnCpuClear(p))?;
+    }
+}
+
 /// Steps 5-7 of `try_to_wake_up` from v5.8 (`wakelist`, c6e7bd7afaeb; model.md 0.3): store
 /// WAKING first, then, if p is still `on_cpu` and `ttwu_queue_cond` allows, queue the wakeup on
 /// p's CPU and return (its IPI activates p); else wait for `on_cpu == 0`, select a CPU and
@@ -259,28 +266,19 @@ fn ttwu_wakelist_path(cur: Current<'_>, p: Tid, epoch: u64) -> M<()> {
     } else {
         Ld::Once
     };
-    let target = cur.step(F, |s| {
-        let on = s.task(p).on_cpu(ld);
-        let cpu = s.kernel().tasks[p].cpu;
-        (on && ttwu_queue_cond(s, p, cpu)).then_some(cpu)
-    })?;
-    if let Some(cpu) = target {
-        return ttwu_queue_wakelist(cur, p, cpu);
-    }
-    // smp_cond_load_acquire(&p->on_cpu, !VAL): one step per iteration.
-    loop {
-        let on_cpu = cur.step(F, |s| {
-            let on = s.task(p).on_cpu(Ld::Once);
-            if !on && v.acq_ttwu_on_cpu {
-                s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
-            }
-            on
+    if cur.step(F, |s| s.task(p).on_cpu(ld))? {
+        // ttwu_queue_wakelist(p, task_cpu(p)): task_cpu is loaded after on_cpu, then the
+        // condition reads the target runqueue (lockless), a step of its own.
+        let target = cur.step("ttwu_queue_wakelist", |s| {
+            let cpu = s.kernel().tasks[p].cpu;
+            ttwu_queue_cond(s, p, cpu).then_some(cpu)
         })?;
-        if !on_cpu {
-            break;
+        if let Some(cpu) = target {
+            return ttwu_queue_wakelist(cur, p, cpu);
         }
-        cur.wait_until(WaitFor::OnCpuClear(p))?;
     }
+    // smp_cond_load_acquire(&p->on_cpu, !VAL) (no smp_rmb before it in this order).
+    smp_cond_load_acquire_on_cpu(cur, p, false)?;
     let cpu = cur.step("select_task_rq", |s| select_task_rq(s, p))?;
     // ttwu_queue(): if (ttwu_queue_wakelist(p, cpu)) return; else activate inline.
     if cur.step("ttwu_queue", |s| ttwu_queue_cond(s, p, cpu))? {
@@ -305,14 +303,13 @@ fn ttwu_queue_cond(s: &mut S<'_>, p: Tid, cpu: CpuId) -> bool {
     k.rqs[cpu].queue.is_empty()
 }
 
-/// `__ttwu_queue_wakelist(p, cpu)` (kernel/sched/core.c): `WRITE_ONCE(rq->ttwu_pending, 1)`,
-/// `llist_add` to the CPU's list and send it the IPI. p stays WAKING, off the runqueue, until
-/// `sched_ttwu_pending` runs there.
+/// `__ttwu_queue_wakelist(p, cpu)` (kernel/sched/core.c): `llist_add` to the CPU's list and
+/// send it the IPI. p stays WAKING, off the runqueue, until `sched_ttwu_pending` runs there.
+/// (`rq->ttwu_pending`, set here and cleared by the IPI, is read only by the idle and NOHZ
+/// paths, which the model does not have: it is not kept.)
 fn ttwu_queue_wakelist(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
     cur.step("__ttwu_queue_wakelist", |s| {
-        let rq = &mut s.kernel().rqs[cpu];
-        rq.ttwu_pending = true;
-        rq.wake_list.push_back(p);
+        s.kernel().rqs[cpu].wake_list.push_back(p);
         s.note("queue the wakeup on the target's wake list, send the IPI");
     })
 }
@@ -346,8 +343,6 @@ pub fn ipi_agent(cur: Current<'_>) -> M<()> {
             let Some(p) = p else { break };
             ttwu_do_activate(cur, p, cpu)?;
         }
-        // WRITE_ONCE(rq->ttwu_pending, 0).
-        cur.step(F, |s| s.kernel().rqs[cpu].ttwu_pending = false)?;
         cur.spin_unlock(F, LockId::Rq(cpu), Irq::Save)?;
     }
 }
@@ -526,12 +521,12 @@ fn pick_next_task(cur: Current<'_>, cpu: CpuId, prev: Tid) -> M<Tid> {
             let delayed = s.kernel().tasks[n].sched_delayed;
             s.note(if delayed {
                 "picked a sched_delayed task: dequeue it"
+            } else if i > 0 {
+                "next = a task after the first queued (CFS order)"
             } else if n == prev {
                 "next = prev"
-            } else if i == 0 {
-                "next = another task"
             } else {
-                "next = another task (not the first queued)"
+                "next = another task"
             });
             (n, delayed)
         })?;
@@ -567,8 +562,10 @@ fn is_special_task_state(st: u32) -> bool {
 /// `block_task(rq, prev, DEQUEUE_SLEEP)` in `__schedule` (kernel/sched/core.c; model.md b.5
 /// step 3): off the runqueue, unless EEVDF's delayed dequeue (v6.12, `delayed_dequeue`) keeps a
 /// task that is not eligible queued as `sched_delayed`. Eligibility is vruntime arithmetic
-/// the model does not keep: a controlled choice whenever another fair task is queued on the
-/// CPU (a task alone on its cfs_rq is its own average, so it is always eligible).
+/// the model does not keep: a controlled choice whenever another fair task that is not itself
+/// delayed is queued on the CPU. A task alone on its cfs_rq is its own average, so it is always
+/// eligible; and if every other queued entity is delayed, each of them lies above the average,
+/// so this one lies at or below it and is eligible too.
 fn block_task(s: &mut S<'_>, cpu: CpuId, me: Tid, st: u32, delayed_dequeue: bool) {
     let k = s.kernel();
     let others = k.rqs[cpu]

@@ -125,8 +125,6 @@ pub struct Rq {
     /// Wakeups queued for this CPU by `ttwu_queue_wakelist` (`wakelist`, model.md 0.3), which
     /// its IPI activates in `sched_ttwu_pending`.
     pub wake_list: VecDeque<Tid>,
-    /// `rq->ttwu_pending`.
-    pub ttwu_pending: bool,
 }
 
 /// smpboot per-thread status (model.md a.3).
@@ -517,10 +515,8 @@ impl World {
                 prev,
                 nr_switches: _,
                 wake_list,
-                ttwu_pending,
             } = r;
-            (curr, queue, lock_owner, online, active, prev).hash(h);
-            (wake_list, ttwu_pending).hash(h);
+            (curr, queue, lock_owner, online, active, prev, wake_list).hash(h);
         }
         for k in kthreads {
             let Kthread {

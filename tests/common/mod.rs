@@ -70,3 +70,24 @@ pub fn old_repro_file(
     std::fs::write(&old, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     old
 }
+
+/// Run the parkrace binary with `args`.
+pub fn parkrace(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_parkrace"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Deterministic pseudo-random schedule bytes (a linear congruential stream, each byte 0 to 6).
+pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed;
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((x >> 33) % 7) as u8
+        })
+        .collect()
+}
