@@ -106,7 +106,7 @@ fn sampling_verify_minimize_and_compare_are_the_same_on_a_kept_pool() {
 
     let job = |preset: Preset, bound| Verify {
         target: Target::new(preset.variant(), scenario.clone(), OracleSet::all()),
-        bound,
+        bound: Some(bound),
         kind: BoundKind::Preemptions,
         delays: None,
         time: None,

@@ -16,7 +16,7 @@ use std::process::Command;
 fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
     Verify {
         target: Target::new(p.variant(), Scenario::by_name(scenario).unwrap(), oracles),
-        bound,
+        bound: Some(bound),
         kind: BoundKind::Delays,
         delays: None,
         time: None,
@@ -293,10 +293,84 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         &["--count", "x"],
         &["--count", "delays", "--delays", "1"],
         &["--no-state-cache", "x"],
+        &["--no-state-cache"],
+        &["--delays", "1"],
     ] {
         let out = parkrace().arg("verify").args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
+}
+
+/// With no bound, the search covers the scenario's whole state graph: it proves a fixed
+/// preset on every schedule, and it finds each bug the bounded search finds (the same oracle;
+/// the schedule need not be the fewest-preemption one, and it replays).
+#[test]
+fn with_no_bound_the_whole_state_graph_is_searched() {
+    let unbounded = |p: Preset, s: &str, oracles: OracleSet| {
+        verify(&Verify {
+            bound: None,
+            kind: BoundKind::Preemptions,
+            ..job(p, s, oracles, 0)
+        })
+    };
+    let v5 = unbounded(Preset::V5, "park", OracleSet::all());
+    assert!(v5.verified(), "{:?}", v5.levels);
+    assert_eq!(v5.levels.len(), 1, "one search, no deepening");
+    let st = v5.levels[0].stats;
+    assert_eq!(st.guard_hits, 0);
+    assert!(st.states > 1000 && st.transitions > st.states, "{st:?}");
+    // Every schedule within K = 2 reaches only states of the whole graph, which has more.
+    let k2 = verify(&Verify {
+        kind: BoundKind::Preemptions,
+        ..job(Preset::V5, "park", OracleSet::all(), 2)
+    });
+    assert!(k2.verified());
+    assert!(
+        k2.levels[2].stats.states <= 2 * st.states,
+        "{:?}",
+        k2.levels
+    );
+    for (p, s, oracle) in [
+        (Preset::V2, "preempt-parked", Oracle::I1),
+        (Preset::V2, "park-unpark", Oracle::I5),
+        (Preset::V3, "wti-latency", Oracle::I8),
+    ] {
+        let d = unbounded(p, s, OracleSet::all());
+        let (stopped, run) = d.found.as_ref().expect("the bug in the whole graph");
+        assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, oracle);
+        assert_eq!(stopped.cycle, None, "a safety violation, no cycle");
+        let again = run_bytes(
+            &Scenario::by_name(s).unwrap(),
+            p.variant(),
+            OracleSet::all(),
+            &stopped.bytes,
+        );
+        assert_eq!(again.outcome.violation.unwrap().oracle, oracle, "{p:?} {s}");
+    }
+}
+
+/// Under the state cache the step bound is a guard, not I7: a path that runs past it without
+/// repeating a state halts without a verdict, and the search says it is inconclusive rather
+/// than verified or violated.
+#[test]
+fn the_step_bound_is_a_guard_under_the_state_cache() {
+    let mut short = job(Preset::V5, "park-unpark", OracleSet::all(), 1);
+    short.target.scenario.max_steps = 30;
+    let d = verify(&short);
+    assert!(
+        d.found.is_none(),
+        "{:?}",
+        d.found.map(|f| f.1.outcome.violation)
+    );
+    assert!(d.guard_hits() > 0);
+    assert!(!d.verified());
+    // Without the cache the same bound is I7's livelock bound, as in every random search.
+    let d = verify(&Verify {
+        cache: false,
+        ..short
+    });
+    let (_, run) = d.found.as_ref().expect("I7 at the step bound");
+    assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, Oracle::I7);
 }

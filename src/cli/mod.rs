@@ -306,11 +306,11 @@ pub struct VerifyArgs {
     pub scenarios: Vec<String>,
     /// The bound K on preemptions: preemptive switches (the running task could go on),
     /// injected ticks and wakeup preemptions. With --count delays, on preemptions plus delays
-    /// (non-default choices where the running task cannot go on). 0 to 8: beyond 8 no search
-    /// is feasible.
-    #[arg(long, short = 'k', default_value_t = 2, allow_hyphen_values = true,
+    /// (non-default choices where the running task cannot go on). 0 to 8. Without it, no
+    /// bound: the scenario's whole state graph is explored (livelocks are its fair cycles).
+    #[arg(long, short = 'k', allow_hyphen_values = true,
           value_parser = number(0, MAX_PREEMPTIONS))]
-    pub preemptions: u32,
+    pub preemptions: Option<u32>,
     /// What K counts: `preemptions` (CHESS's context bounding: every choice where the running
     /// task cannot go on is free) or `delays` (preemptions plus delays: delay bounding).
     #[arg(long, value_enum, default_value = "preemptions")]

@@ -34,11 +34,17 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
         }
     }
     let time = a.time.as_deref().map(parse_duration).transpose()?;
-    if a.preemptions > 8 {
-        return Err(format!(
-            "--preemptions {} is beyond any feasible search (at most 8)",
-            a.preemptions
-        ));
+    if a.preemptions.is_none() {
+        if a.no_state_cache {
+            return Err(
+                "--no-state-cache needs a bound (-k K): without one, only the state \
+                        cache ends the search"
+                    .into(),
+            );
+        }
+        if a.delays.is_some() || a.count != BoundKind::Preemptions {
+            return Err("--delays and --count delays bound a search: give -k K as well".into());
+        }
     }
     if a.delays.is_some() && a.count != BoundKind::Preemptions {
         return Err(
@@ -62,6 +68,9 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
 
 /// Schedules per bound, e.g. `1 / 40 / 702`.
 fn per_bound(d: &Verdict) -> String {
+    if d.levels.iter().all(|l| l.bound.is_none()) {
+        return d.executions().to_string();
+    }
     d.levels
         .iter()
         .map(|l| l.stats.executions.to_string())
@@ -81,12 +90,14 @@ fn progress(jobs: &[Verify], watches: &[(Arc<Watch>, OnceLock<Instant>)], done: 
         }
         let j = &jobs[i].target;
         let states = w.states.load(Ordering::Relaxed);
+        let bound = match jobs[i].bound {
+            Some(k) => format!("bound {} of {k}", w.bound.load(Ordering::Relaxed)),
+            None => "no bound".to_string(),
+        };
         eprintln!(
-            "verify: {} {}: bound {} of {}, {} schedules{}, {:.0} s",
+            "verify: {} {}: {bound}, {} schedules{}, {:.0} s",
             j.variant.label(),
             j.scenario.label(),
-            w.bound.load(Ordering::Relaxed),
-            jobs[i].bound,
             w.executions.load(Ordering::Relaxed),
             if jobs[i].cache {
                 format!(" ({states} states)")
@@ -130,7 +141,10 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     j.variant,
                     &j.scenario,
                     j.oracles,
-                    &format!("verify:{bound}"),
+                    &match bound {
+                        Some(k) => format!("verify:{k}"),
+                        None => "verify".to_string(),
+                    },
                     d.executions() as usize,
                     &stopped.bytes,
                     run,
@@ -173,6 +187,21 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 (BoundKind::Preemptions, None) => "preemptions".to_string(),
                 (BoundKind::Preemptions, Some(d)) => format!("preemptions and {d} delays"),
             };
+            let level_json = |l: &crate::tools::verify::Level| {
+                json!({
+                    "bound": l.bound,
+                    "schedules": l.stats.executions,
+                    "states": l.stats.states,
+                    "transitions": l.stats.transitions,
+                    "replayed": l.stats.replayed,
+                    "cuts": l.stats.cuts,
+                    "cycles": l.stats.cycles,
+                    "guard_hits": l.stats.guard_hits,
+                    "max_decisions": l.stats.max_decisions,
+                    "exhausted": l.stats.exhausted,
+                })
+            };
+            let last = d.levels.last().map(|l| l.stats).unwrap_or_default();
             if a.json {
                 let v = json!({
                     "variant": label,
@@ -188,41 +217,64 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "complete": d.found.is_some() || d.verified(),
                     "schedules": d.schedules(),
                     "executions": d.executions(),
+                    "states": last.states,
+                    "transitions": last.transitions,
+                    "cuts": last.cuts,
+                    "cycles": last.cycles,
+                    "guard_hits": d.guard_hits(),
                     "schedules_per_bound": d.levels.iter().map(|l| l.stats.executions).collect::<Vec<_>>(),
                     "state_cache": jobs[i].cache,
                     "states_per_bound": d.levels.iter().map(|l| l.stats.states).collect::<Vec<_>>(),
                     "cuts_per_bound": d.levels.iter().map(|l| l.stats.cuts).collect::<Vec<_>>(),
+                    "levels": d.levels.iter().map(level_json).collect::<Vec<_>>(),
                     "max_decisions": d.levels.iter().map(|l| l.stats.max_decisions).max(),
                     "elapsed_ms": d.elapsed.as_millis() as u64,
                     "violation": d.found.as_ref().map(|(stopped, run)| {
                         let v = run.outcome.violation.as_ref().expect("a violation");
-                        json!({"oracle": v.oracle.name(), "detail": v.detail, "preemptions": run.preemptions(), "reorderings": run.reorderings(), "delays": stopped.delays, "steps": run.outcome.steps})
+                        json!({"oracle": v.oracle.name(), "detail": v.detail, "preemptions": run.preemptions(), "reorderings": run.reorderings(), "delays": stopped.delays, "steps": run.outcome.steps, "livelock": stopped.cycle.is_some()})
                     }),
                     "repro": repro_path,
                 });
                 let _ = writeln!(out, "{v}");
             } else {
+                // "(the fewest)" only where bound by bound found it.
+                let fewest = |s: &str| {
+                    if bound.is_some() {
+                        s.to_string()
+                    } else {
+                        String::new()
+                    }
+                };
                 let verdict = match &d.found {
                     Some((stopped, run)) => {
                         let v = run.outcome.violation.as_ref().expect("a violation");
                         let cost = match a.count {
                             BoundKind::Delays => format!(
-                                "{} preemption(s) + {} delay(s) (the fewest together)",
+                                "{} preemption(s) + {} delay(s){}",
                                 run.preemptions(),
-                                stopped.delays
+                                stopped.delays,
+                                fewest(" (the fewest together)")
                             ),
                             BoundKind::Preemptions => format!(
-                                "{} preemption(s) (the fewest{}) + {} delay(s)",
+                                "{} preemption(s){} + {} delay(s)",
                                 run.preemptions(),
-                                a.delays
-                                    .map(|d| format!(" with at most {d} delays"))
-                                    .unwrap_or_default(),
+                                fewest(&format!(
+                                    " (the fewest{})",
+                                    a.delays
+                                        .map(|d| format!(" with at most {d} delays"))
+                                        .unwrap_or_default()
+                                )),
                                 stopped.delays
                             ),
                         };
                         // Under a weak memory model K counts reorderings as well.
                         let cost = if j.scenario.memory.is_weak() {
                             format!("{cost} + {} reordering(s)", run.reorderings())
+                        } else {
+                            cost
+                        };
+                        let cost = if stopped.cycle.is_some() {
+                            format!("{cost}, a fair cycle repeated to the step bound")
                         } else {
                             cost
                         };
@@ -233,30 +285,48 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         )
                     }
                     None if d.verified() => format!(
-                        "verified: no violation of {} with at most {bound} {what} in {} \
-                         schedules{}{why_left_out}",
+                        "verified: no violation of {} {} in {} schedules{}{why_left_out}",
                         j.oracles,
+                        match bound {
+                            Some(k) => format!("with at most {k} {what}"),
+                            None => "in the whole state graph".to_string(),
+                        },
                         d.schedules(),
-                        match d.levels.last() {
-                            Some(l) if jobs[i].cache => format!(
-                                " ({} states; {} cut at a state explored before)",
-                                l.stats.states, l.stats.cuts
-                            ),
-                            _ => String::new(),
+                        if jobs[i].cache {
+                            format!(
+                                " ({} states, {} transitions; {} cut at a state explored \
+                                 before, {} at an unfair cycle)",
+                                last.states, last.transitions, last.cuts, last.cycles
+                            )
+                        } else {
+                            String::new()
                         }
                     ),
+                    None if d.guard_hits() > 0 => format!(
+                        "INCOMPLETE: {} path(s) ran past the step guard ({} steps) without \
+                         repeating a state, after {} schedules",
+                        d.guard_hits(),
+                        j.scenario.max_steps,
+                        d.executions()
+                    ),
                     None => format!(
-                        "INCOMPLETE: out of time at bound {} after {} schedules",
-                        d.levels.last().map_or(0, |l| l.bound),
+                        "INCOMPLETE: out of time at {} after {} schedules",
+                        match d.levels.last().and_then(|l| l.bound) {
+                            Some(k) => format!("bound {k}"),
+                            None => "no bound".to_string(),
+                        },
                         d.executions()
                     ),
                 };
                 let _ = writeln!(
                     out,
-                    "{:<8} {:<18} K<={} {:>7.1} s  [{}]  {}",
+                    "{:<8} {:<18} {:<5} {:>7.1} s  [{}]  {}",
                     label,
                     j.scenario.label(),
-                    bound,
+                    match bound {
+                        Some(k) => format!("K<={k}"),
+                        None => "K=any".to_string(),
+                    },
                     d.elapsed.as_secs_f64(),
                     per_bound(&d),
                     verdict

@@ -36,11 +36,12 @@
 //! converts one-to-one to schedule bytes, which the byte-driven scheduler replays.
 
 use super::shuttle::{candidates, setup_pick};
+use super::statecache::Cost;
 use super::statecache::Visited;
 use crate::harness::{Ask, Probe};
 use crate::runtime::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -56,6 +57,13 @@ struct Point {
     draw: bool,
     /// The option taken.
     chosen: u8,
+    /// The state at this decision, where the state cache fingerprinted it (a task choice
+    /// first explored past the replayed prefix): replays put it back on the path.
+    state: Option<u128>,
+    /// Where this decision sits in the execution's log of scheduling points, and the model
+    /// steps taken before it (for a cycle that closes on it).
+    at: u32,
+    steps: u64,
 }
 
 impl Point {
@@ -93,6 +101,17 @@ pub struct BoundedStats {
     pub states: u64,
     /// Executions cut at a state already explored (0 without the state cache).
     pub cuts: u64,
+    /// Executions cut where they came back to a state on their own path through a cycle
+    /// that some runnable thread sat out (an unfair cycle: not a livelock).
+    pub cycles: u64,
+    /// Decisions taken past the replayed prefix: transitions out of states explored.
+    pub transitions: u64,
+    /// Decisions replayed to reach a prefix's end.
+    pub replayed: u64,
+    /// Executions halted at the step bound, which a search that caches states runs only as a
+    /// guard (no state repeated on such a path: it is only long). Any makes the search
+    /// inconclusive.
+    pub guard_hits: u64,
 }
 
 /// The schedule at which a search was stopped.
@@ -102,6 +121,33 @@ pub struct Stopped {
     pub bytes: Vec<u8>,
     /// Its delays (non-default choices where the running task could not go on).
     pub delays: u32,
+    /// A livelock: the schedule ends where a fair cycle of states closed, which began at
+    /// this many decisions (its bytes are `bytes[start..]`) and took `steps` model steps per
+    /// turn. Repeating it reaches the step bound in a replay without the state cache.
+    pub cycle: Option<Cycle>,
+}
+
+/// The cycle at the end of a livelock's schedule (see [`Stopped::cycle`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cycle {
+    pub start: usize,
+    pub steps: u64,
+}
+
+impl Stopped {
+    /// The schedule bytes a replay without the state cache needs: a livelock's cycle repeated
+    /// until the step bound `max_steps` (the replay's I7) is passed.
+    pub fn replay_bytes(&self, max_steps: u64) -> Vec<u8> {
+        let Some(c) = self.cycle else {
+            return self.bytes.clone();
+        };
+        let turn = &self.bytes[c.start..];
+        let mut out = self.bytes.clone();
+        for _ in 0..max_steps / c.steps.max(1) + 2 {
+            out.extend_from_slice(turn);
+        }
+        out
+    }
 }
 
 /// What a bound counts.
@@ -120,11 +166,12 @@ pub enum BoundKind {
 /// delays where that is given).
 #[derive(Debug)]
 pub struct BoundedDfs {
-    bound: u32,
+    /// `None`: no bound, every option is free (the whole state graph, with the cache).
+    bound: Option<u32>,
     kind: BoundKind,
     delays: Option<u32>,
-    /// The options to take at the first decisions of the next execution.
-    prefix: Vec<u8>,
+    /// The first decisions of the next execution (their options are taken again).
+    prefix: Vec<Point>,
     /// The decisions of the current execution.
     trail: Vec<Point>,
     setup: bool,
@@ -133,8 +180,16 @@ pub struct BoundedDfs {
     spent: (u32, u32),
     /// The state cache ([`super::statecache`]), when on.
     cache: Option<Visited>,
-    /// States recorded in the current execution (never cut against themselves).
-    fresh: HashSet<u128>,
+    /// The states on the current execution's path: where each was met (the log index,
+    /// the steps so far and the decision's index). Coming back to one closes a cycle.
+    path: HashMap<u128, (u32, u64, usize)>,
+    /// The state of the decision being taken, where [`Self::branch_here`] fingerprinted it.
+    here: Option<(u128, u64)>,
+    /// Every scheduling point of the current execution after setup: the threads that could
+    /// run (a bit per shuttle task) and the one chosen.
+    log: Vec<(u64, u8)>,
+    /// The livelock found by the current execution, if any.
+    cycle: Option<Cycle>,
     /// The current execution is halting (its verdict is fixed, or the state cache cut it):
     /// its threads only unwind now, without decisions.
     unwinding: bool,
@@ -161,7 +216,9 @@ pub struct Watch {
 }
 
 impl BoundedDfs {
-    pub fn new(bound: u32, kind: BoundKind, delays: Option<u32>) -> Self {
+    /// `bound`: at most this many of what `kind` counts; `None`: no bound (the whole state
+    /// graph, which needs [`Self::with_state_cache`] to end).
+    pub fn new(bound: Option<u32>, kind: BoundKind, delays: Option<u32>) -> Self {
         BoundedDfs {
             bound,
             kind,
@@ -172,7 +229,10 @@ impl BoundedDfs {
             started: false,
             spent: (0, 0),
             cache: None,
-            fresh: HashSet::new(),
+            path: HashMap::new(),
+            here: None,
+            log: Vec::new(),
+            cycle: None,
             unwinding: false,
             stop: Arc::new(AtomicBool::new(false)),
             stats: Arc::new(Mutex::new(BoundedStats::default())),
@@ -190,7 +250,8 @@ impl BoundedDfs {
 
     /// Report progress into `w` (its bound is set here).
     pub fn watched(mut self, w: Arc<Watch>) -> Self {
-        w.bound.store(self.bound, Ordering::Relaxed);
+        w.bound
+            .store(self.bound.unwrap_or(u32::MAX), Ordering::Relaxed);
         w.executions.store(0, Ordering::Relaxed);
         w.states.store(0, Ordering::Relaxed);
         self.watch = Some(w);
@@ -206,10 +267,18 @@ impl BoundedDfs {
 
     /// Whether to branch at a decision: not once the execution is halting (the verdict is
     /// fixed, every thread only unwinds: no order of that is a schedule of its own), nor at a
-    /// state the state cache has seen explored with as much of the bound left (then the
-    /// execution is halted here). Only decisions past the replayed prefix are looked at.
+    /// state the state cache has seen explored with as much of the bound left, nor where the
+    /// execution comes back to a state on its own path (a cycle: judged by
+    /// [`Self::close_cycle`]); then the execution is halted here. Decisions of the replayed
+    /// prefix are not looked at again: their states go back on the path.
     fn branch_here(&mut self, current: Option<TaskId>, cur_runs: bool) -> bool {
-        if self.trail.len() < self.prefix.len() {
+        self.here = None;
+        let i = self.trail.len();
+        if i < self.prefix.len() {
+            let p = self.prefix[i];
+            if let Some(s) = p.state {
+                self.path.entry(s).or_insert((p.at, p.steps, i));
+            }
             return true;
         }
         let ask = if self.cache.is_some() {
@@ -227,23 +296,62 @@ impl BoundedDfs {
         let Some(world) = seen.fingerprint else {
             return true;
         };
-        // Who ran last matters only where it could go on (then switching away costs a
-        // preemption); where it blocked or ended, the choice ahead is the same without it.
+        // Who ran last matters only where it could go on and a bound counts preemptions
+        // (then switching away from it costs one); where it blocked or ended, or without a
+        // bound, the choices ahead are the same without it.
         let cur = current
-            .filter(|_| cur_runs)
+            .filter(|_| cur_runs && self.bound.is_some())
             .map_or(u128::MAX, |t| usize::from(t) as u128);
         let state = world ^ cur.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
-        if self.fresh.contains(&state) {
-            return true;
+        if let Some(&(at, steps, start)) = self.path.get(&state) {
+            self.close_cycle(at, seen.steps - steps, start);
+            return false;
         }
-        let cost = self.counted(self.spent.0, self.spent.1);
+        let cost = self.cache_cost();
         let cache = self.cache.as_mut().expect("checked above");
         if cache.covered(state, cost) {
             self.probe.ask(Ask::Halt);
             return false;
         }
-        self.fresh.insert(state);
+        let at = self.log.len() as u32 - 1;
+        self.path.insert(state, (at, seen.steps, i));
+        self.here = Some((state, seen.steps));
         true
+    }
+
+    /// The execution came back to a state on its own path, first met at scheduling point
+    /// `at` and decision `start`, `steps` model steps ago. Under weak fairness (every thread
+    /// that can run at every point of a cycle runs in it) a cycle a runnable thread sat out
+    /// is not an execution of the kernel: cut it; its state's other continuations are
+    /// explored from its first visit, which is on the path. A fair cycle in which steps were
+    /// taken is a livelock: the scenario's operations never complete along it (an operation
+    /// that completes changes the state for good), so it is I7.
+    fn close_cycle(&mut self, at: u32, steps: u64, start: usize) {
+        let turn = &self.log[at as usize..];
+        let always = turn.iter().fold(u64::MAX, |m, &(r, _)| m & r);
+        let ran = turn[..turn.len() - 1]
+            .iter()
+            .fold(0u64, |m, &(_, c)| m | 1u64 << c);
+        if steps > 0 && always & !ran == 0 {
+            self.cycle = Some(Cycle { start, steps });
+            self.probe.ask(Ask::Livelock(format!(
+                "livelock: a fair cycle of {steps} steps comes back to the same state, \
+                 every thread that can run runs in it and no operation completes"
+            )));
+        } else {
+            self.stats.lock().unwrap().cycles += 1;
+            self.probe.ask(Ask::Halt);
+        }
+    }
+
+    /// What the state cache compares a visit by: the cost so far, or nothing without a
+    /// bound (any earlier visit covers a later one).
+    fn cache_cost(&self) -> Cost {
+        if self.bound.is_none() {
+            (0, 0)
+        } else {
+            self.counted(self.spent.0, self.spent.1)
+        }
     }
 
     /// The schedule bytes of the current execution's choices.
@@ -254,7 +362,7 @@ impl BoundedDfs {
     /// Whether `preemptions` and `delays` are within the bound.
     fn fits(&self, preemptions: u32, delays: u32) -> bool {
         let (k, d) = self.counted(preemptions, delays);
-        k <= self.bound && self.delays.is_none_or(|cap| d <= cap)
+        self.bound.is_none_or(|b| k <= b) && self.delays.is_none_or(|cap| d <= cap)
     }
 
     /// What the bound counts of `preemptions` and `delays`: K's count, and the delays capped
@@ -283,8 +391,9 @@ impl BoundedDfs {
                 let (a, b) = pt.cost(o);
                 self.fits(p + a, d + b)
             }) {
-                self.prefix = self.trail[..j].iter().map(|p| p.chosen).collect();
-                self.prefix.push(o);
+                self.prefix.clear();
+                self.prefix.extend_from_slice(&self.trail[..=j]);
+                self.prefix[j].chosen = o;
                 return true;
             }
         }
@@ -294,13 +403,35 @@ impl BoundedDfs {
     /// Take the prefix's option at the next decision, or the default (0).
     fn take(&mut self, options: u8, preemptive: bool, draw: bool) -> u8 {
         let i = self.trail.len();
-        let chosen = self.prefix.get(i).copied().unwrap_or(0).min(options - 1);
-        self.trail.push(Point {
-            options,
-            preemptive,
-            draw,
-            chosen,
-        });
+        let point = match self.prefix.get(i) {
+            Some(p) => {
+                self.stats.lock().unwrap().replayed += 1;
+                Point {
+                    chosen: p.chosen.min(options - 1),
+                    ..*p
+                }
+            }
+            None => {
+                // This decision's default, and the option the prefix's last decision took
+                // anew (counted with the execution), are the transitions explored.
+                self.stats.lock().unwrap().transitions += 1;
+                let (state, steps) = match self.here.take() {
+                    Some((s, n)) => (Some(s), n),
+                    None => (None, 0),
+                };
+                Point {
+                    options,
+                    preemptive,
+                    draw,
+                    chosen: 0,
+                    state,
+                    at: self.log.len().saturating_sub(1) as u32,
+                    steps,
+                }
+            }
+        };
+        let chosen = point.chosen;
+        self.trail.push(point);
         let (a, b) = self.trail[i].cost(chosen);
         self.spent = (self.spent.0 + a, self.spent.1 + b);
         chosen
@@ -326,6 +457,7 @@ impl Scheduler for BoundedDfs {
                         .iter()
                         .filter(|p| !p.preemptive && p.chosen != 0)
                         .count() as u32,
+                    cycle: self.cycle,
                 };
                 return None;
             }
@@ -338,11 +470,17 @@ impl Scheduler for BoundedDfs {
         self.trail.clear();
         self.setup = true;
         self.spent = (0, 0);
-        self.fresh.clear();
+        self.path.clear();
+        self.here = None;
+        self.log.clear();
+        self.cycle = None;
         self.unwinding = false;
         let n = {
             let mut st = self.stats.lock().unwrap();
             st.executions += 1;
+            if !self.prefix.is_empty() {
+                st.transitions += 1;
+            }
             st.executions
         };
         if let Some(w) = &self.watch {
@@ -363,19 +501,30 @@ impl Scheduler for BoundedDfs {
             return Some(t);
         }
         let (cands, cur_runs) = candidates(runnable, current);
-        match cands.len() {
-            0 => None,
-            1 => Some(cands[0]),
-            _ if self.unwinding => Some(cands[0]),
+        if self.cache.is_some() && !self.unwinding {
+            // The fairness of a cycle is judged over this log (see `close_cycle`).
+            let mask = cands
+                .iter()
+                .fold(0u64, |m, &t| m | 1u64 << usize::from(t).min(63));
+            self.log.push((mask, 0));
+        }
+        let pick = match cands.len() {
+            0 => return None,
+            1 => cands[0],
+            _ if self.unwinding => cands[0],
             _ if !self.branch_here(current, cur_runs) => {
                 self.unwinding = true;
-                Some(cands[0])
+                cands[0]
             }
             n => {
                 let o = self.take(n.min(u8::MAX as usize) as u8, cur_runs, false);
-                Some(cands[o as usize])
+                cands[o as usize]
             }
+        };
+        if let Some(last) = self.log.last_mut() {
+            last.1 = usize::from(pick).min(63) as u8;
         }
+        Some(pick)
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -384,5 +533,68 @@ impl Scheduler for BoundedDfs {
         } else {
             DRAW_PERIOD - 1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A search whose current execution logged these scheduling points (runnable threads as
+    /// bits, the one chosen), with no execution running (the probe answers nothing).
+    fn logged(log: &[(u64, u8)]) -> BoundedDfs {
+        let mut d = BoundedDfs::new(None, BoundKind::Preemptions, None).with_state_cache();
+        d.log = log.to_vec();
+        d
+    }
+
+    #[test]
+    fn a_cycle_every_runnable_thread_runs_in_is_a_livelock() {
+        // Threads 1 and 2 can run throughout and both run: fair.
+        let mut d = logged(&[(0b110, 1), (0b110, 2), (0b110, 1), (0b110, 0)]);
+        d.close_cycle(0, 5, 3);
+        assert_eq!(d.cycle, Some(Cycle { start: 3, steps: 5 }));
+        assert_eq!(d.stats.lock().unwrap().cycles, 0);
+        // Thread 2 is runnable only part of the time: a thread that is not runnable
+        // throughout need not run (weak fairness).
+        let mut d = logged(&[(0b110, 1), (0b010, 1), (0b110, 1), (0b110, 0)]);
+        d.close_cycle(0, 3, 0);
+        assert!(d.cycle.is_some());
+    }
+
+    #[test]
+    fn a_cycle_a_runnable_thread_sits_out_is_cut_not_reported() {
+        // Thread 2 can run at every point of the cycle and never does: no kernel runs so.
+        let mut d = logged(&[(0b110, 2), (0b110, 1), (0b110, 1), (0b110, 0)]);
+        d.close_cycle(1, 4, 2);
+        assert_eq!(d.cycle, None);
+        assert_eq!(d.stats.lock().unwrap().cycles, 1);
+        // Nothing stepped: no livelock either.
+        let mut d = logged(&[(0b10, 1), (0b10, 1)]);
+        d.close_cycle(0, 0, 0);
+        assert_eq!(d.cycle, None);
+        assert_eq!(d.stats.lock().unwrap().cycles, 1);
+    }
+
+    #[test]
+    fn a_livelock_replays_as_its_cycle_repeated_past_the_step_bound() {
+        let s = Stopped {
+            bytes: vec![1, 0, 2, 3],
+            delays: 0,
+            cycle: Some(Cycle {
+                start: 2,
+                steps: 10,
+            }),
+        };
+        let b = s.replay_bytes(35);
+        // The stem, then the turn [2, 3] at least 35 / 10 + 1 times.
+        assert_eq!(&b[..4], &[1, 0, 2, 3]);
+        assert!(b[2..].chunks(2).all(|c| c == [2, 3]));
+        assert!((b.len() - 2) / 2 * 10 > 35);
+        let plain = Stopped {
+            cycle: None,
+            ..s.clone()
+        };
+        assert_eq!(plain.replay_bytes(35), s.bytes);
     }
 }

@@ -16,7 +16,7 @@ use crate::kernel::sched::{
 use crate::kernel::smpboot::{
     cpu_online, smpboot_thread_fn, stop_machine_take_cpu_down, stopper_thread,
 };
-use crate::oracle::{OracleSet, Violation};
+use crate::oracle::{Oracle, OracleSet, Violation};
 use crate::runtime::observe::{Observer, Observers};
 use crate::runtime::platform::{Join, Platform};
 use crate::runtime::trace::{Event, Trace};
@@ -48,7 +48,7 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// What the state cache's probe is asked (see [`crate::engine::statecache`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ask {
     /// Whether the execution is halting.
     Status,
@@ -56,6 +56,8 @@ pub enum Ask {
     Fingerprint,
     /// Halt the current execution.
     Halt,
+    /// Record a livelock (I7) found as a fair cycle of states, with this detail, and halt.
+    Livelock(String),
 }
 
 /// What the probe saw (`None` from [`Probe::ask`] while the world is locked or when no
@@ -66,6 +68,8 @@ pub struct Probed {
     pub halting: bool,
     /// The state's fingerprint, when asked for.
     pub fingerprint: Option<u128>,
+    /// Model steps taken so far.
+    pub steps: u64,
 }
 
 /// A window into the execution currently running, for a scheduler that must look at its state
@@ -82,9 +86,17 @@ impl Probe {
                 Some(Probed {
                     halting: w.harness.halting,
                     fingerprint,
+                    steps: w.harness.steps,
                 })
             };
             match ask {
+                Ask::Livelock(detail) => {
+                    // Charged to the kthread under test, whose operation never completes.
+                    let k = w.harness.cast.kthreads.first().map_or(0, |k| k.task);
+                    w.violate(Oracle::I7, k, detail);
+                    w.harness.halting = true;
+                    None
+                }
                 Ask::Status => seen(None),
                 Ask::Fingerprint => seen(Some(w.fingerprint())),
                 Ask::Halt => {
@@ -146,6 +158,9 @@ pub struct Outcome {
     /// A model thread panicked (a bug in parkrace, only with [`Hooks::catch_panics`]): the
     /// execution's verdict means nothing.
     pub crash: Option<String>,
+    /// The step bound was hit in a search that caches states, where it is only a guard
+    /// ([`crate::engine::bounded`]): the execution was halted there without a verdict.
+    pub guard_hit: bool,
 }
 
 impl Outcome {
@@ -161,6 +176,7 @@ impl Outcome {
             reorderings: 0,
             wti_sleeps: 0,
             crash: None,
+            guard_hit: false,
         }
     }
 }
@@ -363,6 +379,7 @@ fn fresh_harness(
         hist: Vec::new(),
         observers: Observers::default(),
         crash: None,
+        guard_hit: false,
     }
 }
 
@@ -690,6 +707,7 @@ impl Launched {
             reorderings: w.memory.as_ref().map_or(0, |m| m.reorderings),
             wti_sleeps: w.harness.wti_sleeps,
             crash: w.harness.crash.clone(),
+            guard_hit: w.harness.guard_hit,
         })
     }
 }

@@ -718,7 +718,12 @@ impl Kernel {
         }
         self_check(w, me);
         let h = &w.harness;
-        if h.steps - h.cycle_start > h.scenario.max_steps {
+        if h.steps - h.cycle_start > h.scenario.max_steps && self.fingerprints {
+            // The state-graph search: no state repeated on this path (a repeat is a cycle,
+            // judged there), so the path is only long. Halt it and let the search say so.
+            w.harness.guard_hit = true;
+            w.harness.halting = true;
+        } else if h.steps - h.cycle_start > h.scenario.max_steps {
             let msg = format!("step bound {} exceeded: livelock", h.scenario.max_steps);
             w.violate(Oracle::I7, me, msg);
             w.harness.halting = true;

@@ -316,6 +316,10 @@ pub struct Harness {
     pub observers: Observers,
     /// A model thread panicked (caught only where the harness was asked to): what it said.
     pub crash: Option<String>,
+    /// The step bound was hit while the search caches states: there it is a guard, not I7
+    /// (the search finds livelocks as cycles of states), and the execution halts without a
+    /// verdict.
+    pub guard_hit: bool,
 }
 
 /// How a stress driver runs a scenario's operations back to back in one world: control of the
@@ -412,11 +416,13 @@ impl World {
 
     /// A 128-bit fingerprint of the execution's state: every field a later step, wait
     /// condition or oracle reads (tasks, runqueues, kthreads, completions, the per-thread
-    /// bookkeeping, the step count, which the step bound of I7 reads, the tick budget, the park
-    /// window, the verdict so far) and every thread's [`Harness::hist`]. Left out: what never
-    /// changes during an execution (scenario, variant, oracles, cast, names, kinds), and what
-    /// only the outcome reports and no step or oracle reads (the trace, `nivcsw`,
-    /// `nr_switches`, the preemption and one-tick-sleep counts, the observers).
+    /// bookkeeping, the tick budget, the park window, the verdict so far) and every thread's
+    /// [`Harness::hist`]. Left out: what never changes during an execution (scenario, variant,
+    /// oracles, cast, names, kinds); what only the outcome reports and no step or oracle reads
+    /// (the trace, `nivcsw`, `nr_switches`, the preemption and one-tick-sleep counts, the
+    /// observers); and the step count, which only I7's step bound reads: the state does not
+    /// depend on the length of the path that reached it, and the search that caches states
+    /// runs the step bound as a guard (model.md, "Verification ledger").
     pub fn fingerprint(&self) -> u128 {
         let mut h = crate::statehash::StateHasher::new();
         self.fingerprint_into(&mut h);
@@ -450,7 +456,10 @@ impl World {
             cast: _,
             threads,
             trace: _,
-            steps,
+            // Path length: the same state reached by paths of different lengths is one state
+            // (the I7 step bound is only a guard of the state-graph search, which finds
+            // livelocks as cycles instead; engine/bounded.rs).
+            steps: _,
             budget,
             preemptions: _,
             window,
@@ -465,10 +474,12 @@ impl World {
             in_op,
             also,
             cycles: _,
-            cycle_start,
+            // Native stress only, where no fingerprint is taken (a step count besides).
+            cycle_start: _,
             hist,
             observers: _,
             crash,
+            guard_hit,
         } = harness;
         for (t, th) in tasks.iter().zip(threads) {
             let Task {
@@ -537,17 +548,16 @@ impl World {
             } = c;
             (done, waiters, lock_owner).hash(h);
         }
-        (steps, budget, window.map(|w| w.kthread), tick_owed).hash(h);
-        (halting, violation.as_ref().map(|v| v.oracle), also, crash).hash(h);
+        (budget, window.map(|w| w.kthread), tick_owed).hash(h);
         (
-            controllers_done,
-            waker_go,
-            started,
-            in_op,
-            cycle_start,
-            hist,
+            halting,
+            violation.as_ref().map(|v| v.oracle),
+            also,
+            crash,
+            guard_hit,
         )
             .hash(h);
+        (controllers_done, waker_go, started, in_op, hist).hash(h);
     }
 
     /// Record a violation if the oracle is enabled. The first one is the verdict. Like the

@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 pub struct Verify {
     pub target: Target,
-    /// The bound K on preemptions (plus delays, under [`BoundKind::Delays`]).
-    pub bound: u32,
+    /// The bound K on preemptions (plus delays, under [`BoundKind::Delays`]); `None`: no
+    /// bound, the scenario's whole state graph (needs the state cache).
+    pub bound: Option<u32>,
     /// What the bound counts.
     pub kind: BoundKind,
     /// Under [`BoundKind::Preemptions`], at most this many delays as well (`None`: any).
@@ -38,7 +39,8 @@ pub struct Verify {
 /// One bound's search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Level {
-    pub bound: u32,
+    /// `None`: the unbounded search.
+    pub bound: Option<u32>,
     pub stats: BoundedStats,
 }
 
@@ -55,7 +57,16 @@ pub struct Verdict {
 impl Verdict {
     /// Every schedule within the bound was explored and none violated an oracle.
     pub fn verified(&self) -> bool {
-        self.found.is_none() && self.levels.last().is_some_and(|l| l.stats.exhausted)
+        self.found.is_none()
+            && self
+                .levels
+                .last()
+                .is_some_and(|l| l.stats.exhausted && l.stats.guard_hits == 0)
+    }
+
+    /// Executions halted at the step guard, over every bound.
+    pub fn guard_hits(&self) -> u64 {
+        self.levels.iter().map(|l| l.stats.guard_hits).sum()
     }
 
     /// Executions over every bound.
@@ -72,7 +83,7 @@ impl Verdict {
 /// Explore every schedule within `bound`; stop at the first violation.
 fn search(
     v: &Verify,
-    bound: u32,
+    bound: Option<u32>,
     time: Option<Duration>,
     watch: Option<&Arc<Watch>>,
 ) -> (BoundedStats, Option<Stopped>) {
@@ -91,7 +102,7 @@ fn search(
     let t = &v.target;
     let threads = thread_count(&t.scenario, t.variant);
     let (sc, variant, oracles) = (t.scenario.clone(), t.variant, t.oracles);
-    let stop2 = Arc::clone(&stop);
+    let (stop2, stats2) = (Arc::clone(&stop), Arc::clone(&stats));
     // The probe also tells the search when an execution halts (see `BoundedDfs`).
     let hooks = Hooks {
         probe: Some(dfs.probe()),
@@ -102,6 +113,9 @@ fn search(
         let o = execute_with(ShuttlePlatform::new(threads), &sc, variant, oracles, &hooks);
         if o.violation.is_some() {
             stop2.store(true, Ordering::Relaxed);
+        }
+        if o.guard_hit {
+            stats2.lock().unwrap().guard_hits += 1;
         }
     });
     let st = *stats.lock().unwrap();
@@ -121,7 +135,11 @@ pub fn verify_watched(v: &Verify, watch: Option<&Arc<Watch>>) -> Verdict {
     let start = Instant::now();
     let mut levels = Vec::new();
     let mut found = None;
-    for k in 0..=v.bound {
+    let bounds: Vec<Option<u32>> = match v.bound {
+        Some(k) => (0..=k).map(Some).collect(),
+        None => vec![None],
+    };
+    for k in bounds {
         let left = v.time.map(|t| t.saturating_sub(start.elapsed()));
         if left == Some(Duration::ZERO) {
             break;
@@ -130,7 +148,9 @@ pub fn verify_watched(v: &Verify, watch: Option<&Arc<Watch>>) -> Verdict {
         levels.push(Level { bound: k, stats });
         if let Some(b) = bytes {
             let t = &v.target;
-            let run = run_bytes(&t.scenario, t.variant, t.oracles, &b.bytes);
+            let bytes = b.replay_bytes(t.scenario.max_steps);
+            let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
+            let b = Stopped { bytes, ..b };
             found = Some((b, run));
             break;
         }

@@ -257,7 +257,7 @@ fn explore(
     // end), without which a test of four processes has billions of schedules; it is sound
     // here because a process is a function of what its steps returned, which the fingerprint
     // holds ([`crate::engine::statecache`]).
-    let dfs = BoundedDfs::new(u32::MAX, BoundKind::Preemptions, None).with_state_cache();
+    let dfs = BoundedDfs::new(None, BoundKind::Preemptions, None).with_state_cache();
     let hooks = Hooks {
         probe: Some(dfs.probe()),
         fingerprints: true,
