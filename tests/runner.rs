@@ -115,7 +115,7 @@ fn sampling_verify_minimize_and_compare_are_the_same_on_a_kept_pool() {
     let verdict = |preset, bound| {
         let v = verify(&job(preset, bound));
         let found = v.found.map(|(s, r)| (s, all_of(&r)));
-        (v.levels, found)
+        (v.stats, found)
     };
     let fresh = with_fresh_runners(|| (verdict(Preset::V2, 1), verdict(Preset::V3, 1)));
     let kept = (verdict(Preset::V2, 1), verdict(Preset::V3, 1));

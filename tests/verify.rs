@@ -34,8 +34,8 @@ fn k1_finds_oleg_s_preemption_race_on_v2_and_verifies_v3() {
     assert_eq!(v.oracle, Oracle::I1);
     assert_eq!(run.preemptions() + stopped.delays, 1);
     // Bound 0 was searched to its end first, clean: one preemption is the fewest.
-    assert_eq!(v2.levels.len(), 2);
-    assert!(v2.levels[0].stats.exhausted);
+    assert_eq!(v2.stats.per_bound.len(), 2);
+    assert!(v2.fewest());
     // The schedule replays to the same violation.
     let again = run_bytes(
         &Scenario::by_name("preempt-parked").unwrap(),
@@ -57,7 +57,7 @@ fn k1_finds_oleg_s_preemption_race_on_v2_and_verifies_v3() {
         v3.found.map(|f| f.1.outcome.violation)
     );
     assert!(v3.schedules() > 100, "{} schedules", v3.schedules());
-    assert_eq!(v3.levels[0].stats.executions, 1);
+    assert_eq!(v3.stats.per_bound[0], 1);
 }
 
 #[test]
@@ -65,8 +65,8 @@ fn the_v2_stale_completion_needs_two_and_no_fewer() {
     let d = verify(&job(Preset::V2, "stale-completion", OracleSet::all(), 3));
     let (stopped, run) = d.found.as_ref().unwrap();
     assert_eq!(run.preemptions() + stopped.delays, 2);
-    assert_eq!(d.levels.len(), 3);
-    assert!(d.levels[..2].iter().all(|l| l.stats.exhausted));
+    assert_eq!(d.stats.per_bound.len(), 3);
+    assert!(d.fewest());
 }
 
 /// `--count preemptions` (CHESS's context bounding): choices where the running task cannot go
@@ -98,11 +98,11 @@ fn context_bounding_makes_blocked_choices_free() {
         let (_, run) = d.found.as_ref().expect("I8 within one preemption");
         assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, Oracle::I8);
         assert_eq!(run.preemptions(), 1);
-        assert!(d.levels[0].stats.exhausted);
+        assert_eq!(d.stats.per_bound.len(), 2);
     }
     // Bound 0 is one schedule under delay bounding, every order of blocked choices here.
-    assert_eq!(delays.levels[0].stats.executions, 1);
-    assert!(pre.levels[0].stats.executions > 100, "{:?}", pre.levels);
+    assert_eq!(delays.stats.per_bound[0], 1);
+    assert!(pre.stats.per_bound[0] > 100, "{:?}", pre.stats);
     // V5 keeps every oracle on stop-unparked with one preemption, blocked choices free.
     let v5 = with(
         Preset::V5,
@@ -127,7 +127,7 @@ fn context_bounding_makes_blocked_choices_free() {
         ..job(Preset::V5, "stop-unparked", OracleSet::all(), 1)
     });
     assert!(no_delays.verified());
-    assert_eq!(no_delays.levels[0].stats.executions, 1);
+    assert_eq!(no_delays.stats.per_bound[0], 1);
     assert!(no_delays.schedules() <= v5_delays.schedules());
 }
 
@@ -160,17 +160,21 @@ fn the_state_cache_cuts_schedules_not_verdicts() {
             let (with, without) = (run(true), run(false));
             let what = format!("{p:?} {s} K={k} {kind:?}");
             assert_eq!(with.verified(), without.verified(), "{what}");
-            assert_eq!(with.levels.len(), without.levels.len(), "{what}");
+            assert_eq!(
+                with.stats.per_bound.len(),
+                without.stats.per_bound.len(),
+                "{what}"
+            );
             assert_eq!(
                 with.found.as_ref().map(|f| &f.0.bytes),
                 without.found.as_ref().map(|f| &f.0.bytes),
                 "{what}: the same first violating schedule"
             );
-            assert!(with.executions() <= without.executions(), "{what}");
-            let cuts: u64 = with.levels.iter().map(|l| l.stats.cuts).sum();
-            assert!(without.levels.iter().all(|l| l.stats.cuts == 0));
+            assert!(with.schedules() <= without.schedules(), "{what}");
+            let cuts = with.stats.cuts;
+            assert_eq!(without.stats.cuts, 0);
             cut += cuts;
-            if with.executions() < without.executions() {
+            if with.schedules() < without.schedules() {
                 assert!(cuts > 0, "{what}");
             }
         }
@@ -196,8 +200,8 @@ fn context_bounding_finds_the_seed_race_with_two_preemptions_and_none_on_v3() {
         .expect("the seed's race within 2 preemptions");
     assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, Oracle::I5);
     assert_eq!(run.preemptions(), 2);
-    assert_eq!(v2.levels.len(), 3);
-    assert!(v2.levels[..2].iter().all(|l| l.stats.exhausted));
+    assert_eq!(v2.stats.per_bound.len(), 3);
+    assert!(v2.fewest());
     let v3 = verify(&Verify {
         kind: BoundKind::Preemptions,
         ..job(
@@ -207,7 +211,7 @@ fn context_bounding_finds_the_seed_race_with_two_preemptions_and_none_on_v3() {
             1,
         )
     });
-    assert!(v3.verified(), "{:?}", v3.levels);
+    assert!(v3.verified(), "{:?}", v3.stats);
 }
 
 fn parkrace() -> Command {
@@ -238,13 +242,23 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
             "schedules",
             "schedules_per_bound",
             "state_cache",
-            "states_per_bound",
+            "states",
+            "transitions",
+            "replayed",
+            "cuts",
+            "cycles",
+            "guard_hits",
+            "fewest",
             "elapsed_ms",
             "violation",
             "repro",
         ],
     );
     assert_eq!(rows[0]["violation"]["oracle"], "I1");
+    assert_eq!(rows[0]["fewest"], true, "bound by bound");
+    assert_eq!(rows[0]["violation"]["livelock"], false);
+    assert!(rows[1]["states"].as_u64().unwrap() > 0);
+    assert!(rows[1]["transitions"].as_u64() > rows[1]["states"].as_u64());
     assert_eq!(rows[0]["state_cache"], true, "on by default");
     assert_eq!(
         rows[0]["count"], "preemptions",
@@ -272,7 +286,8 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
     assert_eq!(off.status.code(), Some(0));
     let row = &common::json_lines(&off.stdout)[0];
     assert_eq!(row["state_cache"], false);
-    assert_eq!(row["cuts_per_bound"], serde_json::json!([0, 0]));
+    assert_eq!(row["cuts"], 0);
+    assert_eq!(row["schedules_per_bound"].as_array().unwrap().len(), 2);
 
     let clean = parkrace()
         .args(["verify", "-v", "V5", "-s", "park", "-k", "1"])
@@ -316,22 +331,17 @@ fn with_no_bound_the_whole_state_graph_is_searched() {
         })
     };
     let v5 = unbounded(Preset::V5, "park", OracleSet::all());
-    assert!(v5.verified(), "{:?}", v5.levels);
-    assert_eq!(v5.levels.len(), 1, "one search, no deepening");
-    let st = v5.levels[0].stats;
+    assert!(v5.verified(), "{:?}", v5.stats);
+    assert_eq!(v5.stats.per_bound.len(), 1, "one search, no deepening");
+    let st = v5.stats.clone();
     assert_eq!(st.guard_hits, 0);
     assert!(st.states > 1000 && st.transitions > st.states, "{st:?}");
-    // Every schedule within K = 2 reaches only states of the whole graph, which has more.
+    // Within K = 2 as well, of course.
     let k2 = verify(&Verify {
         kind: BoundKind::Preemptions,
         ..job(Preset::V5, "park", OracleSet::all(), 2)
     });
     assert!(k2.verified());
-    assert!(
-        k2.levels[2].stats.states <= 2 * st.states,
-        "{:?}",
-        k2.levels
-    );
     for (p, s, oracle) in [
         (Preset::V2, "preempt-parked", Oracle::I1),
         (Preset::V2, "park-unpark", Oracle::I5),
@@ -364,7 +374,7 @@ fn the_step_bound_is_a_guard_under_the_state_cache() {
         "{:?}",
         d.found.map(|f| f.1.outcome.violation)
     );
-    assert!(d.guard_hits() > 0);
+    assert!(d.stats.guard_hits > 0);
     assert!(!d.verified());
     // Without the cache the same bound is I7's livelock bound, as in every random search.
     let d = verify(&Verify {
@@ -373,4 +383,32 @@ fn the_step_bound_is_a_guard_under_the_state_cache() {
     });
     let (_, run) = d.found.as_ref().expect("I7 at the step bound");
     assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, Oracle::I7);
+}
+
+/// Bound by bound without repeats: a search within K runs bound 0 exactly as the search
+/// within 0 does, then only the schedules that need a higher bound, so it runs fewer than
+/// the searches within 0, 1, ..., K one after another, and verifies the same.
+#[test]
+fn no_lower_bound_is_searched_twice() {
+    let at = |k| {
+        verify(&Verify {
+            kind: BoundKind::Preemptions,
+            ..job(Preset::V5, "wti-latency", OracleSet::all(), k)
+        })
+    };
+    let k2 = at(2);
+    assert!(k2.verified());
+    let each: Vec<_> = (0..=2).map(at).collect();
+    assert!(each.iter().all(|d| d.verified()));
+    assert_eq!(k2.stats.per_bound.len(), 3);
+    assert_eq!(k2.stats.per_bound[0], each[0].schedules());
+    assert_eq!(k2.stats.per_bound.iter().sum::<u64>(), k2.schedules());
+    let deepening: u64 = each.iter().map(|d| d.schedules()).sum();
+    assert!(
+        k2.schedules() < deepening,
+        "{} against {deepening}",
+        k2.schedules()
+    );
+    // The same whole: bound 2's states are those the search within 2 reached anew.
+    assert_eq!(k2.stats.states, each[2].stats.states);
 }

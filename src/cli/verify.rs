@@ -66,18 +66,6 @@ fn parse(a: &VerifyArgs) -> Result<Vec<Verify>, String> {
         .collect())
 }
 
-/// Schedules per bound, e.g. `1 / 40 / 702`.
-fn per_bound(d: &Verdict) -> String {
-    if d.levels.iter().all(|l| l.bound.is_none()) {
-        return d.executions().to_string();
-    }
-    d.levels
-        .iter()
-        .map(|l| l.stats.executions.to_string())
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
 /// How often a line on stderr says where the searches still running are.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
@@ -145,7 +133,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         Some(k) => format!("verify:{k}"),
                         None => "verify".to_string(),
                     },
-                    d.executions() as usize,
+                    d.schedules() as usize,
                     &stopped.bytes,
                     run,
                 )
@@ -187,21 +175,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                 (BoundKind::Preemptions, None) => "preemptions".to_string(),
                 (BoundKind::Preemptions, Some(d)) => format!("preemptions and {d} delays"),
             };
-            let level_json = |l: &crate::tools::verify::Level| {
-                json!({
-                    "bound": l.bound,
-                    "schedules": l.stats.executions,
-                    "states": l.stats.states,
-                    "transitions": l.stats.transitions,
-                    "replayed": l.stats.replayed,
-                    "cuts": l.stats.cuts,
-                    "cycles": l.stats.cycles,
-                    "guard_hits": l.stats.guard_hits,
-                    "max_decisions": l.stats.max_decisions,
-                    "exhausted": l.stats.exhausted,
-                })
-            };
-            let last = d.levels.last().map(|l| l.stats).unwrap_or_default();
+            let st = d.stats.clone();
             if a.json {
                 let v = json!({
                     "variant": label,
@@ -215,19 +189,17 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "delays": a.delays,
                     "verified": d.verified(),
                     "complete": d.found.is_some() || d.verified(),
-                    "schedules": d.schedules(),
-                    "executions": d.executions(),
-                    "states": last.states,
-                    "transitions": last.transitions,
-                    "cuts": last.cuts,
-                    "cycles": last.cycles,
-                    "guard_hits": d.guard_hits(),
-                    "schedules_per_bound": d.levels.iter().map(|l| l.stats.executions).collect::<Vec<_>>(),
+                    "fewest": d.fewest(),
+                    "schedules": st.executions,
+                    "schedules_per_bound": st.per_bound,
                     "state_cache": jobs[i].cache,
-                    "states_per_bound": d.levels.iter().map(|l| l.stats.states).collect::<Vec<_>>(),
-                    "cuts_per_bound": d.levels.iter().map(|l| l.stats.cuts).collect::<Vec<_>>(),
-                    "levels": d.levels.iter().map(level_json).collect::<Vec<_>>(),
-                    "max_decisions": d.levels.iter().map(|l| l.stats.max_decisions).max(),
+                    "states": st.states,
+                    "transitions": st.transitions,
+                    "replayed": st.replayed,
+                    "cuts": st.cuts,
+                    "cycles": st.cycles,
+                    "guard_hits": st.guard_hits,
+                    "max_decisions": st.max_decisions,
                     "elapsed_ms": d.elapsed.as_millis() as u64,
                     "violation": d.found.as_ref().map(|(stopped, run)| {
                         let v = run.outcome.violation.as_ref().expect("a violation");
@@ -239,7 +211,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
             } else {
                 // "(the fewest)" only where bound by bound found it.
                 let fewest = |s: &str| {
-                    if bound.is_some() {
+                    if d.fewest() {
                         s.to_string()
                     } else {
                         String::new()
@@ -296,26 +268,20 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                             format!(
                                 " ({} states, {} transitions; {} cut at a state explored \
                                  before, {} at an unfair cycle)",
-                                last.states, last.transitions, last.cuts, last.cycles
+                                st.states, st.transitions, st.cuts, st.cycles
                             )
                         } else {
                             String::new()
                         }
                     ),
-                    None if d.guard_hits() > 0 => format!(
+                    None if st.guard_hits > 0 => format!(
                         "INCOMPLETE: {} path(s) ran past the step guard ({} steps) without \
                          repeating a state, after {} schedules",
-                        d.guard_hits(),
-                        j.scenario.max_steps,
-                        d.executions()
+                        st.guard_hits, j.scenario.max_steps, st.executions
                     ),
                     None => format!(
-                        "INCOMPLETE: out of time at {} after {} schedules",
-                        match d.levels.last().and_then(|l| l.bound) {
-                            Some(k) => format!("bound {k}"),
-                            None => "no bound".to_string(),
-                        },
-                        d.executions()
+                        "INCOMPLETE: out of time after {} schedules ({} states)",
+                        st.executions, st.states
                     ),
                 };
                 let _ = writeln!(
@@ -328,7 +294,11 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         None => "K=any".to_string(),
                     },
                     d.elapsed.as_secs_f64(),
-                    per_bound(&d),
+                    st.per_bound
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / "),
                     verdict
                 );
             }

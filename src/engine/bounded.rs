@@ -36,12 +36,10 @@
 //! converts one-to-one to schedule bytes, which the byte-driven scheduler replays.
 
 use super::shuttle::{candidates, setup_pick};
-use super::statecache::Cost;
-use super::statecache::Visited;
+use super::statecache::{Left, Seen, Visit, Visited};
 use crate::harness::{Ask, Probe};
 use crate::runtime::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -57,13 +55,6 @@ struct Point {
     draw: bool,
     /// The option taken.
     chosen: u8,
-    /// The state at this decision, where the state cache fingerprinted it (a task choice
-    /// first explored past the replayed prefix): replays put it back on the path.
-    state: Option<u128>,
-    /// Where this decision sits in the execution's log of scheduling points, and the model
-    /// steps taken before it (for a cycle that closes on it).
-    at: u32,
-    steps: u64,
 }
 
 impl Point {
@@ -89,10 +80,13 @@ impl Point {
 }
 
 /// Counters of a bounded search, shared with its caller.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BoundedStats {
     /// Executions (distinct schedules) started.
     pub executions: u64,
+    /// Executions started within each bound, 0 up (one entry without a bound): each
+    /// schedule is run at the lowest bound it fits, once.
+    pub per_bound: Vec<u64>,
     /// The most decisions one execution took.
     pub max_decisions: usize,
     /// Every schedule within the bound was explored.
@@ -104,7 +98,8 @@ pub struct BoundedStats {
     /// Executions cut where they came back to a state on their own path through a cycle
     /// that some runnable thread sat out (an unfair cycle: not a livelock).
     pub cycles: u64,
-    /// Decisions taken past the replayed prefix: transitions out of states explored.
+    /// Transitions explored: the option each execution took anew where it left its prefix,
+    /// and every decision after that.
     pub transitions: u64,
     /// Decisions replayed to reach a prefix's end.
     pub replayed: u64,
@@ -161,30 +156,42 @@ pub enum BoundKind {
     Delays,
 }
 
-/// The depth-first search over schedules with at most `bound` preemptions (plus delays,
-/// under [`BoundKind::Delays`]; under [`BoundKind::Preemptions`], with at most `delays`
-/// delays where that is given).
+/// The search over schedules with at most `bound` preemptions (plus delays, under
+/// [`BoundKind::Delays`]; under [`BoundKind::Preemptions`], with at most `delays` delays
+/// where that is given), bound by bound without repeats (iterative context bounding,
+/// Musuvathi and Qadeer, PLDI 2007): bound 0 is searched depth first; an option that would
+/// pass the bound being searched is set aside, as the prefix that takes it, for the next
+/// bound; each next bound searches, depth first, only below the prefixes set aside for it.
+/// So every schedule runs once, at the lowest bound it fits, and the first violation found
+/// has the fewest of what the bound counts. Without a bound, one depth-first search.
 #[derive(Debug)]
 pub struct BoundedDfs {
-    /// `None`: no bound, every option is free (the whole state graph, with the cache).
-    bound: Option<u32>,
+    /// The highest bound; `None`: no bound, every option is free (the whole state graph,
+    /// with the cache).
+    max: Option<u32>,
+    /// The bound being searched now (0 up to `max`; `u32::MAX` without a bound).
+    level: u32,
     kind: BoundKind,
     delays: Option<u32>,
-    /// The first decisions of the next execution (their options are taken again).
-    prefix: Vec<Point>,
+    /// The options of the first decisions of the next execution (taken again).
+    prefix: Vec<u8>,
+    /// Decisions below this one belong to the prefix the current depth-first search runs
+    /// below (set aside by a lower bound): backtracking never goes above it.
+    floor: usize,
+    /// The prefixes still to search below within the current bound, and those set aside
+    /// for the next.
+    jobs: Vec<Vec<u8>>,
+    next_jobs: Vec<Vec<u8>>,
     /// The decisions of the current execution.
     trail: Vec<Point>,
+    /// `path[d]`: a hash of the current execution's first `d` options.
+    path: Vec<u64>,
     setup: bool,
     started: bool,
     /// Preemptions and delays taken so far in the current execution.
     spent: (u32, u32),
     /// The state cache ([`super::statecache`]), when on.
     cache: Option<Visited>,
-    /// The states on the current execution's path: where each was met (the log index,
-    /// the steps so far and the decision's index). Coming back to one closes a cycle.
-    path: HashMap<u128, (u32, u64, usize)>,
-    /// The state of the decision being taken, where [`Self::branch_here`] fingerprinted it.
-    here: Option<(u128, u64)>,
     /// Every scheduling point of the current execution after setup: the threads that could
     /// run (a bit per shuttle task) and the one chosen.
     log: Vec<(u64, u8)>,
@@ -220,22 +227,28 @@ impl BoundedDfs {
     /// graph, which needs [`Self::with_state_cache`] to end).
     pub fn new(bound: Option<u32>, kind: BoundKind, delays: Option<u32>) -> Self {
         BoundedDfs {
-            bound,
+            max: bound,
+            level: if bound.is_some() { 0 } else { u32::MAX },
             kind,
             delays,
             prefix: Vec::new(),
+            floor: 0,
+            jobs: Vec::new(),
+            next_jobs: Vec::new(),
             trail: Vec::new(),
+            path: vec![PATH_SEED],
             setup: true,
             started: false,
             spent: (0, 0),
             cache: None,
-            path: HashMap::new(),
-            here: None,
             log: Vec::new(),
             cycle: None,
             unwinding: false,
             stop: Arc::new(AtomicBool::new(false)),
-            stats: Arc::new(Mutex::new(BoundedStats::default())),
+            stats: Arc::new(Mutex::new(BoundedStats {
+                per_bound: vec![0],
+                ..BoundedStats::default()
+            })),
             last: Arc::new(Mutex::new(Stopped::default())),
             watch: None,
             probe: Probe::default(),
@@ -250,8 +263,7 @@ impl BoundedDfs {
 
     /// Report progress into `w` (its bound is set here).
     pub fn watched(mut self, w: Arc<Watch>) -> Self {
-        w.bound
-            .store(self.bound.unwrap_or(u32::MAX), Ordering::Relaxed);
+        w.bound.store(self.level, Ordering::Relaxed);
         w.executions.store(0, Ordering::Relaxed);
         w.states.store(0, Ordering::Relaxed);
         self.watch = Some(w);
@@ -270,15 +282,10 @@ impl BoundedDfs {
     /// state the state cache has seen explored with as much of the bound left, nor where the
     /// execution comes back to a state on its own path (a cycle: judged by
     /// [`Self::close_cycle`]); then the execution is halted here. Decisions of the replayed
-    /// prefix are not looked at again: their states go back on the path.
+    /// prefix are not looked at again (their states are on the path, in the cache).
     fn branch_here(&mut self, current: Option<TaskId>, cur_runs: bool) -> bool {
-        self.here = None;
         let i = self.trail.len();
         if i < self.prefix.len() {
-            let p = self.prefix[i];
-            if let Some(s) = p.state {
-                self.path.entry(s).or_insert((p.at, p.steps, i));
-            }
             return true;
         }
         let ask = if self.cache.is_some() {
@@ -300,31 +307,40 @@ impl BoundedDfs {
         // (then switching away from it costs one); where it blocked or ended, or without a
         // bound, the choices ahead are the same without it.
         let cur = current
-            .filter(|_| cur_runs && self.bound.is_some())
+            .filter(|_| cur_runs && self.max.is_some())
             .map_or(u128::MAX, |t| usize::from(t) as u128);
         let state = world ^ cur.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
-        if let Some(&(at, steps, start)) = self.path.get(&state) {
-            self.close_cycle(at, seen.steps - steps, start);
-            return false;
-        }
-        let cost = self.cache_cost();
+        let visit = Visit {
+            left: self.left(),
+            depth: i as u32,
+            path: self.path[i],
+            at: self.log.len() as u32 - 1,
+            steps: seen.steps,
+        };
         let cache = self.cache.as_mut().expect("checked above");
-        if cache.covered(state, cost) {
-            self.probe.ask(Ask::Halt);
-            return false;
+        match cache.visit(state, visit, &self.path) {
+            Seen::Explore => true,
+            Seen::Covered => {
+                self.probe.ask(Ask::Halt);
+                false
+            }
+            // No step since: only scheduling points passed (a thread's start, a wait that
+            // was already satisfied), which a fingerprint need not tell apart. Not a cycle:
+            // go on, the first visit stays the one recorded.
+            Seen::OnPath(first) if seen.steps == first.steps => true,
+            Seen::OnPath(first) => {
+                self.close_cycle(first.at, seen.steps - first.steps, first.depth as usize);
+                false
+            }
         }
-        let at = self.log.len() as u32 - 1;
-        self.path.insert(state, (at, seen.steps, i));
-        self.here = Some((state, seen.steps));
-        true
     }
 
     /// The execution came back to a state on its own path, first met at scheduling point
     /// `at` and decision `start`, `steps` model steps ago. Under weak fairness (every thread
     /// that can run at every point of a cycle runs in it) a cycle a runnable thread sat out
     /// is not an execution of the kernel: cut it; its state's other continuations are
-    /// explored from its first visit, which is on the path. A fair cycle in which steps were
-    /// taken is a livelock: the scenario's operations never complete along it (an operation
+    /// explored from its first visit, which is on the path. A fair cycle (in which steps were
+    /// taken) is a livelock: the scenario's operations never complete along it (an operation
     /// that completes changes the state for good), so it is I7.
     fn close_cycle(&mut self, at: u32, steps: u64, start: usize) {
         let turn = &self.log[at as usize..];
@@ -344,13 +360,32 @@ impl BoundedDfs {
         }
     }
 
-    /// What the state cache compares a visit by: the cost so far, or nothing without a
-    /// bound (any earlier visit covers a later one).
-    fn cache_cost(&self) -> Cost {
-        if self.bound.is_none() {
-            (0, 0)
+    /// What is left of the bound now, as the state cache compares visits: preemptions (or
+    /// preemptions plus delays) and delays left; `u32::MAX` for what nothing bounds.
+    fn left(&self) -> Left {
+        let (k, d) = self.counted(self.spent.0, self.spent.1);
+        let k = if self.max.is_none() {
+            u32::MAX
         } else {
-            self.counted(self.spent.0, self.spent.1)
+            self.level.saturating_sub(k)
+        };
+        let d = match (self.kind, self.delays) {
+            (BoundKind::Preemptions, Some(cap)) => cap.saturating_sub(d),
+            _ => u32::MAX,
+        };
+        (k, d)
+    }
+
+    /// The current execution's schedule, as a search stopped there reports it.
+    fn stopped(&self) -> Stopped {
+        Stopped {
+            bytes: self.bytes(),
+            delays: self
+                .trail
+                .iter()
+                .filter(|p| !p.preemptive && p.chosen != 0)
+                .count() as u32,
+            cycle: self.cycle,
         }
     }
 
@@ -359,10 +394,10 @@ impl BoundedDfs {
         self.trail.iter().map(Point::byte).collect()
     }
 
-    /// Whether `preemptions` and `delays` are within the bound.
-    fn fits(&self, preemptions: u32, delays: u32) -> bool {
+    /// Whether `preemptions` and `delays` fit within bound `level` (and the delay cap).
+    fn fits(&self, level: u32, preemptions: u32, delays: u32) -> bool {
         let (k, d) = self.counted(preemptions, delays);
-        self.bound.is_none_or(|b| k <= b) && self.delays.is_none_or(|cap| d <= cap)
+        (self.max.is_none() || k <= level) && self.delays.is_none_or(|cap| d <= cap)
     }
 
     /// What the bound counts of `preemptions` and `delays`: K's count, and the delays capped
@@ -375,7 +410,10 @@ impl BoundedDfs {
         }
     }
 
-    /// The next prefix: the deepest decision with an untried option within the bound.
+    /// The next prefix: the deepest decision at or below the floor with an untried option
+    /// within the current bound. An untried option that passes the bound but fits the next
+    /// one is set aside for it, once, as the decision is left for good. Then the next
+    /// prefix set aside for this bound, then the next bound's.
     fn advance(&mut self) -> bool {
         let mut cost = Vec::with_capacity(self.trail.len() + 1);
         let (mut p, mut d) = (0, 0);
@@ -384,58 +422,78 @@ impl BoundedDfs {
             let (a, b) = pt.cost(pt.chosen);
             (p, d) = (p + a, d + b);
         }
-        for j in (0..self.trail.len()).rev() {
+        let next = self.level.saturating_add(1);
+        let deepen = self.max.is_some_and(|m| next <= m);
+        for j in (self.floor..self.trail.len()).rev() {
             let pt = self.trail[j];
             let (p, d) = cost[j];
-            if let Some(o) = (pt.chosen + 1..pt.options).find(|&o| {
+            for o in pt.chosen + 1..pt.options {
                 let (a, b) = pt.cost(o);
-                self.fits(p + a, d + b)
-            }) {
-                self.prefix.clear();
-                self.prefix.extend_from_slice(&self.trail[..=j]);
-                self.prefix[j].chosen = o;
-                return true;
+                if self.fits(self.level, p + a, d + b) {
+                    self.prefix.clear();
+                    self.prefix.extend(self.trail[..j].iter().map(|p| p.chosen));
+                    self.prefix.push(o);
+                    return true;
+                }
+                if deepen && self.fits(next, p + a, d + b) {
+                    let mut job: Vec<u8> = self.trail[..j].iter().map(|p| p.chosen).collect();
+                    job.push(o);
+                    self.next_jobs.push(job);
+                }
             }
         }
-        false
+        loop {
+            if let Some(job) = self.jobs.pop() {
+                self.floor = job.len();
+                self.prefix = job;
+                return true;
+            }
+            if self.next_jobs.is_empty() || !deepen {
+                return false;
+            }
+            // The next bound: its prefixes in the order they were set aside.
+            self.level = next;
+            self.jobs = std::mem::take(&mut self.next_jobs);
+            self.jobs.reverse();
+            self.stats.lock().unwrap().per_bound.push(0);
+            if let Some(w) = &self.watch {
+                w.bound.store(self.level, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Take the prefix's option at the next decision, or the default (0).
     fn take(&mut self, options: u8, preemptive: bool, draw: bool) -> u8 {
         let i = self.trail.len();
-        let point = match self.prefix.get(i) {
-            Some(p) => {
+        let chosen = match self.prefix.get(i) {
+            Some(&c) => {
                 self.stats.lock().unwrap().replayed += 1;
-                Point {
-                    chosen: p.chosen.min(options - 1),
-                    ..*p
-                }
+                c.min(options - 1)
             }
             None => {
-                // This decision's default, and the option the prefix's last decision took
-                // anew (counted with the execution), are the transitions explored.
                 self.stats.lock().unwrap().transitions += 1;
-                let (state, steps) = match self.here.take() {
-                    Some((s, n)) => (Some(s), n),
-                    None => (None, 0),
-                };
-                Point {
-                    options,
-                    preemptive,
-                    draw,
-                    chosen: 0,
-                    state,
-                    at: self.log.len().saturating_sub(1) as u32,
-                    steps,
-                }
+                0
             }
         };
-        let chosen = point.chosen;
-        self.trail.push(point);
+        self.trail.push(Point {
+            options,
+            preemptive,
+            draw,
+            chosen,
+        });
+        let h = self.path[i];
+        self.path.push(mix(h, chosen));
         let (a, b) = self.trail[i].cost(chosen);
         self.spent = (self.spent.0 + a, self.spent.1 + b);
         chosen
     }
+}
+
+/// The hash of an empty path, and of a path one option longer (see [`BoundedDfs::path`]).
+const PATH_SEED: u64 = 0x243f_6a88_85a3_08d3;
+
+fn mix(h: u64, option: u8) -> u64 {
+    crate::statehash::hash64((h, option))
 }
 
 impl Scheduler for BoundedDfs {
@@ -450,15 +508,7 @@ impl Scheduler for BoundedDfs {
                 }
             }
             if self.stop.load(Ordering::Relaxed) {
-                *self.last.lock().unwrap() = Stopped {
-                    bytes: self.bytes(),
-                    delays: self
-                        .trail
-                        .iter()
-                        .filter(|p| !p.preemptive && p.chosen != 0)
-                        .count() as u32,
-                    cycle: self.cycle,
-                };
+                *self.last.lock().unwrap() = self.stopped();
                 return None;
             }
             if !self.advance() {
@@ -468,16 +518,18 @@ impl Scheduler for BoundedDfs {
         }
         self.started = true;
         self.trail.clear();
+        self.path.truncate(1);
         self.setup = true;
         self.spent = (0, 0);
-        self.path.clear();
-        self.here = None;
         self.log.clear();
         self.cycle = None;
         self.unwinding = false;
         let n = {
             let mut st = self.stats.lock().unwrap();
             st.executions += 1;
+            if let Some(c) = st.per_bound.last_mut() {
+                *c += 1;
+            }
             if !self.prefix.is_empty() {
                 st.transitions += 1;
             }

@@ -1,6 +1,8 @@
 //! State caching for the bounded search ([`super::bounded`], `parkrace verify`): a schedule
 //! prefix that reaches a state already explored with at least as much of the bound left is
-//! cut there, because every continuation from that state within the bound was explored then.
+//! cut there, because every continuation from that state within the bound was explored then
+//! (or is being explored: the state is on the current path, and coming back to it is a cycle,
+//! which the search judges as a possible livelock).
 //!
 //! This folds equivalent interleavings: two orders of independent steps reach the same state,
 //! and only the first is continued. It is the reduction that context bounding needs here
@@ -47,19 +49,45 @@
 
 use std::collections::HashMap;
 
-/// What reaching a state has cost: what the bound counts, as a pair (preemptions and
-/// delays, or `(n, 0)` for a bound that counts one number).
-pub type Cost = (u32, u32);
+/// What a visit had left of the bound, as a pair: preemptions and delays left (or the one
+/// number a bound counts, and `u32::MAX`; `u32::MAX` for what is not bounded at all).
+pub type Left = (u32, u32);
 
-/// The states explored so far, each with the cost at which it was explored.
+/// Where a state was explored from: the first decisions of the execution that explored it,
+/// named by their count and a hash of their options, and where it sat in that execution
+/// (its scheduling point and the model steps before it). The model is deterministic, so an
+/// execution whose first `depth` options hash the same is at this very state after them:
+/// the state is on its path, and coming back to it closes a cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Visit {
+    pub left: Left,
+    pub depth: u32,
+    pub path: u64,
+    pub at: u32,
+    pub steps: u64,
+}
+
+/// What the cache says of a visit to a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// New, or explored before with less of the bound left: explore it (now recorded).
+    Explore,
+    /// Explored before with at least as much of the bound left: cut.
+    Covered,
+    /// Explored from an earlier point of the current execution's own path: a cycle.
+    OnPath(Visit),
+}
+
+/// The states explored so far, each with the visit that explored it.
 ///
-/// A visit covers a later one when it had at least as much of the bound left: at most as
-/// many preemptions, and at most as many delays. One cost is kept per state: a new visit
-/// replaces it when its cost is smaller in sum. Any kept cost belongs to a visit whose
-/// subtree was explored, so the cut stays sound whichever is kept.
+/// A visit covers a later one when it had at least as much of the bound left: at least as
+/// many preemptions, and at least as many delays. Where the later visit has more of one left,
+/// it is explored again and recorded instead: any recorded visit's subtree was (or is being)
+/// explored, so the cut stays sound whichever is kept, and the one kept last is the one on the
+/// current path.
 #[derive(Debug, Default)]
 pub struct Visited {
-    seen: HashMap<u128, Cost>,
+    seen: HashMap<u128, Visit>,
     /// States cut, over the search.
     pub cuts: u64,
 }
@@ -74,23 +102,25 @@ impl Visited {
         self.seen.is_empty()
     }
 
-    /// Whether `state`, reached at `cost`, was already explored by a visit that covers this
-    /// one (then the prefix can be cut); if not, record this visit.
-    pub fn covered(&mut self, state: u128, cost: Cost) -> bool {
+    /// Look `state` up for a visit `v` at decision `v.depth` of an execution whose first
+    /// decisions hash, depth by depth, as `path` (`path[d]`: the first `d` options);
+    /// record the visit unless it is cut or closes a cycle.
+    pub fn visit(&mut self, state: u128, v: Visit, path: &[u64]) -> Seen {
         match self.seen.get_mut(&state) {
-            Some(&mut (p, d)) if p <= cost.0 && d <= cost.1 => {
+            Some(old) if old.depth < v.depth && path.get(old.depth as usize) == Some(&old.path) => {
+                Seen::OnPath(*old)
+            }
+            Some(old) if old.left.0 >= v.left.0 && old.left.1 >= v.left.1 => {
                 self.cuts += 1;
-                true
+                Seen::Covered
             }
             Some(old) => {
-                if cost.0 + cost.1 < old.0 + old.1 {
-                    *old = cost;
-                }
-                false
+                *old = v;
+                Seen::Explore
             }
             None => {
-                self.seen.insert(state, cost);
-                false
+                self.seen.insert(state, v);
+                Seen::Explore
             }
         }
     }
@@ -101,15 +131,30 @@ mod tests {
     use super::*;
     use crate::runtime::world::World;
 
+    fn at(left: Left, depth: u32, path: u64) -> Visit {
+        Visit {
+            left,
+            depth,
+            path,
+            at: 0,
+            steps: 0,
+        }
+    }
+
     #[test]
     fn a_state_is_covered_only_by_a_visit_that_had_as_much_bound_left() {
         let mut v = Visited::default();
-        assert!(!v.covered(7, (1, 0)));
-        assert!(v.covered(7, (1, 0)));
-        assert!(v.covered(7, (2, 0)));
-        assert!(!v.covered(7, (0, 0)), "more bound left: explore again");
-        assert!(v.covered(7, (0, 0)));
-        assert!(!v.covered(8, (0, 0)), "another state");
+        let elsewhere = [1, 2, 3, 4, 5];
+        assert_eq!(v.visit(7, at((1, 0), 2, 9), &elsewhere), Seen::Explore);
+        assert_eq!(v.visit(7, at((1, 0), 3, 0), &elsewhere), Seen::Covered);
+        assert_eq!(v.visit(7, at((0, 0), 3, 0), &elsewhere), Seen::Covered);
+        assert_eq!(
+            v.visit(7, at((2, 0), 3, 0), &elsewhere),
+            Seen::Explore,
+            "more bound left: explore again"
+        );
+        assert_eq!(v.visit(7, at((2, 0), 4, 0), &elsewhere), Seen::Covered);
+        assert_eq!(v.visit(8, at((0, 0), 1, 0), &elsewhere), Seen::Explore);
         assert_eq!(v.cuts, 3);
         assert_eq!(v.len(), 2);
     }
@@ -117,13 +162,31 @@ mod tests {
     #[test]
     fn pairs_cover_component_by_component() {
         let mut v = Visited::default();
-        assert!(!v.covered(1, (1, 2)));
-        assert!(
-            !v.covered(1, (2, 1)),
-            "more preemptions, fewer delays: not covered"
+        let p = [0; 8];
+        assert_eq!(v.visit(1, at((2, 1), 1, 5), &p), Seen::Explore);
+        assert_eq!(
+            v.visit(1, at((1, 2), 1, 5), &p),
+            Seen::Explore,
+            "fewer preemptions left, more delays: not covered"
         );
-        assert!(v.covered(1, (1, 3)));
-        assert!(!v.covered(1, (0, 3)));
+        assert_eq!(v.visit(1, at((1, 1), 1, 5), &p), Seen::Covered);
+    }
+
+    #[test]
+    fn a_state_first_met_on_the_current_path_closes_a_cycle() {
+        let mut v = Visited::default();
+        // Recorded at depth 2 of a path whose first two options hash to 42.
+        assert_eq!(v.visit(3, at((0, 0), 2, 42), &[0, 7, 42, 1]), Seen::Explore);
+        // Met again deeper on a path that shares those two options: on the path.
+        assert!(matches!(
+            v.visit(3, at((0, 0), 5, 0), &[0, 7, 42, 1, 1, 1]),
+            Seen::OnPath(o) if o.depth == 2
+        ));
+        // Met on a path that took another way: an explored state, cut.
+        assert_eq!(
+            v.visit(3, at((0, 0), 5, 0), &[0, 7, 41, 1, 1, 1]),
+            Seen::Covered
+        );
     }
 
     /// The fingerprint tells apart what the model reads, and only that.
@@ -153,7 +216,6 @@ mod tests {
         assert!(differs(&|w| w.kernel.rqs[0].queue.clear()));
         assert!(differs(&|w| w.kernel.completions[0].done = 1));
         assert!(differs(&|w| w.kernel.kthreads[0].flags ^= 1));
-        assert!(differs(&|w| w.harness.steps += 1));
         assert!(differs(&|w| w.harness.budget += 1));
         assert!(differs(&|w| w.harness.halting = true));
         assert!(differs(&|w| w.learn(1, 7u8)));
@@ -167,6 +229,8 @@ mod tests {
         assert!(!differs(&|w| w.kernel.tasks[1].nivcsw += 1));
         assert!(!differs(&|w| w.kernel.rqs[0].nr_switches += 1));
         assert!(!differs(&|w| w.harness.preemptions += 1));
+        // The path length: only I7's step bound reads it, a guard of this search.
+        assert!(!differs(&|w| w.harness.steps += 1));
         assert!(!differs(&|w| w.harness.wti_sleeps += 1));
         // A thread's history restarts at a named loop head, whatever came before.
         let mut a = fresh();

@@ -1,10 +1,11 @@
-//! Bounded-exhaustive verification (`parkrace verify`): every schedule of a scenario with at
-//! most K preemptions ([`crate::engine::bounded`]; CHESS's context bounding, or with
-//! [`BoundKind::Delays`] preemptions plus delays), bound by bound (0, 1, ..., K), so that the
-//! first violation found has the fewest preemptions any violation of the scenario needs. A
-//! clean result is a proof within the bound: no schedule with at most K preemptions violates
-//! the checked oracles. The state cache ([`crate::engine::statecache`]) cuts schedules that
-//! reach a state explored before, never a verdict.
+//! Exhaustive verification (`parkrace verify`): every schedule of a scenario with at most K
+//! preemptions ([`crate::engine::bounded`]; CHESS's context bounding, or with
+//! [`BoundKind::Delays`] preemptions plus delays), or with no bound at all, the scenario's
+//! whole state graph. A bounded search goes bound by bound (0, 1, ..., K) without searching a
+//! lower bound twice ([`BoundedDfs`]: each bound runs only the schedules that need it), so the
+//! first violation found has the fewest preemptions any violation of the scenario needs. A clean result is a proof within the bound (or for every
+//! schedule, without one). The state cache ([`crate::engine::statecache`]) cuts schedules
+//! that reach a state explored before, never a verdict.
 //!
 //! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
@@ -36,20 +37,14 @@ pub struct Verify {
     pub cache: bool,
 }
 
-/// One bound's search.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Level {
-    /// `None`: the unbounded search.
-    pub bound: Option<u32>,
-    pub stats: BoundedStats,
-}
-
 /// The verdict of a verification.
 #[derive(Clone, Debug)]
 pub struct Verdict {
-    /// The searches run, bound by bound.
-    pub levels: Vec<Level>,
-    /// The first violating schedule (with the fewest of what the bound counts), replayed.
+    /// The bound searched (`None`: the whole state graph).
+    pub bound: Option<u32>,
+    pub stats: BoundedStats,
+    /// The violating schedule of the fewest of what the bound counts (the first one, without
+    /// a bound), replayed.
     pub found: Option<(Stopped, ByteRun)>,
     pub elapsed: Duration,
 }
@@ -57,30 +52,22 @@ pub struct Verdict {
 impl Verdict {
     /// Every schedule within the bound was explored and none violated an oracle.
     pub fn verified(&self) -> bool {
-        self.found.is_none()
-            && self
-                .levels
-                .last()
-                .is_some_and(|l| l.stats.exhausted && l.stats.guard_hits == 0)
+        self.found.is_none() && self.stats.exhausted && self.stats.guard_hits == 0
     }
 
-    /// Executions halted at the step guard, over every bound.
-    pub fn guard_hits(&self) -> u64 {
-        self.levels.iter().map(|l| l.stats.guard_hits).sum()
+    /// The violation found has the fewest of what the bound counts (every lower bound was
+    /// searched to its end first).
+    pub fn fewest(&self) -> bool {
+        self.found.is_some() && self.bound.is_some()
     }
 
-    /// Executions over every bound.
-    pub fn executions(&self) -> u64 {
-        self.levels.iter().map(|l| l.stats.executions).sum()
-    }
-
-    /// Distinct schedules within the last bound.
+    /// Executions (distinct schedules) run.
     pub fn schedules(&self) -> u64 {
-        self.levels.last().map_or(0, |l| l.stats.executions)
+        self.stats.executions
     }
 }
 
-/// Explore every schedule within `bound`; stop at the first violation.
+/// Explore every schedule within `bound` (branch and bound: the violation of the fewest).
 fn search(
     v: &Verify,
     bound: Option<u32>,
@@ -118,14 +105,14 @@ fn search(
             stats2.lock().unwrap().guard_hits += 1;
         }
     });
-    let st = *stats.lock().unwrap();
+    let st = stats.lock().unwrap().clone();
     let found = stop
         .load(Ordering::Relaxed)
         .then(|| std::mem::take(&mut *last.lock().unwrap()));
     (st, found)
 }
 
-/// Verify bound by bound, 0 to `v.bound`.
+/// Verify within `v.bound` (or the whole state graph), one search.
 pub fn verify(v: &Verify) -> Verdict {
     verify_watched(v, None)
 }
@@ -133,33 +120,16 @@ pub fn verify(v: &Verify) -> Verdict {
 /// [`verify`], reporting progress into `watch` as it goes.
 pub fn verify_watched(v: &Verify, watch: Option<&Arc<Watch>>) -> Verdict {
     let start = Instant::now();
-    let mut levels = Vec::new();
-    let mut found = None;
-    let bounds: Vec<Option<u32>> = match v.bound {
-        Some(k) => (0..=k).map(Some).collect(),
-        None => vec![None],
-    };
-    for k in bounds {
-        let left = v.time.map(|t| t.saturating_sub(start.elapsed()));
-        if left == Some(Duration::ZERO) {
-            break;
-        }
-        let (stats, bytes) = search(v, k, left, watch);
-        levels.push(Level { bound: k, stats });
-        if let Some(b) = bytes {
-            let t = &v.target;
-            let bytes = b.replay_bytes(t.scenario.max_steps);
-            let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
-            let b = Stopped { bytes, ..b };
-            found = Some((b, run));
-            break;
-        }
-        if !stats.exhausted {
-            break;
-        }
-    }
+    let (stats, best) = search(v, v.bound, v.time, watch);
+    let found = best.map(|b| {
+        let t = &v.target;
+        let bytes = b.replay_bytes(t.scenario.max_steps);
+        let run = run_bytes(&t.scenario, t.variant, t.oracles, &bytes);
+        (Stopped { bytes, ..b }, run)
+    });
     Verdict {
-        levels,
+        bound: v.bound,
+        stats,
         found,
         elapsed: start.elapsed(),
     }
