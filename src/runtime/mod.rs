@@ -1163,17 +1163,20 @@ fn last_func(w: &World) -> String {
 fn self_check(w: &mut World, me: Tid) {
     let k = &w.kernel;
     for c in 0..k.rqs.len() {
-        let on: Vec<Tid> = (0..k.tasks.len())
-            .filter(|&t| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c)
-            .collect();
+        // Runs after every step: no allocation unless the check fails.
+        let on = || {
+            (0..k.tasks.len())
+                .filter(move |&t| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c)
+        };
         let rq = &k.rqs[c];
-        let ok = match on.len() {
+        let ok = match on().count() {
             0 => false,
             1 => true,
-            2 => rq.prev.is_some_and(|p| on.contains(&p)),
+            2 => rq.prev.is_some_and(|p| on().any(|t| t == p)),
             _ => false,
         };
         if !ok {
+            let on: Vec<Tid> = on().collect();
             let names: Vec<&str> = on.iter().map(|&t| k.tasks[t].name.as_str()).collect();
             let msg = format!(
                 "CPU{c} has on_cpu tasks {names:?} (curr {})",
