@@ -412,3 +412,30 @@ fn no_lower_bound_is_searched_twice() {
     // The same whole: bound 2's states are those the search within 2 reached anew.
     assert_eq!(k2.stats.states, each[2].stats.states);
 }
+
+/// The whole state graph under `lkmm`: stale reads and late stores are choices of the search
+/// like any other, so the graph is larger than under `sc`, and V5 keeps every oracle on it.
+#[test]
+fn with_no_bound_under_lkmm_the_weak_choices_are_searched_too() {
+    let run = |memory| {
+        let mut j = job(Preset::V5, "wti-latency", OracleSet::all(), 0);
+        j.bound = None;
+        j.kind = BoundKind::Preemptions;
+        j.target.scenario.memory = memory;
+        verify(&j)
+    };
+    let sc = run(parkrace::scenario::Memory::Sc);
+    let lkmm = run(parkrace::scenario::Memory::Lkmm);
+    assert!(
+        sc.verified() && lkmm.verified(),
+        "{:?} {:?}",
+        sc.stats,
+        lkmm.stats
+    );
+    assert!(
+        lkmm.stats.states > sc.stats.states,
+        "{} against {}",
+        lkmm.stats.states,
+        sc.stats.states
+    );
+}

@@ -188,9 +188,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Bounded-exhaustive verification: every schedule with at most K preemptions (context
-    /// bounding, with a state cache), bound by bound, so that a violation found needs the
-    /// fewest.
+    /// Exhaustive verification: the scenario's whole state graph (livelocks as fair cycles),
+    /// or with -k K every schedule with at most K preemptions (context bounding), bound by
+    /// bound without repeats, so that a violation found needs the fewest. With a state cache.
     #[command(after_help = VERIFY_EXIT_HELP)]
     Verify(VerifyArgs),
     /// Compare search strategies on the buggy targets: from many seeds each, the share that
@@ -289,8 +289,9 @@ pub struct StressArgs {
 }
 
 const VERIFY_EXIT_HELP: &str = "Exit status:
-  0  every (variant, scenario) verified: no schedule within the bound violates its oracles
-  1  a violation was found (its repro file is written), or a search ran out of --time
+  0  every (variant, scenario) verified: no schedule (within the bound) violates its oracles
+  1  a violation was found (its repro file is written), or a search ran out of --time or
+     hit the step guard (INCOMPLETE)
   2  bad arguments (one line on stderr)
   3  an I/O error while writing a repro file
   4  a worker crashed (a bug in parkrace): the results are incomplete, never clean";

@@ -1,4 +1,4 @@
-//! `parkrace verify`: bounded-exhaustive verification of (variant x scenario), one row each.
+//! `parkrace verify`: exhaustive verification of (variant x scenario), one row each.
 
 use super::{
     EXIT_CRASH, EXIT_FINDING, EXIT_IO, EXIT_OK, VerifyArgs, jobs_or_cores, parse_duration,
