@@ -188,7 +188,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "count": what,
                     "delays": a.delays,
                     "verified": d.verified(),
-                    "complete": d.found.is_some() || d.verified(),
+                    "complete": d.found.is_some() || d.verified() || d.livelock.is_some_and(|n| n > 0),
                     "fewest": d.fewest(),
                     "schedules": st.executions,
                     "schedules_per_bound": st.per_bound,
@@ -199,6 +199,7 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                     "cuts": st.cuts,
                     "cycles": st.cycles,
                     "guard_hits": st.guard_hits,
+                    "livelock_states": d.livelock,
                     "max_decisions": st.max_decisions,
                     "elapsed_ms": d.elapsed.as_millis() as u64,
                     "violation": d.found.as_ref().map(|(stopped, run)| {
@@ -254,6 +255,22 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                             "VIOLATION {} with {cost}, {}",
                             v.oracle,
                             repro_path.as_deref().unwrap_or("")
+                        )
+                    }
+                    None if d.livelock.is_some_and(|n| n > 0) => format!(
+                        "VIOLATION I7: livelock: {} states form a strongly connected set with a \
+                         fair cycle through them, along which no operation completes (no repro \
+                         file: the cycle passes a state more than once)",
+                        d.livelock.unwrap_or(0)
+                    ),
+                    None if d.stats.exhausted
+                        && d.stats.guard_hits == 0
+                        && d.livelock.is_none() =>
+                    {
+                        format!(
+                            "INCOMPLETE: {} cycle(s) of states met, whose fairness only a search \
+                             without a bound judges: I7 is not proven",
+                            st.cycles
                         )
                     }
                     None if d.verified() => format!(

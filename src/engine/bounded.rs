@@ -40,6 +40,7 @@ use super::statecache::{Left, Seen, Visit, Visited};
 use crate::harness::{Ask, Probe};
 use crate::runtime::DRAW_PERIOD;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -193,10 +194,20 @@ pub struct BoundedDfs {
     /// The state cache ([`super::statecache`]), when on.
     cache: Option<Visited>,
     /// Every scheduling point of the current execution after setup: the threads that could
-    /// run (a bit per shuttle task) and the one chosen.
-    log: Vec<(u64, u8)>,
+    /// run (a bit per shuttle task), the one chosen, and the model steps taken before it.
+    log: Vec<(u64, u8, u64)>,
     /// The livelock found by the current execution, if any.
     cycle: Option<Cycle>,
+    /// The state graph's edges, when asked for ([`Self::with_edges`]): between consecutive
+    /// fingerprinted decisions, with the threads that ran and those that could run
+    /// throughout (bits per shuttle task). For the fairness of cycles through a repeated
+    /// state ([`fair_component`]).
+    edges: Option<HashSet<Edge>>,
+    /// The current execution's last fingerprinted decision: its state, scheduling point and
+    /// the model steps before it.
+    last_fp: Option<(u128, u32, u64)>,
+    /// The model steps at the last look at the state where only one thread could run.
+    last_look: u64,
     /// The current execution is halting (its verdict is fixed, or the state cache cut it):
     /// its threads only unwind now, without decisions.
     unwinding: bool,
@@ -209,6 +220,8 @@ pub struct BoundedDfs {
     watch: Option<Arc<Watch>>,
     /// The window into the execution being scheduled (hand it to each execution).
     probe: Probe,
+    /// The edges recorded, handed out when the search is exhausted.
+    edges_out: Arc<Mutex<Vec<Edge>>>,
 }
 
 /// A running search's progress, for a supervisor to show while it runs.
@@ -243,6 +256,9 @@ impl BoundedDfs {
             cache: None,
             log: Vec::new(),
             cycle: None,
+            edges: None,
+            last_fp: None,
+            last_look: 0,
             unwinding: false,
             stop: Arc::new(AtomicBool::new(false)),
             stats: Arc::new(Mutex::new(BoundedStats {
@@ -252,6 +268,7 @@ impl BoundedDfs {
             last: Arc::new(Mutex::new(Stopped::default())),
             watch: None,
             probe: Probe::default(),
+            edges_out: Arc::default(),
         }
     }
 
@@ -270,6 +287,18 @@ impl BoundedDfs {
         self
     }
 
+    /// Also record the state graph's edges (with the state cache: every decision of every
+    /// execution is fingerprinted, the replayed ones too); see [`Self::edges`].
+    pub fn with_edges(mut self) -> Self {
+        self.edges = Some(HashSet::new());
+        self
+    }
+
+    /// The edges recorded so far ([`Self::with_edges`]), shared out at the end of a search.
+    pub fn edges(&self) -> Arc<Mutex<Vec<Edge>>> {
+        Arc::clone(&self.edges_out)
+    }
+
     /// Cut every execution that reaches an already explored state ([`super::statecache`];
     /// the caller hands each execution fingerprints and the probe).
     pub fn with_state_cache(mut self) -> Self {
@@ -285,7 +314,8 @@ impl BoundedDfs {
     /// prefix are not looked at again (their states are on the path, in the cache).
     fn branch_here(&mut self, current: Option<TaskId>, cur_runs: bool) -> bool {
         let i = self.trail.len();
-        if i < self.prefix.len() {
+        let replayed = i < self.prefix.len();
+        if replayed && self.edges.is_none() {
             return true;
         }
         let ask = if self.cache.is_some() {
@@ -310,6 +340,10 @@ impl BoundedDfs {
             .filter(|_| cur_runs && self.max.is_some())
             .map_or(u128::MAX, |t| usize::from(t) as u128);
         let state = world ^ cur.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        self.edge_to(state, seen.steps);
+        if replayed {
+            return true;
+        }
         let visit = Visit {
             left: self.left(),
             depth: i as u32,
@@ -335,6 +369,24 @@ impl BoundedDfs {
         }
     }
 
+    /// Record the edge from the last fingerprinted decision to this one (in state `state`,
+    /// `steps` model steps in), where edges are asked for. Scheduling points with no step in
+    /// between are one state, not an edge.
+    fn edge_to(&mut self, state: u128, steps: u64) {
+        let Some(edges) = self.edges.as_mut() else {
+            return;
+        };
+        let at = self.log.len() as u32 - 1;
+        if let Some((from, at0, steps0)) = self.last_fp {
+            if from == state && steps == steps0 {
+                return;
+            }
+            let (always, ran) = fairness(&self.log[at0 as usize..=at as usize]);
+            edges.insert((from, state, ran, always));
+        }
+        self.last_fp = Some((state, at, steps));
+    }
+
     /// The execution came back to a state on its own path, first met at scheduling point
     /// `at` and decision `start`, `steps` model steps ago. Under weak fairness (every thread
     /// that can run at every point of a cycle runs in it) a cycle a runnable thread sat out
@@ -343,11 +395,7 @@ impl BoundedDfs {
     /// taken) is a livelock: the scenario's operations never complete along it (an operation
     /// that completes changes the state for good), so it is I7.
     fn close_cycle(&mut self, at: u32, steps: u64, start: usize) {
-        let turn = &self.log[at as usize..];
-        let always = turn.iter().fold(u64::MAX, |m, &(r, _)| m & r);
-        let ran = turn[..turn.len() - 1]
-            .iter()
-            .fold(0u64, |m, &(_, c)| m | 1u64 << c);
+        let (always, ran) = fairness(&self.log[at as usize..]);
         if steps > 0 && always & !ran == 0 {
             self.cycle = Some(Cycle { start, steps });
             self.probe.ask(Ask::Livelock(format!(
@@ -489,6 +537,111 @@ impl BoundedDfs {
     }
 }
 
+/// Over a stretch of scheduling points (the last one where it ends): the threads that could
+/// run at every point, and those that took a step in it. A thread chosen at a point that
+/// reached the next one without a step (its start, a wait already satisfied) has not run: a
+/// fingerprint need not tell those positions apart.
+fn fairness(stretch: &[(u64, u8, u64)]) -> (u64, u64) {
+    let always = stretch.iter().fold(u64::MAX, |m, &(r, _, _)| m & r);
+    let ran = stretch
+        .windows(2)
+        .filter(|w| w[1].2 > w[0].2)
+        .fold(0u64, |m, w| m | 1u64 << w[0].1);
+    (always, ran)
+}
+
+/// The size of a strongly connected set of states in `edges` (from, to, threads that ran,
+/// threads that could run throughout) that holds a fair cycle, if any: one that goes round
+/// every edge of the set is fair when each thread that can run everywhere in it runs on
+/// some edge of it (weak fairness), and a cycle of the set is fair only if that one is. A
+/// livelock: the scheduler can go round forever, fairly, and no operation completes.
+pub fn fair_component(edges: &[Edge]) -> Option<usize> {
+    let mut index: HashMap<u128, usize> = HashMap::new();
+    let mut adj: Vec<Vec<usize>> = Vec::new();
+    let mut node = |s: u128, adj: &mut Vec<Vec<usize>>| {
+        *index.entry(s).or_insert_with(|| {
+            adj.push(Vec::new());
+            adj.len() - 1
+        })
+    };
+    let mut es = Vec::with_capacity(edges.len());
+    for &(a, b, ran, always) in edges {
+        let (a, b) = (node(a, &mut adj), node(b, &mut adj));
+        adj[a].push(b);
+        es.push((a, b, ran, always));
+    }
+    let comp = components(&adj);
+    let mut always: HashMap<usize, u64> = HashMap::new();
+    let mut ran: HashMap<usize, u64> = HashMap::new();
+    for &(a, b, r, al) in &es {
+        if comp[a] == comp[b] {
+            *always.entry(comp[a]).or_insert(u64::MAX) &= al;
+            *ran.entry(comp[a]).or_insert(0) |= r;
+        }
+    }
+    always
+        .iter()
+        .filter(|&(c, &al)| al & !ran[c] == 0)
+        .map(|(c, _)| comp.iter().filter(|&&x| x == *c).count())
+        .max()
+}
+
+/// The strongly connected component of each node (Tarjan's algorithm, without recursion).
+fn components(adj: &[Vec<usize>]) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
+    let n = adj.len();
+    let (mut idx, mut low, mut comp) = (vec![NONE; n], vec![0; n], vec![NONE; n]);
+    let (mut on, mut stack) = (vec![false; n], Vec::new());
+    let (mut next, mut ncomp) = (0, 0);
+    for root in 0..n {
+        if idx[root] != NONE {
+            continue;
+        }
+        let mut call = vec![(root, 0usize)];
+        while let Some(&mut (v, ref mut k)) = call.last_mut() {
+            if *k == 0 {
+                idx[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on[v] = true;
+            }
+            if let Some(&w) = adj[v].get(*k) {
+                *k += 1;
+                if idx[w] == NONE {
+                    call.push((w, 0));
+                } else if on[w] {
+                    low[v] = low[v].min(idx[w]);
+                }
+                continue;
+            }
+            call.pop();
+            if let Some(&(u, _)) = call.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == idx[v] {
+                while let Some(w) = stack.pop() {
+                    on[w] = false;
+                    comp[w] = ncomp;
+                    if w == v {
+                        break;
+                    }
+                }
+                ncomp += 1;
+            }
+        }
+    }
+    comp
+}
+
+/// An edge of the state graph: from, to, the threads that took a step on it, and those that
+/// could run throughout (bits per shuttle task).
+pub type Edge = (u128, u128, u64, u64);
+
+/// How many model steps a thread may run alone (no decision) before the search looks at the
+/// state: a loop it runs alone for good then closes a cycle (model.md s.4).
+const LOOK_EVERY: u64 = 32;
+
 /// The hash of an empty path, and of a path one option longer (see [`BoundedDfs::path`]).
 const PATH_SEED: u64 = 0x243f_6a88_85a3_08d3;
 
@@ -513,6 +666,9 @@ impl Scheduler for BoundedDfs {
             }
             if !self.advance() {
                 self.stats.lock().unwrap().exhausted = true;
+                if let Some(e) = self.edges.take() {
+                    *self.edges_out.lock().unwrap() = e.into_iter().collect();
+                }
                 return None;
             }
         }
@@ -523,6 +679,8 @@ impl Scheduler for BoundedDfs {
         self.spent = (0, 0);
         self.log.clear();
         self.cycle = None;
+        self.last_fp = None;
+        self.last_look = 0;
         self.unwinding = false;
         let n = {
             let mut st = self.stats.lock().unwrap();
@@ -558,10 +716,23 @@ impl Scheduler for BoundedDfs {
             let mask = cands
                 .iter()
                 .fold(0u64, |m, &t| m | 1u64 << usize::from(t).min(63));
-            self.log.push((mask, 0));
+            self.log.push((mask, 0, self.probe.steps()));
         }
         let pick = match cands.len() {
             0 => return None,
+            // A stretch with one thread able to run has no decision to fingerprint at: look
+            // at the state now and then, so that a loop it runs alone closes a cycle.
+            1 if self.cache.is_some()
+                && !self.unwinding
+                && self.trail.len() >= self.prefix.len()
+                && self.probe.steps() >= self.last_look + LOOK_EVERY =>
+            {
+                self.last_look = self.probe.steps();
+                if !self.branch_here(current, cur_runs) {
+                    self.unwinding = true;
+                }
+                cands[0]
+            }
             1 => cands[0],
             _ if self.unwinding => cands[0],
             _ if !self.branch_here(current, cur_runs) => {
@@ -594,9 +765,14 @@ mod tests {
 
     /// A search whose current execution logged these scheduling points (runnable threads as
     /// bits, the one chosen), with no execution running (the probe answers nothing).
+    /// (Every chosen thread takes one step before the next point.)
     fn logged(log: &[(u64, u8)]) -> BoundedDfs {
         let mut d = BoundedDfs::new(None, BoundKind::Preemptions, None).with_state_cache();
-        d.log = log.to_vec();
+        d.log = log
+            .iter()
+            .enumerate()
+            .map(|(i, &(m, c))| (m, c, i as u64))
+            .collect();
         d
     }
 
@@ -621,6 +797,12 @@ mod tests {
         d.close_cycle(1, 4, 2);
         assert_eq!(d.cycle, None);
         assert_eq!(d.stats.lock().unwrap().cycles, 1);
+        // Thread 2 was chosen once but reached its next point without a step (a stutter the
+        // fingerprint does not see): it has not run.
+        let mut d = logged(&[]);
+        d.log = vec![(0b110, 2, 0), (0b110, 1, 0), (0b110, 1, 1), (0b110, 0, 2)];
+        d.close_cycle(0, 2, 0);
+        assert_eq!(d.cycle, None);
         // Nothing stepped: no livelock either.
         let mut d = logged(&[(0b10, 1), (0b10, 1)]);
         d.close_cycle(0, 0, 0);
@@ -648,5 +830,154 @@ mod tests {
             ..s.clone()
         };
         assert_eq!(plain.replay_bytes(35), s.bytes);
+    }
+
+    /// What each poller does: poll its own variable until it reads 1 (`Forever`: nobody
+    /// sets it); `Alone`: P1 ends at once, P0 polls forever; `Released`: P1 sets P0's
+    /// variable and ends.
+    #[derive(Clone, Copy)]
+    enum Pollers {
+        Forever,
+        Alone,
+        Released,
+    }
+
+    const POLL_MAX_STEPS: u64 = 200;
+
+    /// Run the pollers under `sched` until it ends (or `stop` is set by a violation); each
+    /// execution's verdict.
+    fn poll<S: Scheduler + 'static>(
+        what: Pollers,
+        sched: S,
+        hooks: crate::harness::Hooks,
+        stop: Option<Arc<AtomicBool>>,
+    ) -> Vec<Option<crate::oracle::Oracle>> {
+        use crate::engine::shuttle::ShuttlePlatform;
+        use crate::harness::{Body, launch_program, program_world};
+        use crate::runtime::types::{Ld, St};
+        let body: Body = Arc::new(move |cur| {
+            let v = cur.me();
+            match (what, v) {
+                (Pollers::Alone, 1) => return Ok(()),
+                (Pollers::Released, 1) => return cur.step("set", |s| s.var(0).store(1, St::Once)),
+                _ => {}
+            }
+            loop {
+                cur.forget("poll");
+                if cur.step("poll", |s| s.var(v).load(Ld::Once))? == 1 {
+                    return Ok(());
+                }
+            }
+        });
+        let seen: Arc<Mutex<Vec<_>>> = Arc::default();
+        let seen2 = Arc::clone(&seen);
+        let mut config = shuttle::Config::new();
+        config.failure_persistence = shuttle::FailurePersistence::None;
+        config.silence_warnings = true;
+        crate::engine::runner::run(sched, config, move || {
+            let names = ["P0".to_string(), "P1".to_string()];
+            let mut w = program_world(&names, &[0, 0], 0, crate::scenario::Memory::Sc);
+            w.harness.scenario.max_steps = POLL_MAX_STEPS;
+            let o = launch_program(ShuttlePlatform::new(3), w, &hooks, body.clone()).finish();
+            if let (Some(s), true) = (&stop, o.violation.is_some()) {
+                s.store(true, Ordering::Relaxed);
+            }
+            seen2.lock().unwrap().push(o.violation.map(|v| v.oracle));
+        });
+        seen.lock().unwrap().clone()
+    }
+
+    /// The whole-graph search of the pollers, with the state cache (and the edges).
+    fn search_pollers(
+        what: Pollers,
+        edges: bool,
+    ) -> (Vec<Option<crate::oracle::Oracle>>, BoundedDfsOut) {
+        let mut d = BoundedDfs::new(None, BoundKind::Preemptions, None).with_state_cache();
+        if edges {
+            d = d.with_edges();
+        }
+        let hooks = crate::harness::Hooks {
+            probe: Some(d.probe()),
+            fingerprints: true,
+            ..Default::default()
+        };
+        let out = (Arc::clone(&d.stats), Arc::clone(&d.last), d.edges());
+        let stop = Arc::clone(&d.stop);
+        let verdicts = poll(what, d, hooks, Some(stop));
+        let (stats, last, edges) = out;
+        let r = (
+            stats.lock().unwrap().clone(),
+            last.lock().unwrap().clone(),
+            edges.lock().unwrap().clone(),
+        );
+        (verdicts, r)
+    }
+
+    type BoundedDfsOut = (BoundedStats, Stopped, Vec<Edge>);
+
+    /// One thread polls forever while the other has ended: a cycle of one state, fair (the
+    /// poller is the only thread that can run). Found as a livelock at once, and its lasso
+    /// replays without the cache as the step bound's I7.
+    #[test]
+    fn a_fair_cycle_is_found_as_a_livelock_and_replays_as_one() {
+        use crate::engine::bytes::ByteScheduler;
+        use crate::oracle::Oracle;
+        let (verdicts, (st, found, _)) = search_pollers(Pollers::Alone, false);
+        assert_eq!(verdicts.last(), Some(&Some(Oracle::I7)), "{verdicts:?}");
+        assert_eq!(st.guard_hits, 0);
+        let cycle = found.cycle.expect("a livelock's cycle");
+        let bytes = found.replay_bytes(POLL_MAX_STEPS);
+        let replay = poll(
+            Pollers::Alone,
+            ByteScheduler::new(bytes),
+            Default::default(),
+            None,
+        );
+        assert_eq!(replay, vec![Some(Oracle::I7)], "{cycle:?}");
+    }
+
+    /// Two threads poll forever, taking turns: every simple cycle is one thread polling while
+    /// the other waits its turn (unfair, cut), so no execution reports a livelock; but the
+    /// strongly connected set of states they form holds a fair cycle, which the edges show.
+    /// Where the other thread ends the polling, the cycles stay unfair: no livelock.
+    #[test]
+    fn a_fair_cycle_through_a_repeated_state_is_found_in_the_edges() {
+        let (verdicts, (st, _, _)) = search_pollers(Pollers::Forever, false);
+        assert!(verdicts.iter().all(Option::is_none), "{verdicts:?}");
+        assert!(st.exhausted && st.cycles > 0, "{st:?}");
+        let (_, (_, _, edges)) = search_pollers(Pollers::Forever, true);
+        assert_eq!(fair_component(&edges), Some(1), "{edges:?}");
+
+        let (verdicts, (st, _, _)) = search_pollers(Pollers::Released, true);
+        assert!(verdicts.iter().all(Option::is_none), "{verdicts:?}");
+        assert!(st.exhausted && st.cycles > 0, "{st:?}");
+        let (_, (_, _, edges)) = search_pollers(Pollers::Released, true);
+        assert!(!edges.is_empty());
+        assert_eq!(
+            fair_component(&edges),
+            None,
+            "only unfair cycles: {edges:?}"
+        );
+    }
+
+    #[test]
+    fn components_are_tarjans() {
+        // 0 -> 1 -> 2 -> 0, 2 -> 3, 3 -> 3, 4 alone.
+        let adj = vec![vec![1], vec![2], vec![0, 3], vec![3], vec![]];
+        let c = components(&adj);
+        assert!(c[0] == c[1] && c[1] == c[2]);
+        assert!(c[3] != c[0] && c[4] != c[3] && c[4] != c[0]);
+        // A fair set: both threads (bits 1 and 2) run on its edges; an unfair one: thread 2
+        // can run throughout and never does.
+        let e = |a, b, ran, always| (a as u128, b as u128, ran, always);
+        assert_eq!(
+            fair_component(&[e(1, 2, 0b10, 0b110), e(2, 1, 0b100, 0b110)]),
+            Some(2)
+        );
+        assert_eq!(
+            fair_component(&[e(1, 2, 0b10, 0b110), e(2, 1, 0b10, 0b110)]),
+            None
+        );
+        assert_eq!(fair_component(&[e(1, 2, 0b10, 0b110)]), None, "no cycle");
     }
 }

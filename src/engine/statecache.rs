@@ -102,12 +102,19 @@ impl Visited {
         self.seen.is_empty()
     }
 
-    /// Look `state` up for a visit `v` at decision `v.depth` of an execution whose first
-    /// decisions hash, depth by depth, as `path` (`path[d]`: the first `d` options);
-    /// record the visit unless it is cut or closes a cycle.
+    /// Look `state` up for a visit `v` after `v.depth` decisions (at scheduling point `v.at`)
+    /// of an execution whose first decisions hash, depth by depth, as `path` (`path[d]`: the
+    /// first `d` options); record the visit unless it is cut or closes a cycle. Given its
+    /// first decisions an execution is deterministic up to its next one, so (depth, path
+    /// hash, point) names one point of the search tree.
     pub fn visit(&mut self, state: u128, v: Visit, path: &[u64]) -> Seen {
         match self.seen.get_mut(&state) {
-            Some(old) if old.depth < v.depth && path.get(old.depth as usize) == Some(&old.path) => {
+            // Earlier on this very path: the same first decisions, and an earlier point
+            // (past them, or between the same two decisions).
+            Some(old)
+                if (old.depth, old.at) < (v.depth, v.at)
+                    && path.get(old.depth as usize) == Some(&old.path) =>
+            {
                 Seen::OnPath(*old)
             }
             Some(old) if old.left.0 >= v.left.0 && old.left.1 >= v.left.1 => {

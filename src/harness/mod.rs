@@ -75,7 +75,12 @@ pub struct Probed {
 /// A window into the execution currently running, for a scheduler that must look at its state
 /// (the bounded search's state cache). Launch installs the execution into it.
 #[derive(Clone, Default)]
-pub struct Probe(Arc<Mutex<Option<std::sync::Weak<Kernel>>>>);
+pub struct Probe(
+    Arc<Mutex<Option<std::sync::Weak<Kernel>>>>,
+    /// The model steps the current execution has taken, as its kernel mirrors them (so a
+    /// scheduler can tell at every scheduling point whether the last thread took a step).
+    Arc<std::sync::atomic::AtomicU64>,
+);
 
 impl Probe {
     /// Ask the current execution; `None` when none runs or its world is busy.
@@ -112,6 +117,13 @@ impl Probe {
 
     fn install(&self, k: &Arc<Kernel>) {
         *self.0.lock().unwrap() = Some(Arc::downgrade(k));
+        self.1.store(0, std::sync::atomic::Ordering::Relaxed);
+        k.mirror_steps(Arc::clone(&self.1));
+    }
+
+    /// The model steps the current execution has taken so far (no lock).
+    pub fn steps(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -131,6 +131,8 @@ pub struct Kernel {
     entries: Entries,
     /// The world keeps per-thread fingerprints ([`Harness::hist`]; only for the state cache).
     fingerprints: bool,
+    /// Where the step count is mirrored for the state cache's probe, if it is.
+    steps_mirror: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The running model thread: the kernel's `current`. Every model function takes one.
@@ -646,6 +648,7 @@ impl Kernel {
         Kernel {
             plat,
             fingerprints: !world.harness.hist.is_empty(),
+            steps_mirror: std::sync::OnceLock::new(),
             fixed: Fixed {
                 variant: world.harness.variant,
                 cast: world.harness.cast.clone(),
@@ -663,6 +666,12 @@ impl Kernel {
     /// The handle model thread `me` runs its kernel functions with.
     pub fn current(&self, me: Tid) -> Current<'_> {
         Current { k: self, me }
+    }
+
+    /// Mirror the step count into `m` from now on (the state cache's probe reads it at every
+    /// scheduling point, without the world's lock).
+    pub fn mirror_steps(&self, m: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        let _ = self.steps_mirror.set(m);
     }
 
     /// The engine.
@@ -892,6 +901,9 @@ impl<'k> Current<'k> {
             return Err(Halt);
         }
         w.harness.steps += 1;
+        if let Some(m) = k.steps_mirror.get() {
+            m.store(w.harness.steps, std::sync::atomic::Ordering::Relaxed);
+        }
         w.harness.tick_owed &= !(1u64 << me);
         {
             let t = &w.kernel.tasks[me];

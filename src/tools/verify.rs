@@ -10,7 +10,7 @@
 //! The search itself is [`BoundedDfs`]; a violating schedule is replayed through the
 //! byte-driven scheduler, so it becomes a repro file like any other finding.
 
-use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped, Watch};
+use crate::engine::bounded::{BoundKind, BoundedDfs, BoundedStats, Stopped, Watch, fair_component};
 use crate::engine::runner;
 use crate::engine::shuttle::ShuttlePlatform;
 use crate::harness::{Hooks, execute_with};
@@ -46,13 +46,20 @@ pub struct Verdict {
     /// The violating schedule of the fewest of what the bound counts (the first one, without
     /// a bound), replayed.
     pub found: Option<(Stopped, ByteRun)>,
+    /// Where the search met cycles of states and checks I7: the size of a strongly connected
+    /// set of states that holds a fair cycle (a livelock), 0 if none does; `None` where that
+    /// was not settled (under a bound, or out of time). `Some(0)` without cycles.
+    pub livelock: Option<usize>,
     pub elapsed: Duration,
 }
 
 impl Verdict {
     /// Every schedule within the bound was explored and none violated an oracle.
     pub fn verified(&self) -> bool {
-        self.found.is_none() && self.stats.exhausted && self.stats.guard_hits == 0
+        self.found.is_none()
+            && self.stats.exhausted
+            && self.stats.guard_hits == 0
+            && self.livelock == Some(0)
     }
 
     /// The violation found has the fewest of what the bound counts (every lower bound was
@@ -67,17 +74,31 @@ impl Verdict {
     }
 }
 
-/// Explore every schedule within `bound` (branch and bound: the violation of the fewest).
+/// What one search returns: its counters, the violating schedule it stopped at, and the
+/// state graph's edges where they were asked for.
+type Searched = (
+    BoundedStats,
+    Option<Stopped>,
+    Vec<crate::engine::bounded::Edge>,
+);
+
+/// Explore every schedule within `bound` (bound by bound) or the whole state graph; with
+/// `edges`, record the graph's edges as well ([`BoundedDfs::with_edges`]).
 fn search(
     v: &Verify,
     bound: Option<u32>,
     time: Option<Duration>,
     watch: Option<&Arc<Watch>>,
-) -> (BoundedStats, Option<Stopped>) {
+    edges: bool,
+) -> Searched {
     let mut dfs = BoundedDfs::new(bound, v.kind, v.delays);
     if v.cache {
         dfs = dfs.with_state_cache();
     }
+    if edges {
+        dfs = dfs.with_edges();
+    }
+    let edges_out = dfs.edges();
     if let Some(w) = watch {
         dfs = dfs.watched(Arc::clone(w));
     }
@@ -109,7 +130,8 @@ fn search(
     let found = stop
         .load(Ordering::Relaxed)
         .then(|| std::mem::take(&mut *last.lock().unwrap()));
-    (st, found)
+    let edges = std::mem::take(&mut *edges_out.lock().unwrap());
+    (st, found, edges)
 }
 
 /// Verify within `v.bound` (or the whole state graph), one search.
@@ -120,7 +142,24 @@ pub fn verify(v: &Verify) -> Verdict {
 /// [`verify`], reporting progress into `watch` as it goes.
 pub fn verify_watched(v: &Verify, watch: Option<&Arc<Watch>>) -> Verdict {
     let start = Instant::now();
-    let (stats, best) = search(v, v.bound, v.time, watch);
+    let (stats, best, _) = search(v, v.bound, v.time, watch, false);
+    // Cycles met, none of them fair by itself: a fair cycle may still go through a state
+    // more than once (each thread taking its turn in a loop of its own). Without a bound,
+    // search again recording the edges, and look for a strongly connected set of states
+    // that holds a fair cycle ([`fair_component`]): a livelock.
+    let checks_i7 = v.target.oracles.contains(crate::oracle::Oracle::I7);
+    let livelock = if best.is_none() && stats.exhausted && stats.cycles > 0 && checks_i7 {
+        match v.bound {
+            None => {
+                let left = v.time.map(|t| t.saturating_sub(start.elapsed()));
+                let (again, _, edges) = search(v, None, left, None, true);
+                again.exhausted.then(|| fair_component(&edges).unwrap_or(0))
+            }
+            Some(_) => None,
+        }
+    } else {
+        Some(0)
+    };
     let found = best.map(|b| {
         let t = &v.target;
         let bytes = b.replay_bytes(t.scenario.max_steps);
@@ -131,6 +170,7 @@ pub fn verify_watched(v: &Verify, watch: Option<&Arc<Watch>>) -> Verdict {
         bound: v.bound,
         stats,
         found,
+        livelock,
         elapsed: start.elapsed(),
     }
 }
