@@ -32,8 +32,9 @@
 //! decision `i` of some execution has its whole subtree (every schedule sharing the first `i`
 //! decisions) explored before the search backtracks above `i`, so a later prefix that reaches
 //! it again finds it explored. Only decisions past the replayed prefix are looked up (the
-//! prefix's own states are its ancestors), and a state met twice in one execution is never
-//! cut.
+//! prefix's own states are recorded already, with the path that explored them). A state met
+//! again from an earlier point of the execution's own path is a cycle ([`Seen::OnPath`]),
+//! judged by the search (docs/model.md s.4); with no step in between it is only a stutter.
 //!
 //! How the model and the scheduler meet: the search hands each execution it runs a
 //! [`Probe`](crate::harness::Probe) ([`crate::harness::Hooks`]), through which the scheduler
