@@ -268,8 +268,9 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
                         && d.livelock.is_none() =>
                     {
                         format!(
-                            "INCOMPLETE: {} cycle(s) of states met, whose fairness only a search \
-                             without a bound judges: I7 is not proven",
+                            "INCOMPLETE: {} cycle(s) of states met, whose fairness was not judged \
+                             (only a search without a bound, run to its end, judges it): I7 is \
+                             not proven",
                             st.cycles
                         )
                     }

@@ -311,7 +311,8 @@ impl BoundedDfs {
     /// state the state cache has seen explored with as much of the bound left, nor where the
     /// execution comes back to a state on its own path (a cycle: judged by
     /// [`Self::close_cycle`]); then the execution is halted here. Decisions of the replayed
-    /// prefix are not looked at again (their states are on the path, in the cache).
+    /// prefix are not looked up again (their states are on the path, in the cache); where
+    /// edges are recorded they are fingerprinted, for the edge into them, and go on.
     fn branch_here(&mut self, current: Option<TaskId>, cur_runs: bool) -> bool {
         let i = self.trail.len();
         let replayed = i < self.prefix.len();
