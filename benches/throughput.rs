@@ -179,6 +179,7 @@ fn bounded(c: &mut Criterion) {
             delays: None,
             time: None,
             cache: true,
+            reduce: false,
         };
         let schedules = parkrace::tools::verify::verify(&job).schedules();
         g.throughput(Throughput::Elements(schedules));
@@ -247,6 +248,7 @@ fn lkmm(c: &mut Criterion) {
         delays: None,
         time: None,
         cache: true,
+        reduce: false,
     };
     let schedules = parkrace::tools::verify::verify(&job).schedules();
     g.throughput(Throughput::Elements(schedules));

@@ -111,6 +111,7 @@ fn sampling_verify_minimize_and_compare_are_the_same_on_a_kept_pool() {
         delays: None,
         time: None,
         cache: true,
+        reduce: false,
     };
     let verdict = |preset, bound| {
         let v = verify(&job(preset, bound));

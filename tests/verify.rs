@@ -21,6 +21,7 @@ fn job(p: Preset, scenario: &str, oracles: OracleSet, bound: u32) -> Verify {
         delays: None,
         time: None,
         cache: true,
+        reduce: false,
     }
 }
 
@@ -310,6 +311,8 @@ fn the_command_line_writes_a_replayable_repro_and_exits_as_documented() {
         &["--no-state-cache", "x"],
         &["--no-state-cache"],
         &["--delays", "1"],
+        &["--reduce", "-k", "1"],
+        &["--reduce", "--memory", "lkmm"],
     ] {
         let out = parkrace().arg("verify").args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -438,4 +441,58 @@ fn with_no_bound_under_lkmm_the_weak_choices_are_searched_too() {
         lkmm.stats.states,
         sc.stats.states
     );
+}
+
+/// The reduction (sleep sets) proves the same verdicts on every schedule with fewer of them:
+/// a fixed preset is verified (livelocks aside, which it says), and each bug the whole graph
+/// holds is found and replays.
+#[test]
+fn the_reduced_search_gives_the_same_verdicts_in_fewer_schedules() {
+    let whole = |p: Preset, s: &str, reduce: bool| {
+        verify(&Verify {
+            bound: None,
+            kind: BoundKind::Preemptions,
+            reduce,
+            ..job(p, s, OracleSet::all(), 0)
+        })
+    };
+    for s in ["park-unpark", "park"] {
+        let full = whole(Preset::V5, s, false);
+        let red = whole(Preset::V5, s, true);
+        assert!(full.verified() && red.verified(), "{s}");
+        assert!(red.reduced && !full.reduced);
+        assert!(red.stats.slept > 0);
+        assert!(
+            red.schedules() * 10 < full.schedules() * 7,
+            "{s}: {} against {}",
+            red.schedules(),
+            full.schedules()
+        );
+    }
+    for (p, s, oracle) in [
+        (Preset::V2, "preempt-parked", Oracle::I1),
+        (Preset::V2, "park-unpark", Oracle::I5),
+        (Preset::V3, "wti-latency", Oracle::I8),
+    ] {
+        let d = whole(p, s, true);
+        let (stopped, run) = d.found.as_ref().expect("the bug, reduced");
+        assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, oracle);
+        let again = run_bytes(
+            &Scenario::by_name(s).unwrap(),
+            p.variant(),
+            OracleSet::all(),
+            &stopped.bytes,
+        );
+        assert_eq!(again.outcome.violation.unwrap().oracle, oracle, "{p:?} {s}");
+    }
+    let out = parkrace()
+        .args(["verify", "-v", "V5", "-s", "park", "--reduce", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let row = &common::json_lines(&out.stdout)[0];
+    assert_eq!(row["verified"], true);
+    assert_eq!(row["reduced"], true);
+    assert_eq!(row["livelocks_proven_absent"], false);
+    assert!(row["slept"].as_u64().unwrap() > 0);
 }

@@ -324,6 +324,12 @@ pub struct VerifyArgs {
     /// explored with as much of the bound left (state caching, the default).
     #[arg(long)]
     pub no_state_cache: bool,
+    /// Without a bound: prune schedules that only reorder independent moves (sleep sets over
+    /// what each move reads and writes). Every oracle is still proven except I7's livelocks
+    /// (cycles through which nothing completes): a reduced search finds those it meets but
+    /// proves none absent. Under --memory sc only.
+    #[arg(long)]
+    pub reduce: bool,
     /// Memory model: sc (the default), tso or lkmm (model.md m); a reordering (a load reading
     /// an older store, a store placed before a newer one) counts like a preemption in K.
     #[arg(long, value_enum)]

@@ -39,6 +39,7 @@ use super::shuttle::{candidates, setup_pick};
 use super::statecache::{Left, Seen, Visit, Visited};
 use crate::harness::{Ask, Probe};
 use crate::runtime::DRAW_PERIOD;
+use crate::runtime::footprint::Footprint;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -108,6 +109,42 @@ pub struct BoundedStats {
     /// guard (no state repeated on such a path: it is only long). Any makes the search
     /// inconclusive.
     pub guard_hits: u64,
+    /// Under the reduction: options never taken because their thread was asleep (its move
+    /// commutes with everything since it was explored), counted where the decision is first
+    /// met.
+    pub slept: u64,
+    /// Under the reduction: executions ended where every thread that could run was asleep.
+    pub sleep_cuts: u64,
+}
+
+/// A decision among threads under the reduction, as it stays known across the executions
+/// that pass it.
+#[derive(Clone, Debug)]
+struct Node {
+    /// The threads to choose from, option by option.
+    cands: Vec<TaskId>,
+    /// The threads asleep here, each with the footprint of its move (explored from an
+    /// ancestor, which no move since conflicts with).
+    sleep: Vec<(TaskId, Footprint)>,
+    /// Options the state cache says an earlier visit to this state explored (a bit per
+    /// option).
+    skip: u64,
+    /// The options explored here before the current one: their threads and what their
+    /// stretches read and wrote (every execution below each, put together).
+    done: Vec<(TaskId, Footprint)>,
+    /// The same for the current option, so far.
+    cur: Footprint,
+}
+
+impl Node {
+    /// Whether option `o` is to be explored here.
+    fn open(&self, o: usize) -> bool {
+        self.skip & 1 << o == 0 && !self.sleep.iter().any(|&(t, _)| t == self.cands[o])
+    }
+}
+
+fn bit(t: TaskId) -> u64 {
+    1u64 << usize::from(t).min(63)
 }
 
 /// The schedule at which a search was stopped.
@@ -222,6 +259,20 @@ pub struct BoundedDfs {
     probe: Probe,
     /// The edges recorded, handed out when the search is exhausted.
     edges_out: Arc<Mutex<Vec<Edge>>>,
+    /// Sleep sets ([`Self::with_reduction`]).
+    reduce: bool,
+    /// Under the reduction, by decision index: the decisions among threads of the current
+    /// execution's path (`None` at draws), kept across executions.
+    nodes: Vec<Option<Node>>,
+    /// The threads asleep now, with the footprints of their moves.
+    asleep: Vec<(TaskId, Footprint)>,
+    /// The decision among threads whose option's stretch runs now.
+    seg: Option<usize>,
+    /// What the state cache said of the state at the last decision, where an earlier visit
+    /// with other threads asleep explored it ([`Seen::Again`]).
+    again: Option<u64>,
+    /// Every state met at a scheduling point, where asked for ([`Self::with_reached`]).
+    reached: Option<Arc<Mutex<HashSet<u128>>>>,
 }
 
 /// A running search's progress, for a supervisor to show while it runs.
@@ -269,7 +320,118 @@ impl BoundedDfs {
             watch: None,
             probe: Probe::default(),
             edges_out: Arc::default(),
+            reduce: false,
+            nodes: Vec::new(),
+            asleep: Vec::new(),
+            seg: None,
+            again: None,
+            reached: None,
         }
+    }
+
+    /// Also fingerprint the state at every scheduling point of every execution, and gather
+    /// them here (to check that a reduction still reaches every state a search without it
+    /// reaches; costly).
+    pub fn with_reached(mut self) -> (Self, Arc<Mutex<HashSet<u128>>>) {
+        let r = Arc::new(Mutex::new(HashSet::new()));
+        self.reached = Some(Arc::clone(&r));
+        (self, r)
+    }
+
+    /// Prune with sleep sets (Godefroid): a thread whose move from a state was explored is
+    /// put to sleep in the states explored after it, until a move that conflicts with what its
+    /// move read or wrote ([`crate::runtime::footprint`]); a sleeping thread is not chosen.
+    /// Every state is still visited, and with it every oracle that judges a state, a step
+    /// (its reads are the same in either order) or a hang; cycles are not all kept, so I7's
+    /// livelocks are not proven absent by a reduced search (docs/model.md s.6). Only
+    /// without a bound (a preemption bound and a sleep set can prune the only schedule of a
+    /// class within the bound: Coons, Musuvathi and McKinley, OOPSLA 2013) and with the state
+    /// cache (then sleep sets are compared at each cached state).
+    pub fn with_reduction(mut self) -> Self {
+        assert!(
+            self.max.is_none() && self.cache.is_some() && self.edges.is_none(),
+            "sleep sets only without a bound, with the state cache and without edges"
+        );
+        self.reduce = true;
+        self.probe = self.probe.clone().with_footprints();
+        self
+    }
+
+    fn asleep_has(&self, t: TaskId) -> bool {
+        self.asleep.iter().any(|&(u, _)| u == t)
+    }
+
+    /// The threads asleep now, a bit each.
+    fn sleep_mask(&self) -> u64 {
+        self.asleep.iter().fold(0, |m, &(t, _)| m | bit(t))
+    }
+
+    /// Under the reduction, at a scheduling point: what ran since the last one conflicts
+    /// with the moves of the threads it wakes from their sleep, and is part of the stretch of
+    /// the current decision's option.
+    fn absorb(&mut self) {
+        let f = self.probe.footprint();
+        self.asleep.retain(|&(_, g)| !g.conflicts(f));
+        if let Some(Some(n)) = self.seg.and_then(|j| self.nodes.get_mut(j)) {
+            n.cur = n.cur.union(f);
+        }
+    }
+
+    /// Under the reduction, end the execution here: every thread that could run is asleep,
+    /// or the state cache says its moves were explored from an earlier visit.
+    fn sleep_cut(&mut self) {
+        self.stats.lock().unwrap().sleep_cuts += 1;
+        self.probe.ask(Ask::Halt);
+        self.unwinding = true;
+    }
+
+    /// A decision among `cands` under the reduction (after the state cache let it go on):
+    /// the prefix's option, or the first one open; `None` where none is open (cut).
+    fn decide(&mut self, cands: &[TaskId], cur_runs: bool) -> Option<TaskId> {
+        let i = self.trail.len();
+        let again = self.again.take();
+        if i >= self.prefix.len() {
+            let sleep: Vec<(TaskId, Footprint)> = self
+                .asleep
+                .iter()
+                .copied()
+                .filter(|(t, _)| cands.contains(t))
+                .collect();
+            let skip = match again {
+                Some(then) => (0..cands.len())
+                    .filter(|&o| then & bit(cands[o]) == 0)
+                    .fold(0, |m, o| m | 1u64 << o),
+                None => 0,
+            };
+            let node = Node {
+                cands: cands.to_vec(),
+                sleep,
+                skip,
+                done: Vec::new(),
+                cur: Footprint::EMPTY,
+            };
+            let open = (0..cands.len()).filter(|&o| node.open(o)).count();
+            self.stats.lock().unwrap().slept += (cands.len() - open) as u64;
+            self.nodes.truncate(i);
+            self.nodes.resize(i, None);
+            if open == 0 {
+                self.sleep_cut();
+                return None;
+            }
+            self.nodes.push(Some(node));
+        }
+        let node = self.nodes[i].as_ref().expect("a decision among threads");
+        let first = (0..cands.len()).find(|&o| node.open(o)).unwrap_or(0);
+        let o = self.take(
+            cands.len().min(u8::MAX as usize) as u8,
+            cur_runs,
+            false,
+            first as u8,
+        );
+        let node = self.nodes[i].as_ref().expect("a decision among threads");
+        self.asleep = node.sleep.iter().chain(&node.done).copied().collect();
+        self.seg = Some(i);
+        Some(cands[o as usize])
     }
 
     /// The probe each execution this search schedules must be handed
@@ -351,10 +513,15 @@ impl BoundedDfs {
             path: self.path[i],
             at: self.log.len() as u32 - 1,
             steps: seen.steps,
+            sleep: self.sleep_mask(),
         };
         let cache = self.cache.as_mut().expect("checked above");
         match cache.visit(state, visit, &self.path) {
             Seen::Explore => true,
+            Seen::Again(then) => {
+                self.again = Some(then);
+                true
+            }
             Seen::Covered => {
                 self.probe.ask(Ask::Halt);
                 false
@@ -476,9 +643,20 @@ impl BoundedDfs {
         for j in (self.floor..self.trail.len()).rev() {
             let pt = self.trail[j];
             let (p, d) = cost[j];
+            let node = self.nodes.get(j).and_then(Option::as_ref);
             for o in pt.chosen + 1..pt.options {
+                if node.is_some_and(|n| !n.open(o as usize)) {
+                    continue;
+                }
                 let (a, b) = pt.cost(o);
                 if self.fits(self.level, p + a, d + b) {
+                    if self.reduce {
+                        self.nodes.truncate(j + 1);
+                        if let Some(Some(n)) = self.nodes.get_mut(j) {
+                            let cur = std::mem::replace(&mut n.cur, Footprint::EMPTY);
+                            n.done.push((n.cands[pt.chosen as usize], cur));
+                        }
+                    }
                     self.prefix.clear();
                     self.prefix.extend(self.trail[..j].iter().map(|p| p.chosen));
                     self.prefix.push(o);
@@ -511,8 +689,9 @@ impl BoundedDfs {
         }
     }
 
-    /// Take the prefix's option at the next decision, or the default (0).
-    fn take(&mut self, options: u8, preemptive: bool, draw: bool) -> u8 {
+    /// Take the prefix's option at the next decision, or `first` (the default, 0, where no
+    /// option is closed).
+    fn take(&mut self, options: u8, preemptive: bool, draw: bool, first: u8) -> u8 {
         let i = self.trail.len();
         let chosen = match self.prefix.get(i) {
             Some(&c) => {
@@ -521,7 +700,7 @@ impl BoundedDfs {
             }
             None => {
                 self.stats.lock().unwrap().transitions += 1;
-                0
+                first
             }
         };
         self.trail.push(Point {
@@ -683,6 +862,9 @@ impl Scheduler for BoundedDfs {
         self.last_fp = None;
         self.last_look = 0;
         self.unwinding = false;
+        self.asleep.clear();
+        self.seg = None;
+        self.again = None;
         let n = {
             let mut st = self.stats.lock().unwrap();
             st.executions += 1;
@@ -712,6 +894,15 @@ impl Scheduler for BoundedDfs {
             return Some(t);
         }
         let (cands, cur_runs) = candidates(runnable, current);
+        if self.reduce && !self.unwinding {
+            self.absorb();
+        }
+        if let Some(r) = self.reached.as_ref().filter(|_| !self.unwinding)
+            && let Some(p) = self.probe.ask(Ask::Fingerprint)
+            && let Some(f) = p.fingerprint.filter(|_| !p.halting)
+        {
+            r.lock().unwrap().insert(f);
+        }
         if self.cache.is_some() && !self.unwinding {
             // The fairness of a cycle is judged over this log (see `close_cycle`).
             let mask = cands
@@ -721,6 +912,11 @@ impl Scheduler for BoundedDfs {
         }
         let pick = match cands.len() {
             0 => return None,
+            // The one thread that can run is asleep: everything from here was explored.
+            1 if self.reduce && !self.unwinding && self.asleep_has(cands[0]) => {
+                self.sleep_cut();
+                cands[0]
+            }
             // A stretch with one thread able to run has no decision to fingerprint at: look
             // at the state now and then, so that a loop it runs alone closes a cycle.
             1 if self.cache.is_some()
@@ -731,6 +927,11 @@ impl Scheduler for BoundedDfs {
                 self.last_look = self.probe.steps();
                 if !self.branch_here(current, cur_runs) {
                     self.unwinding = true;
+                } else if let Some(then) = self.again.take() {
+                    // An earlier visit explored this state; the one thread was awake then.
+                    if then & bit(cands[0]) == 0 {
+                        self.sleep_cut();
+                    }
                 }
                 cands[0]
             }
@@ -740,8 +941,9 @@ impl Scheduler for BoundedDfs {
                 self.unwinding = true;
                 cands[0]
             }
+            _ if self.reduce => self.decide(&cands, cur_runs).unwrap_or(cands[0]),
             n => {
-                let o = self.take(n.min(u8::MAX as usize) as u8, cur_runs, false);
+                let o = self.take(n.min(u8::MAX as usize) as u8, cur_runs, false, 0);
                 cands[o as usize]
             }
         };
@@ -752,7 +954,7 @@ impl Scheduler for BoundedDfs {
     }
 
     fn next_u64(&mut self) -> u64 {
-        if self.unwinding || self.take(2, true, true) == 0 {
+        if self.unwinding || self.take(2, true, true, 0) == 0 {
             0
         } else {
             DRAW_PERIOD - 1

@@ -66,6 +66,9 @@ pub struct Visit {
     pub path: u64,
     pub at: u32,
     pub steps: u64,
+    /// The threads asleep at the visit (a bit per shuttle task; the reduction's sleep set,
+    /// 0 without it): their moves from this state were explored elsewhere, not from here.
+    pub sleep: u64,
 }
 
 /// What the cache says of a visit to a state.
@@ -77,6 +80,11 @@ pub enum Seen {
     Covered,
     /// Explored from an earlier point of the current execution's own path: a cycle.
     OnPath(Visit),
+    /// Explored before with as much of the bound left, but with threads asleep there that
+    /// are awake now (this mask, a bit per shuttle task, is who was asleep then): explore
+    /// only the moves of the threads asleep then and awake now (Godefroid's state caching
+    /// with sleep sets). Recorded as asleep now: those asleep at both visits.
+    Again(u64),
 }
 
 /// The states explored so far, each with the visit that explored it.
@@ -118,9 +126,21 @@ impl Visited {
             {
                 Seen::OnPath(*old)
             }
-            Some(old) if old.left.0 >= v.left.0 && old.left.1 >= v.left.1 => {
+            Some(old)
+                if old.left.0 >= v.left.0
+                    && old.left.1 >= v.left.1
+                    && old.sleep & !v.sleep == 0 =>
+            {
                 self.cuts += 1;
                 Seen::Covered
+            }
+            Some(old) if old.left.0 >= v.left.0 && old.left.1 >= v.left.1 => {
+                let then = old.sleep;
+                *old = Visit {
+                    sleep: then & v.sleep,
+                    ..v
+                };
+                Seen::Again(then)
             }
             Some(old) => {
                 *old = v;
@@ -146,7 +166,27 @@ mod tests {
             path,
             at: 0,
             steps: 0,
+            sleep: 0,
         }
+    }
+
+    #[test]
+    fn a_visit_with_fewer_threads_asleep_explores_only_those_awake_now() {
+        let mut v = Visited::default();
+        let p = [0; 8];
+        let asleep = |sleep| Visit {
+            sleep,
+            ..at((9, 9), 1, 5)
+        };
+        assert_eq!(v.visit(1, asleep(0b0110), &p), Seen::Explore);
+        // Asleep then: 1 and 2; now: 1, 2 and 3. Nothing awake now was not explored then.
+        assert_eq!(v.visit(1, asleep(0b1110), &p), Seen::Covered);
+        // Now only 1 is asleep: 2 is awake and was not explored then.
+        assert_eq!(v.visit(1, asleep(0b0010), &p), Seen::Again(0b0110));
+        // Recorded: asleep at both visits, so a visit with 1 asleep is covered.
+        assert_eq!(v.visit(1, asleep(0b0010), &p), Seen::Covered);
+        assert_eq!(v.visit(1, asleep(0), &p), Seen::Again(0b0010));
+        assert_eq!(v.visit(1, asleep(0), &p), Seen::Covered);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::kernel::smpboot::{
     cpu_online, smpboot_thread_fn, stop_machine_take_cpu_down, stopper_thread,
 };
 use crate::oracle::{Oracle, OracleSet, Violation};
+use crate::runtime::footprint::{Footprint, FootprintCell};
 use crate::runtime::observe::{Observer, Observers};
 use crate::runtime::platform::{Join, Platform};
 use crate::runtime::trace::{Event, Trace};
@@ -80,6 +81,9 @@ pub struct Probe(
     /// The model steps the current execution has taken, as its kernel mirrors them (so a
     /// scheduler can tell at every scheduling point whether the last thread took a step).
     Arc<std::sync::atomic::AtomicU64>,
+    /// Where the execution's accessors add up their footprints, when the search asked for
+    /// them ([`Probe::with_footprints`]).
+    Option<Arc<FootprintCell>>,
 );
 
 impl Probe {
@@ -119,6 +123,23 @@ impl Probe {
         *self.0.lock().unwrap() = Some(Arc::downgrade(k));
         self.1.store(0, std::sync::atomic::Ordering::Relaxed);
         k.mirror_steps(Arc::clone(&self.1));
+        if let Some(c) = &self.2 {
+            k.supervise(|w| w.harness.footprint = Some(Arc::clone(c)));
+            c.take();
+        }
+    }
+
+    /// The same probe, which also hands out what the execution reads and writes
+    /// ([`Probe::footprint`]).
+    pub fn with_footprints(mut self) -> Probe {
+        self.2 = Some(Arc::default());
+        self
+    }
+
+    /// What the execution read and wrote since the last call ([`crate::runtime::footprint`];
+    /// everything where footprints were not asked for).
+    pub fn footprint(&self) -> Footprint {
+        self.2.as_ref().map_or(Footprint::ALL, |c| c.take())
     }
 
     /// The model steps the current execution has taken so far (no lock).
@@ -392,6 +413,7 @@ fn fresh_harness(
         observers: Observers::default(),
         crash: None,
         guard_hit: false,
+        footprint: None,
     }
 }
 
@@ -458,7 +480,7 @@ pub fn launch_program(plat: impl Platform, world: World, hooks: &Hooks, body: Bo
 
 /// The controller C: run the scenario's operations, then exit.
 fn controller(k: &Kernel, cur: Current<'_>) -> M<()> {
-    let ops = k.supervise(|w| w.harness.scenario.ops.clone());
+    let ops = cur.scenario().ops.clone();
     let cpu = cur.kthread_ids(0).cpu;
     loop {
         run_ops(k, cur, &ops, cpu)?;
@@ -489,7 +511,7 @@ fn controller(k: &Kernel, cur: Current<'_>) -> M<()> {
 /// The controller's operations, in order (one cycle).
 fn run_ops(k: &Kernel, cur: Current<'_>, ops: &[Op], cpu: CpuId) -> M<()> {
     for &op in ops {
-        k.supervise(|w| w.harness.in_op = true);
+        cur.in_op(true);
         match op {
             Op::Park => {
                 kthread_park(cur, 0)?;
@@ -506,10 +528,7 @@ fn run_ops(k: &Kernel, cur: Current<'_>, ops: &[Op], cpu: CpuId) -> M<()> {
             Op::Online => cpu_online(cur, cpu, 0)?,
         }
         // The end of a violation's epilogue (see `World::violate`).
-        let violated = k.supervise(|w| {
-            w.harness.in_op = false;
-            w.harness.violation.is_some()
-        });
+        let violated = cur.in_op(false);
         if violated {
             k.supervise_wake(|w| w.harness.halting = true);
             return Err(Halt);
@@ -530,7 +549,7 @@ fn extra_task(cur: Current<'_>) -> M<()> {
 fn waker(cur: Current<'_>) -> M<()> {
     cur.wait_until(WaitFor::WakerGo)?;
     cur.step("raise_softirq", |s| {
-        s.kernel().kthreads[0].work += 1;
+        s.kthread_fields_mut(0).work += 1;
         s.note("raise work for K");
     })?;
     wake_up_process(cur, cur.kthread_ids(0).task)?;
@@ -540,13 +559,8 @@ fn waker(cur: Current<'_>) -> M<()> {
 /// Body of model thread `me`, by its part in the cast.
 fn thread_body(k: &Kernel, me: Tid) -> M<()> {
     let cur = k.current(me);
-    let (kind, started, fresh) = cur.read(|w| {
-        (
-            w.kernel.tasks[me].kind,
-            w.harness.threads[me].started,
-            w.harness.scenario.kthread_start == KStart::Fresh,
-        )
-    });
+    let (kind, started) = cur.read_self(|t, th| (t.kind, th.started));
+    let fresh = cur.scenario().kthread_start == KStart::Fresh;
     if matches!(kind, Kind::Agent) {
         return if cur.cast().waker == Some(me) {
             waker(cur)

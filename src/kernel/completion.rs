@@ -16,7 +16,7 @@ pub fn complete(cur: Current<'_>, x: CompId, all: bool) -> M<()> {
         cur.spin_lock(f, LockId::Wq(x), Irq::Save)?;
         // 2. x->done++ (if != UINT_MAX), or x->done = UINT_MAX.
         let waiters = cur.step(f, |s| {
-            let d = s.kernel().completions[x].done;
+            let d = s.completion_fields(x).done;
             let new = if all {
                 COMPLETION_ALL
             } else if d != COMPLETION_ALL {
@@ -25,7 +25,7 @@ pub fn complete(cur: Current<'_>, x: CompId, all: bool) -> M<()> {
                 d
             };
             s.completion(x).set_done(new, St::Plain);
-            s.kernel().completions[x]
+            s.completion_fields(x)
                 .waiters
                 .iter()
                 .copied()
@@ -55,7 +55,7 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
         let done = cur.step(F, |s| {
             let d = s.completion(x).done(Ld::Plain);
             if d == 0 {
-                s.kernel().completions[x].waiters.push_back(me);
+                s.completion_fields_mut(x).waiters.push_back(me);
                 s.note("__add_wait_queue_entry_tail_exclusive");
             }
             d
@@ -76,13 +76,13 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
             }
             // __remove_wait_queue().
             cur.step(F, |s| {
-                s.kernel().completions[x].waiters.retain(|&t| t != me);
+                s.completion_fields_mut(x).waiters.retain(|&t| t != me);
                 s.note("__remove_wait_queue");
             })?;
         }
         // 3. if (x->done != UINT_MAX) x->done--.
         cur.step(F, |s| {
-            let d = s.kernel().completions[x].done;
+            let d = s.completion_fields(x).done;
             if d != COMPLETION_ALL {
                 s.completion(x).set_done(d - 1, St::Plain);
             } else {

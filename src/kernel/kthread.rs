@@ -129,7 +129,7 @@ pub fn kthread_park(cur: Current<'_>, kt: usize) -> M<i32> {
     } = cur.kthread_ids(kt);
     // if (WARN_ON(k->flags & PF_EXITING)) return -ENOSYS;  (I6 observed at entry.)
     let exiting = cur.step(F, |s| {
-        let done = s.kernel().completions[parked].done;
+        let done = s.completion_fields(parked).done;
         if done != 0 {
             let msg = format!(
                 "kthread_park entered with parked.done == {}",
@@ -137,7 +137,7 @@ pub fn kthread_park(cur: Current<'_>, kt: usize) -> M<i32> {
             );
             s.violate(Oracle::I6, msg);
         }
-        s.kernel().tasks[k].flags & PF_EXITING != 0
+        s.task_fields(k).flags & PF_EXITING != 0
     })?;
     if exiting {
         return Ok(-ENOSYS);
@@ -167,7 +167,7 @@ pub fn kthread_park(cur: Current<'_>, kt: usize) -> M<i32> {
     cur.step(F, |s| {
         s.rec(What::Return { value: 0 });
         let in_parkme = s.in_parkme(k);
-        let t = &s.kernel().tasks[k];
+        let t = &s.task_fields(k);
         if !(t.state == TASK_PARKED && t.on_rq == 0 && !t.on_cpu && in_parkme) {
             let msg = format!(
                 "kthread_park returned while {} is {}/on_rq={}/on_cpu={}{}",
@@ -268,7 +268,7 @@ pub fn __kthread_bind(
                 WtiCaller::Create => (Oracle::I3, "kthread_bind after kthread_create_on_cpu"),
                 _ => (Oracle::I3, "kthread_unpark"),
             };
-            let t = &s.kernel().tasks[p];
+            let t = &s.task_fields(p);
             let msg = format!(
                 "WARN in __kthread_bind ({why}): wait_task_inactive({}, {}) failed, {} is {}",
                 t.name,
@@ -290,7 +290,7 @@ pub fn __kthread_bind(
         None
     };
     cur.step(F, |s| {
-        s.kernel().tasks[p].allowed = 1 << cpu;
+        s.task_fields_mut(p).allowed = 1 << cpu;
         s.rec(What::Affinity {
             task: p,
             mask: 1 << cpu,
@@ -310,7 +310,7 @@ pub fn kthread_stop(cur: Current<'_>, kt: usize) -> M<()> {
         task: k, exited, ..
     } = cur.kthread_ids(kt);
     let was_parked = cur.step(F, |s| {
-        let was_parked = s.kernel().kthreads[kt].flags & KTHREAD_SHOULD_PARK != 0;
+        let was_parked = s.kthread_fields(kt).flags & KTHREAD_SHOULD_PARK != 0;
         s.kthread(kt).set_bit(KTHREAD_SHOULD_STOP);
         was_parked
     })?;
@@ -344,10 +344,10 @@ pub fn kthread_bind(cur: Current<'_>, kt: usize, cpu: CpuId) -> M<()> {
     __kthread_bind(cur, k, cpu, TASK_UNINTERRUPTIBLE, WtiCaller::Create)?;
     if cur.variant().kthread_started {
         cur.step(F, |s| {
-            if s.kernel().kthreads[kt].started {
+            if s.kthread_fields(kt).started {
                 let msg = format!(
                     "WARN_ON_ONCE(kthread->started) in kthread_bind: {} was woken before it was bound",
-                    s.kernel().tasks[k].name
+                    s.task_fields(k).name
                 );
                 s.violate(Oracle::I3, msg);
             }
@@ -381,7 +381,7 @@ pub fn kthread(cur: Current<'_>, threadfn: fn(Current<'_>) -> M<()>) -> M<()> {
     //     unbound thread; a per-CPU thread has PF_NO_SETAFFINITY and skips it).
     if v.kthread_started {
         cur.step(F, |s| {
-            s.kernel().kthreads[kt].started = true;
+            s.kthread_fields_mut(kt).started = true;
             s.note("self->started = 1");
         })?;
     }
@@ -404,7 +404,7 @@ pub fn do_exit(cur: Current<'_>) -> M<()> {
         .kthread_of(me)
         .map(|kt| cur.kthread_ids(kt).exited);
     cur.step(F, |s| {
-        s.kernel().tasks[me].flags |= PF_EXITING;
+        s.task_fields_mut(me).flags |= PF_EXITING;
         s.note("exit_signals: PF_EXITING");
     })?;
     if let Some(x) = exited {

@@ -54,12 +54,11 @@ pub fn wake_up_state(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
 /// Oracle I5 at a ttwu store: the store would overwrite a PARKED that the target stored after
 /// this ttwu's state check.
 fn check_stale_store(s: &mut S<'_>, p: Tid, epoch: u64, what: &str) {
-    let k = s.kernel_ref();
-    if k.tasks[p].state == TASK_PARKED && s.epoch(p) != epoch {
+    if s.task_fields(p).state == TASK_PARKED && s.epoch(p) != epoch {
         let msg = format!(
             "{} stores {what} over {}'s TASK_PARKED stored after its state check",
-            k.tasks[s.me()].name,
-            k.tasks[p].name
+            s.task_fields(s.me()).name,
+            s.task_fields(p).name
         );
         s.violate(Oracle::I5, msg);
     }
@@ -115,13 +114,13 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
 pub fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> {
     loop {
         let c = cur.step(func, |s| {
-            let c = s.kernel().tasks[p].cpu;
+            let c = s.task_fields(p).cpu;
             s.note("rq = task_rq(p)");
             c
         })?;
         cur.spin_lock(func, LockId::Rq(c), Irq::Keep)?;
         let ok = cur.step(func, |s| {
-            let t = &s.kernel().tasks[p];
+            let t = &s.task_fields(p);
             let ok = t.cpu == c && t.on_rq != ON_RQ_MIGRATING;
             if !ok {
                 s.note("task moved: retry");
@@ -147,8 +146,8 @@ fn ttwu_remote(cur: Current<'_>, p: Tid, epoch: u64) -> M<bool> {
     let queued = cur.step(F, |s| {
         let q = s.task(p).on_rq(Ld::Plain) == ON_RQ_QUEUED;
         if q {
-            if s.kernel().tasks[p].sched_delayed {
-                s.kernel().tasks[p].sched_delayed = false;
+            if s.task_fields(p).sched_delayed {
+                s.task_fields_mut(p).sched_delayed = false;
                 s.rec(What::Delayed {
                     task: p,
                     delayed: false,
@@ -167,51 +166,49 @@ fn ttwu_remote(cur: Current<'_>, p: Tid, epoch: u64) -> M<bool> {
 
 /// `is_cpu_allowed(p, cpu)` (kernel/sched/core.c, v4.17): per-cpu kthreads may use an
 /// online CPU, other tasks need an active one.
-fn is_cpu_allowed(k: &KernelState, p: Tid, cpu: CpuId) -> bool {
-    let t = &k.tasks[p];
+fn is_cpu_allowed(s: &S<'_>, p: Tid, cpu: CpuId) -> bool {
+    let t = s.task_fields(p);
     if t.allowed & (1 << cpu) == 0 {
         return false;
     }
     let per_cpu_kthread =
         matches!(t.kind, Kind::Kthread(_) | Kind::Stopper) && t.allowed.count_ones() == 1;
     if per_cpu_kthread {
-        k.rqs[cpu].online
+        s.rq(cpu).online
     } else {
-        k.rqs[cpu].active
+        s.rq(cpu).active
     }
 }
 
 /// `select_fallback_rq(cpu, p)` (kernel/sched/core.c): an allowed active CPU, else widen the
 /// affinity to every CPU (affinity broken, model.md b.12) and take an active one.
 pub fn select_fallback_rq(s: &mut S<'_>, p: Tid) -> CpuId {
-    let k = s.kernel();
-    let n = k.rqs.len();
-    if let Some(c) = (0..n).find(|&c| k.tasks[p].allowed & (1 << c) != 0 && k.rqs[c].active) {
+    let n = s.sizes().0;
+    let allowed = s.task_fields(p).allowed;
+    if let Some(c) = (0..n).find(|&c| allowed & (1 << c) != 0 && s.rq(c).active) {
         return c;
     }
     let all = (1u64 << n) - 1;
-    k.tasks[p].allowed = all;
+    s.task_fields_mut(p).allowed = all;
     s.rec(What::Affinity { task: p, mask: all });
-    let k = s.kernel();
-    (0..n).find(|&c| k.rqs[c].active).unwrap_or(0)
+    (0..n).find(|&c| s.rq(c).active).unwrap_or(0)
 }
 
 /// `select_task_rq(p)` + `set_task_cpu(p, cpu)` (kernel/sched/core.c): model.md b.2 step 6.
 /// Keeps `task_cpu(p)` when allowed (the wake-affine choice is not modelled), else the first
 /// allowed CPU, else the fallback.
 pub fn select_task_rq(s: &mut S<'_>, p: Tid) -> CpuId {
-    let k = s.kernel();
-    let n = k.rqs.len();
-    let prev = k.tasks[p].cpu;
-    let cpu = if is_cpu_allowed(k, p, prev) {
+    let n = s.sizes().0;
+    let prev = s.task_fields(p).cpu;
+    let cpu = if is_cpu_allowed(s, p, prev) {
         prev
-    } else if let Some(c) = (0..n).find(|&c| is_cpu_allowed(k, p, c)) {
+    } else if let Some(c) = (0..n).find(|&c| is_cpu_allowed(s, p, c)) {
         c
     } else {
         select_fallback_rq(s, p)
     };
     if cpu != prev {
-        s.kernel().tasks[p].cpu = cpu;
+        s.task_fields_mut(p).cpu = cpu;
         s.rec(What::SetCpu { task: p, cpu });
     } else {
         s.note("select_task_rq: task_cpu(p)");
@@ -270,7 +267,7 @@ fn ttwu_wakelist_path(cur: Current<'_>, p: Tid, epoch: u64) -> M<()> {
         // ttwu_queue_wakelist(p, task_cpu(p)): task_cpu is loaded after on_cpu, then the
         // condition reads the target runqueue (lockless), a step of its own.
         let target = cur.step("ttwu_queue_wakelist", |s| {
-            let cpu = s.kernel().tasks[p].cpu;
+            let cpu = s.task_fields(p).cpu;
             ttwu_queue_cond(s, p, cpu).then_some(cpu)
         })?;
         if let Some(cpu) = target {
@@ -293,14 +290,14 @@ fn ttwu_wakelist_path(cur: Current<'_>, p: Tid, epoch: u64) -> M<()> {
 /// (`nr_running == 0`, a `sched_delayed` task counting as running).
 fn ttwu_queue_cond(s: &mut S<'_>, p: Tid, cpu: CpuId) -> bool {
     let me = s.me();
-    let k = s.kernel_ref();
-    if !k.rqs[cpu].active || k.tasks[p].allowed & (1 << cpu) == 0 {
+    if !s.rq(cpu).active || s.task_fields(p).allowed & (1 << cpu) == 0 {
         return false;
     }
-    if k.tasks[me].is_task() && k.tasks[me].cpu == cpu {
+    let t = s.task_fields(me);
+    if t.is_task() && t.cpu == cpu {
         return false;
     }
-    k.rqs[cpu].queue.is_empty()
+    s.rq(cpu).queue.is_empty()
 }
 
 /// `__ttwu_queue_wakelist(p, cpu)` (kernel/sched/core.c): `llist_add` to the CPU's list and
@@ -309,7 +306,7 @@ fn ttwu_queue_cond(s: &mut S<'_>, p: Tid, cpu: CpuId) -> bool {
 /// paths, which the model does not have: it is not kept.)
 fn ttwu_queue_wakelist(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
     cur.step("__ttwu_queue_wakelist", |s| {
-        s.kernel().rqs[cpu].wake_list.push_back(p);
+        s.rq_mut(cpu).wake_list.push_back(p);
         s.note("queue the wakeup on the target's wake list, send the IPI");
     })
 }
@@ -322,15 +319,15 @@ pub fn ipi_agent(cur: Current<'_>) -> M<()> {
     loop {
         cur.forget("ipi_agent");
         cur.wait_until(WaitFor::TtwuPending)?;
-        let Some(cpu) = cur.step(F, |s| s.kernel_ref().ipi_cpu())? else {
+        let Some(cpu) = cur.step(F, |s| s.ipi_cpu())? else {
             continue;
         };
         cur.spin_lock(F, LockId::Rq(cpu), Irq::Save)?;
         loop {
             // WARN_ON_ONCE(p->on_cpu); WARN_ON_ONCE(task_cpu(p) != cpu_of(rq)).
             let p = cur.step(F, |s| {
-                let p = s.kernel().rqs[cpu].wake_list.pop_front()?;
-                let t = &s.kernel_ref().tasks[p];
+                let p = s.rq_mut(cpu).wake_list.pop_front()?;
+                let t = s.task_fields(p);
                 if t.on_cpu || t.cpu != cpu {
                     let msg = format!(
                         "sched_ttwu_pending on CPU{cpu}: {} is on_cpu={} on CPU{}",
@@ -363,14 +360,11 @@ fn ttwu_do_activate(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
     const F: &str = "ttwu_do_activate";
     // activate_task(): enqueue, p->on_rq = TASK_ON_RQ_QUEUED.
     cur.step(F, |s| {
-        if s.kernel().tasks[p].on_cpu {
-            let msg = format!(
-                "ttwu enqueues {} while it is on_cpu",
-                s.kernel().tasks[p].name
-            );
+        if s.task_fields(p).on_cpu {
+            let msg = format!("ttwu enqueues {} while it is on_cpu", s.task_fields(p).name);
             s.model_bug(msg);
         }
-        s.kernel().rqs[cpu].queue.push_back(p);
+        s.rq_mut(cpu).queue.push_back(p);
         s.task(p).set_on_rq(ON_RQ_QUEUED, St::Plain);
     })?;
     // ttwu_do_wakeup(): check_preempt_curr(); p->state = TASK_RUNNING.
@@ -384,12 +378,11 @@ fn ttwu_do_activate(cur: Current<'_>, p: Tid, cpu: CpuId) -> M<()> {
 /// the CPU's current task. Idle always yields; the stopper always preempts; otherwise (CFS's
 /// vruntime is not modelled) a controlled choice under CONFIG_PREEMPT, within the budget.
 fn check_preempt_curr(s: &mut S<'_>, cpu: CpuId, p: Tid) {
-    let k = s.kernel();
-    let curr = k.rqs[cpu].curr;
+    let (curr, idle) = (s.rq(cpu).curr, s.rq(cpu).idle);
     if curr == p {
         return;
     }
-    if curr == k.rqs[cpu].idle || k.tasks[p].kind == Kind::Stopper {
+    if curr == idle || s.task_fields(p).kind == Kind::Stopper {
         s.resched(curr);
         return;
     }
@@ -405,11 +398,13 @@ fn check_preempt_curr(s: &mut S<'_>, cpu: CpuId, p: Tid) {
 pub fn preempt_schedule_irq(cur: Current<'_>, tick: bool) -> M<()> {
     cur.summarize("preempt_schedule_irq", || {
         const F: &str = "preempt_schedule_irq";
+        // Whether a tick was drawn is known only to this thread until the step below runs.
+        cur.carry(tick);
         cur.raw_step(F, |s| {
             s.rec(What::Preempt { tick });
             let me = s.me();
             if tick {
-                s.kernel().tasks[me].need_resched = true;
+                s.task_fields_mut(me).need_resched = true;
             }
             s.preempt_count_add();
             s.set_spd_gap(false);
@@ -418,11 +413,10 @@ pub fn preempt_schedule_irq(cur: Current<'_>, tick: bool) -> M<()> {
             __schedule(cur, true)?;
             let again = cur.step(F, |s| {
                 let me = s.me();
-                let t = &mut s.kernel().tasks[me];
-                t.preempt_count -= 1;
-                let nr = t.need_resched;
+                s.preempt_count_sub();
+                let nr = s.task_fields(me).need_resched;
                 if nr {
-                    t.preempt_count += 1;
+                    s.preempt_count_add();
                 }
                 nr
             })?;
@@ -447,9 +441,8 @@ pub fn schedule(cur: Current<'_>) -> M<()> {
             __schedule(cur, false)?;
             let again = cur.step(F, |s| {
                 let me = s.me();
-                let t = &mut s.kernel().tasks[me];
-                t.preempt_count -= 1;
-                t.need_resched
+                s.preempt_count_sub();
+                s.task_fields(me).need_resched
             })?;
             if !again {
                 return Ok(());
@@ -465,8 +458,7 @@ pub fn schedule(cur: Current<'_>) -> M<()> {
 pub fn schedule_preempt_disabled(cur: Current<'_>) -> M<()> {
     const F: &str = "schedule_preempt_disabled";
     cur.step(F, |s| {
-        let me = s.me();
-        s.kernel().tasks[me].preempt_count -= 1;
+        s.preempt_count_sub();
         s.set_spd_gap(true);
         s.note("sched_preempt_enable_no_resched");
     })?;
@@ -494,9 +486,8 @@ fn pick_fair(s: &mut S<'_>, n: usize) -> usize {
 fn pick_next_task(cur: Current<'_>, cpu: CpuId, prev: Tid) -> M<Tid> {
     loop {
         let (next, delayed) = cur.step("pick_next_task", |s| {
-            let k = s.kernel();
-            k.tasks[prev].need_resched = false;
-            let rq = &k.rqs[cpu];
+            s.task_fields_mut(prev).need_resched = false;
+            let rq = s.rq(cpu);
             if let Some(st) = rq.stopper
                 && rq.queue.contains(&st)
             {
@@ -518,7 +509,7 @@ fn pick_next_task(cur: Current<'_>, cpu: CpuId, prev: Tid) -> M<Tid> {
                 0
             };
             let n = cands[i];
-            let delayed = s.kernel().tasks[n].sched_delayed;
+            let delayed = s.task_fields(n).sched_delayed;
             s.note(if delayed {
                 "picked a sched_delayed task: dequeue it"
             } else if i > 0 {
@@ -543,8 +534,8 @@ fn pick_next_task(cur: Current<'_>, cpu: CpuId, prev: Tid) -> M<Tid> {
 /// `__block_task()` (kernel/sched/fair.c, core.c, v6.12): off the runqueue,
 /// `smp_store_release(&p->on_rq, 0)`.
 pub fn dequeue_delayed(s: &mut S<'_>, cpu: CpuId, p: Tid) {
-    s.kernel().tasks[p].sched_delayed = false;
-    s.kernel().rqs[cpu].queue.retain(|&t| t != p);
+    s.task_fields_mut(p).sched_delayed = false;
+    s.rq_mut(cpu).queue.retain(|&t| t != p);
     s.task(p).set_on_rq(0, St::Release);
     s.rec(What::Delayed {
         task: p,
@@ -567,25 +558,25 @@ fn is_special_task_state(st: u32) -> bool {
 /// eligible; and if every other queued entity is delayed, each of them lies above the average,
 /// so this one lies at or below it and is eligible too.
 fn block_task(s: &mut S<'_>, cpu: CpuId, me: Tid, st: u32, delayed_dequeue: bool) {
-    let k = s.kernel();
-    let others = k.rqs[cpu]
-        .queue
-        .iter()
-        .any(|&t| t != me && k.tasks[t].is_fair() && !k.tasks[t].sched_delayed);
+    let queued: Vec<Tid> = s.rq(cpu).queue.iter().copied().collect();
+    let others = queued.into_iter().any(|t| {
+        let q = s.task_fields(t);
+        t != me && q.is_fair() && !q.sched_delayed
+    });
     if delayed_dequeue
-        && k.tasks[me].is_fair()
+        && s.task_fields(me).is_fair()
         && !is_special_task_state(st)
         && others
         && s.choose(2)
     {
-        s.kernel().tasks[me].sched_delayed = true;
+        s.task_fields_mut(me).sched_delayed = true;
         s.rec(What::Delayed {
             task: me,
             delayed: true,
         });
         return;
     }
-    s.kernel().rqs[cpu].queue.retain(|&t| t != me);
+    s.rq_mut(cpu).queue.retain(|&t| t != me);
     let ord = if delayed_dequeue {
         St::Release
     } else {
@@ -602,7 +593,7 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
     cur.summarize("__schedule", || {
         const F: &str = "__schedule";
         let me = cur.me();
-        let cpu = cur.read(|w| w.kernel.tasks[me].cpu);
+        let cpu = cur.task_cpu(me);
         // 1. local_irq_disable(); rq_lock(rq); smp_mb__after_spinlock().
         cur.spin_lock_mb(F, LockId::Rq(cpu), Irq::Disable, cur.variant().mb_schedule)?;
         // 2. prev = rq->curr.
@@ -625,13 +616,12 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
         // 6. rq->curr = next; ++rq->nr_switches; context_switch(): next->on_cpu = 1, switch
         //    stacks.
         let dead = cur.step("context_switch", |s| {
-            let k = s.kernel();
             if preempt {
-                k.tasks[me].nivcsw += 1;
+                s.task_fields_mut(me).nivcsw += 1;
             } else {
-                k.tasks[me].nvcsw += 1;
+                s.task_fields_mut(me).nvcsw += 1;
             }
-            let rq = &mut k.rqs[cpu];
+            let rq = s.rq_mut(cpu);
             if rq.queue.contains(&me) {
                 rq.queue.retain(|&t| t != me);
                 rq.queue.push_back(me);
@@ -641,7 +631,7 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
             rq.prev = Some(me);
             // The rq lock is held across the switch and released by next (step 7.3).
             rq.lock_owner = Some(next);
-            k.tasks[next].cpu = cpu;
+            s.task_fields_mut(next).cpu = cpu;
             s.task(next).set_on_cpu(true, St::Plain);
             s.cpu_handoff(next);
             s.rec(What::Switch {
@@ -649,7 +639,7 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
                 to: next,
                 preempt,
             });
-            s.kernel().tasks[me].state == TASK_DEAD && !preempt
+            s.task_fields(me).state == TASK_DEAD && !preempt
         })?;
         if dead {
             return Ok(());
@@ -668,10 +658,10 @@ pub fn finish_task_switch(cur: Current<'_>) -> M<()> {
     cur.summarize("finish_task_switch", || {
         const F: &str = "finish_task_switch";
         let me = cur.me();
-        let cpu = cur.read(|w| w.kernel.tasks[me].cpu);
+        let cpu = cur.task_cpu(me);
         // 7.1 prev_state = prev->state.
         let (prev, prev_state) = cur.step(F, |s| {
-            let prev = s.kernel().rqs[cpu].prev.expect("a switch is pending");
+            let prev = s.rq(cpu).prev.expect("a switch is pending");
             (prev, s.task(prev).state(Ld::Plain))
         })?;
         // 7.2 finish_task(prev): smp_store_release(&prev->on_cpu, 0).
@@ -679,7 +669,7 @@ pub fn finish_task_switch(cur: Current<'_>) -> M<()> {
         cur.step(F, |s| {
             let ord = if release { St::Release } else { St::Once };
             s.task(prev).set_on_cpu(false, ord);
-            s.kernel().rqs[cpu].prev = None;
+            s.rq_mut(cpu).prev = None;
         })?;
         // 7.3 finish_lock_switch(rq): raw_spin_unlock_irq(&rq->lock).
         cur.spin_unlock(F, LockId::Rq(cpu), Irq::Disable)?;
@@ -782,14 +772,14 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
             //     dequeue_task(rq, p, DEQUEUE_SLEEP | DEQUEUE_DELAYED).
             if v.wti_force_dequeue {
                 cur.step(F, |s| {
-                    if s.kernel().tasks[p].sched_delayed {
+                    if s.task_fields(p).sched_delayed {
                         dequeue_delayed(s, cpu, p);
                     }
                 })?;
             }
             // 4. running = task_on_cpu(); queued = task_on_rq_queued(); ncsw = ...
             let (running, queued, ncsw) = cur.step(F, |s| {
-                let nvcsw = s.kernel().tasks[p].nvcsw;
+                let nvcsw = s.task_fields(p).nvcsw;
                 let st = s.task(p).state(Ld::Plain);
                 let ncsw = if wti_mismatch(st, m, v.wti_state_mask) {
                     0
@@ -851,7 +841,7 @@ fn schedule_hrtimeout_tick(cur: Current<'_>) -> M<()> {
     })?;
     schedule(cur)?;
     cur.step(F, |s| {
-        s.kernel().tasks[me].timer_armed = false;
+        s.task_fields_mut(me).timer_armed = false;
         s.note("hrtimer_cancel");
     })?;
     __set_current_state(cur, F, TASK_RUNNING)
@@ -863,10 +853,10 @@ pub fn hrtimer_agent(cur: Current<'_>) -> M<()> {
     loop {
         cur.wait_until(WaitFor::TimerArmed)?;
         let target = cur.step("hrtimer_wakeup", |s| {
-            let k = s.kernel();
-            let t = (0..k.tasks.len()).find(|&t| k.tasks[t].timer_armed);
+            let n = s.sizes().1;
+            let t = (0..n).find(|&t| s.task_fields(t).timer_armed);
             if let Some(t) = t {
-                k.tasks[t].timer_armed = false;
+                s.task_fields_mut(t).timer_armed = false;
                 s.note("timer fires");
             }
             t
@@ -886,7 +876,7 @@ pub fn idle_loop(cur: Current<'_>) -> M<()> {
         cur.wait_until(WaitFor::NeedResched)?;
         loop {
             __schedule(cur, false)?;
-            let again = cur.step("schedule_idle", |s| s.kernel().tasks[me].need_resched)?;
+            let again = cur.step("schedule_idle", |s| s.task_fields(me).need_resched)?;
             if !again {
                 break;
             }

@@ -12,8 +12,8 @@ use crate::runtime::{Current, Irq, M, S};
 /// `BUG_ON(td->cpu != smp_processor_id())` (oracle I4), inside a step.
 fn bug_on_wrong_cpu(s: &mut S<'_>, kt: usize, where_: &str) {
     let me = s.me();
-    let td = s.kernel().kthreads[kt].td_cpu;
-    let cpu = s.kernel().tasks[me].cpu;
+    let td = s.kthread_fields(kt).td_cpu;
+    let cpu = s.task_fields(me).cpu;
     if td != cpu {
         let msg = format!(
             "BUG_ON(td->cpu != smp_processor_id()) in {where_}: td->cpu={td}, running on CPU{cpu}"
@@ -47,9 +47,9 @@ pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
             __set_current_state(cur, F, TASK_RUNNING)?;
             cur.preempt_enable(F)?;
             cur.step(F, |s| {
-                if s.kernel().kthreads[kt].status == HpStatus::Active {
+                if s.kthread_fields(kt).status == HpStatus::Active {
                     bug_on_wrong_cpu(s, kt, "smpboot_thread_fn park");
-                    s.kernel().kthreads[kt].status = HpStatus::Parked;
+                    s.kthread_fields_mut(kt).status = HpStatus::Parked;
                     s.note("ht->park(); td->status = HP_THREAD_PARKED");
                 } else {
                     s.note("td->status != HP_THREAD_ACTIVE");
@@ -62,13 +62,13 @@ pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
         // 6. switch (td->status): NONE -> setup, PARKED -> unpark; status = ACTIVE; continue.
         let status = cur.step(F, |s| {
             bug_on_wrong_cpu(s, kt, "smpboot_thread_fn");
-            s.kernel().kthreads[kt].status
+            s.kthread_fields(kt).status
         })?;
         if status != HpStatus::Active {
             __set_current_state(cur, F, TASK_RUNNING)?;
             cur.preempt_enable(F)?;
             cur.step(F, |s| {
-                s.kernel().kthreads[kt].status = HpStatus::Active;
+                s.kthread_fields_mut(kt).status = HpStatus::Active;
                 s.note(if status == HpStatus::None {
                     "ht->setup(); status = ACTIVE"
                 } else {
@@ -80,7 +80,7 @@ pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
         // 7. if (!ht->thread_should_run()) { preempt_enable_no_resched(); schedule(); }
         //    else { __set(RUNNING); preempt_enable(); ht->thread_fn(); }
         let should_run = cur.step(F, |s| {
-            let w = s.kernel().kthreads[kt].work;
+            let w = s.kthread_fields(kt).work;
             s.note(if w > 0 {
                 "thread_should_run: yes"
             } else {
@@ -95,7 +95,7 @@ pub fn smpboot_thread_fn(cur: Current<'_>) -> M<()> {
             __set_current_state(cur, F, TASK_RUNNING)?;
             cur.preempt_enable(F)?;
             cur.step(F, |s| {
-                s.kernel().kthreads[kt].work -= 1;
+                s.kthread_fields_mut(kt).work -= 1;
                 s.note("ht->thread_fn()");
             })?;
         }
@@ -146,7 +146,8 @@ pub fn take_cpu_down(cur: Current<'_>) -> M<()> {
         k.rqs[dying].active = false;
         k.rqs[dying].online = false;
         s.note("set_cpu_active(false); set_cpu_online(false)");
-        let movers: Vec<Tid> = s.kernel().rqs[dying]
+        let movers: Vec<Tid> = s
+            .rq(dying)
             .queue
             .iter()
             .copied()
@@ -179,12 +180,12 @@ pub fn take_cpu_down(cur: Current<'_>) -> M<()> {
 /// kthreads on it; `CPUHP_AP_ACTIVE` (`sched_cpu_activate`) then marks it active.
 pub fn cpu_online(cur: Current<'_>, cpu: CpuId, kt: usize) -> M<()> {
     cur.step("bringup_cpu", |s| {
-        s.kernel().rqs[cpu].online = true;
+        s.rq_mut(cpu).online = true;
         s.note("set_cpu_online(true)");
     })?;
     kthread_unpark(cur, kt, UnparkFrom::Caller)?;
     cur.step("sched_cpu_activate", |s| {
-        s.kernel().rqs[cpu].active = true;
+        s.rq_mut(cpu).active = true;
         s.note("set_cpu_active(true)");
     })
 }

@@ -42,6 +42,7 @@
 //! (`S::kernel` gives the plain fields that need no record: runqueue lists, affinity, a
 //! task's own preempt count and flags, smpboot status.)
 
+pub mod footprint;
 pub mod memory;
 pub mod observe;
 pub mod platform;
@@ -51,6 +52,7 @@ pub mod world;
 
 use crate::oracle::Oracle;
 use crate::variant::Variant;
+use footprint::{Footprint, Obj};
 use memory::Seen;
 use platform::Platform;
 use std::borrow::Cow;
@@ -121,6 +123,7 @@ pub struct Entries {
 struct Fixed {
     variant: Variant,
     cast: Cast,
+    scenario: crate::scenario::Scenario,
 }
 
 /// The model of one kernel: the world plus the engine that runs its threads.
@@ -163,6 +166,7 @@ impl TaskRef<'_, '_> {
     /// A load of `p->state` (plain, `READ_ONCE` or acquire, as `ord` says).
     pub fn state(&mut self, ord: Ld) -> u32 {
         let p = self.p;
+        self.s.w.touch(Footprint::read(Obj::Task(p)));
         let plain = self.s.w.kernel.tasks[p].state;
         let (v, seen) = self.s.load(MemLoc::State(p), ord, i64::from(plain));
         let v = v as u32;
@@ -174,6 +178,7 @@ impl TaskRef<'_, '_> {
     /// A store `p->state = new`. A store by the task itself bumps its epoch (oracle I5).
     pub fn set_state(&mut self, new: u32, ord: St) {
         let p = self.p;
+        self.s.w.touch(Footprint::write(Obj::Task(p)));
         let old = self.s.w.kernel.tasks[p].state;
         let (newest, seen) = self.s.store(MemLoc::State(p), i64::from(new), ord);
         if newest {
@@ -189,6 +194,7 @@ impl TaskRef<'_, '_> {
     /// A load of `p->on_rq`.
     pub fn on_rq(&mut self, ord: Ld) -> u8 {
         let p = self.p;
+        self.s.w.touch(Footprint::read(Obj::Task(p)));
         let plain = self.s.w.kernel.tasks[p].on_rq;
         let (v, seen) = self.s.load(MemLoc::OnRq(p), ord, i64::from(plain));
         let v = v as u8;
@@ -200,6 +206,7 @@ impl TaskRef<'_, '_> {
     /// A store `p->on_rq = new`.
     pub fn set_on_rq(&mut self, new: u8, ord: St) {
         let p = self.p;
+        self.s.w.touch(Footprint::write(Obj::Task(p)));
         let old = self.s.w.kernel.tasks[p].on_rq;
         let (newest, seen) = self.s.store(MemLoc::OnRq(p), i64::from(new), ord);
         if newest {
@@ -212,6 +219,7 @@ impl TaskRef<'_, '_> {
     /// A load of `p->on_cpu`.
     pub fn on_cpu(&mut self, ord: Ld) -> bool {
         let p = self.p;
+        self.s.w.touch(Footprint::read(Obj::Task(p)));
         let plain = self.s.w.kernel.tasks[p].on_cpu;
         let (v, seen) = self.s.load(MemLoc::OnCpu(p), ord, i64::from(plain));
         let v = v != 0;
@@ -223,6 +231,7 @@ impl TaskRef<'_, '_> {
     /// A store `p->on_cpu = new`.
     pub fn set_on_cpu(&mut self, new: bool, ord: St) {
         let p = self.p;
+        self.s.w.touch(Footprint::write(Obj::Task(p)));
         let (newest, seen) = self.s.store(MemLoc::OnCpu(p), i64::from(new), ord);
         if newest {
             self.s.w.kernel.tasks[p].on_cpu = new;
@@ -241,6 +250,7 @@ pub struct KthreadRef<'s, 'a> {
 impl KthreadRef<'_, '_> {
     /// `test_bit(bit, &kthread->flags)` (a `READ_ONCE` of the word).
     pub fn test_bit(&mut self, bit: u32) -> bool {
+        self.s.w.touch(Footprint::read(Obj::Kthread(self.kt)));
         let plain = self.s.w.kernel.kthreads[self.kt].flags;
         let (w, seen) = self
             .s
@@ -255,6 +265,7 @@ impl KthreadRef<'_, '_> {
     /// weak-memory events; returns the old word.
     fn rmw(&mut self, ord: Rmw, f: impl Fn(u32) -> u32, what: impl FnOnce(u32) -> What) -> u32 {
         let kt = self.kt;
+        self.s.w.touch(Footprint::write(Obj::Kthread(kt)));
         let (old, seen) = self
             .s
             .rmw(MemLoc::Flags(kt), ord, |w| i64::from(f(w as u32)));
@@ -308,6 +319,7 @@ pub struct CompletionRef<'s, 'a> {
 impl CompletionRef<'_, '_> {
     /// A load of `x->done`.
     pub fn done(&mut self, ord: Ld) -> u32 {
+        self.s.w.touch(Footprint::read(Obj::Completion(self.x)));
         let plain = self.s.w.kernel.completions[self.x].done;
         let (v, seen) = self.s.load(MemLoc::Done(self.x), ord, i64::from(plain));
         let v = v as u32;
@@ -322,6 +334,7 @@ impl CompletionRef<'_, '_> {
     /// A store `x->done = new`.
     pub fn set_done(&mut self, new: u32, ord: St) {
         let x = self.x;
+        self.s.w.touch(Footprint::write(Obj::Completion(x)));
         let old = self.s.w.kernel.completions[x].done;
         let (newest, seen) = self.s.store(MemLoc::Done(x), i64::from(new), ord);
         if newest {
@@ -341,6 +354,7 @@ pub struct VarRef<'s, 'a> {
 impl VarRef<'_, '_> {
     /// `READ_ONCE(x)` or `smp_load_acquire(&x)`.
     pub fn load(&mut self, ord: Ld) -> i64 {
+        self.s.w.touch(Footprint::read(Obj::Var(self.v)));
         let plain = self.s.w.kernel.vars[self.v];
         let (v, seen) = self.s.load(MemLoc::Var(self.v), ord, plain);
         self.s.rec(What::VarRead {
@@ -353,6 +367,7 @@ impl VarRef<'_, '_> {
 
     /// `WRITE_ONCE(x, value)` or `smp_store_release(&x, value)`.
     pub fn store(&mut self, value: i64, ord: St) {
+        self.s.w.touch(Footprint::write(Obj::Var(self.v)));
         let (newest, seen) = self.s.store(MemLoc::Var(self.v), value, ord);
         if newest {
             self.s.w.kernel.vars[self.v] = value;
@@ -365,6 +380,7 @@ impl VarRef<'_, '_> {
     /// `Some`, else only reads; returns the old value.
     pub fn rmw(&mut self, ord: Rmw, f: impl Fn(i64) -> Option<i64>) -> i64 {
         let v = self.v;
+        self.s.w.touch(Footprint::write(Obj::Var(v)));
         let plain = self.s.w.kernel.vars[v];
         if f(plain).is_none() && self.s.w.memory.is_none() {
             self.s.rec(What::VarRead {
@@ -508,11 +524,81 @@ impl<'a> S<'a> {
     /// The kernel state, for fields whose accesses need no record (the stepping thread's own
     /// bookkeeping, runqueue lists, affinity, smpboot status).
     pub fn kernel(&mut self) -> &mut KernelState {
+        self.w.touch(Footprint::ALL);
         &mut self.w.kernel
+    }
+
+    /// Task `p`'s plain fields (its CPU, affinity, flags, preempt count, `need_resched`,
+    /// `sched_delayed`, counters), read.
+    pub fn task_fields(&self, p: Tid) -> &Task {
+        self.w.touch(Footprint::read(Obj::Task(p)));
+        &self.w.kernel.tasks[p]
+    }
+
+    /// Task `p`'s plain fields, written (and read).
+    pub fn task_fields_mut(&mut self, p: Tid) -> &mut Task {
+        self.w.touch(Footprint::write(Obj::Task(p)));
+        &mut self.w.kernel.tasks[p]
+    }
+
+    /// Runqueue `c` (its queue, wake list, curr, prev, flags and lock), read.
+    pub fn rq(&self, c: CpuId) -> &Rq {
+        self.w.touch(Footprint::read(Obj::Rq(c)));
+        &self.w.kernel.rqs[c]
+    }
+
+    /// Runqueue `c`, written (and read).
+    pub fn rq_mut(&mut self, c: CpuId) -> &mut Rq {
+        self.w.touch(Footprint::write(Obj::Rq(c)));
+        &mut self.w.kernel.rqs[c]
+    }
+
+    /// Kthread `kt`'s plain fields (smpboot status, work, started, CPU), read.
+    pub fn kthread_fields(&self, kt: usize) -> &Kthread {
+        self.w.touch(Footprint::read(Obj::Kthread(kt)));
+        &self.w.kernel.kthreads[kt]
+    }
+
+    /// Kthread `kt`'s plain fields, written (and read).
+    pub fn kthread_fields_mut(&mut self, kt: usize) -> &mut Kthread {
+        self.w.touch(Footprint::write(Obj::Kthread(kt)));
+        &mut self.w.kernel.kthreads[kt]
+    }
+
+    /// Completion `x`'s plain fields (its waiters, and its count where read under its lock),
+    /// read.
+    pub fn completion_fields(&self, x: CompId) -> &Completion {
+        self.w.touch(Footprint::read(Obj::Completion(x)));
+        &self.w.kernel.completions[x]
+    }
+
+    /// Completion `x`'s plain fields, written (and read).
+    pub fn completion_fields_mut(&mut self, x: CompId) -> &mut Completion {
+        self.w.touch(Footprint::write(Obj::Completion(x)));
+        &mut self.w.kernel.completions[x]
+    }
+
+    /// The first CPU with queued wakeups that can take the IPI ([`KernelState::ipi_cpu`]):
+    /// reads every runqueue and their current tasks.
+    pub fn ipi_cpu(&self) -> Option<CpuId> {
+        for c in 0..self.sizes().0 {
+            let curr = self.rq(c).curr;
+            self.w.touch(Footprint::read(Obj::Own(curr)));
+        }
+        self.w.kernel.ipi_cpu()
+    }
+
+    /// How many CPUs and tasks the model has (fixed for the execution).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.w.kernel.rqs.len(), self.w.kernel.tasks.len())
     }
 
     /// The kernel state, read only (for messages and oracle conditions).
     pub fn kernel_ref(&self) -> &KernelState {
+        self.w.touch(Footprint {
+            reads: u128::MAX,
+            writes: 0,
+        });
         &self.w.kernel
     }
 
@@ -535,6 +621,8 @@ impl<'a> S<'a> {
     /// can run now has taken a step, blocked or finished ([`Harness::tick_owed`]).
     pub fn arm_tick_timer(&mut self) {
         let me = self.me;
+        // Looks at every thread and sets every bit of the timer's debt.
+        self.w.touch(Footprint::ALL);
         self.w.kernel.tasks[me].timer_armed = true;
         let mut owed = 0u64;
         for (i, t) in self.w.harness.threads.iter().enumerate() {
@@ -553,8 +641,10 @@ impl<'a> S<'a> {
     /// A preemption the scenario allows (CONFIG_PREEMPT, budget left), chosen with
     /// probability 1/odds; a chosen one is spent from the budget.
     pub fn preempt_choice(&mut self, odds: u64) -> bool {
+        self.w.touch(Footprint::read(Obj::Budget));
         let h = &self.w.harness;
         if h.scenario.preempt && h.budget > 0 && self.choose(odds) {
+            self.w.touch(Footprint::write(Obj::Budget));
             let h = &mut self.w.harness;
             h.budget -= 1;
             h.preemptions += 1;
@@ -592,17 +682,21 @@ impl<'a> S<'a> {
 
     /// Set need_resched on `t` (`resched_curr`).
     pub fn resched(&mut self, t: Tid) {
+        self.w.touch(Footprint::write(Obj::Task(t)));
         self.w.kernel.tasks[t].need_resched = true;
         self.rec(What::NeedResched { task: t });
     }
 
     /// Task `p`'s epoch: how many times it has stored its own state (oracle I5).
     pub fn epoch(&self, p: Tid) -> u64 {
+        // Only p's own state stores change it.
+        self.w.touch(Footprint::read(Obj::Task(p)));
         self.w.harness.threads[p].epoch
     }
 
     /// Whether task `p` is inside `__kthread_parkme` (oracle I1).
     pub fn in_parkme(&self, p: Tid) -> bool {
+        self.w.touch(Footprint::read(Obj::Thread(p)));
         self.w.harness.threads[p].in_parkme
     }
 
@@ -629,16 +723,19 @@ impl<'a> S<'a> {
 
     /// Oracle hook: `kthread_park` returned 0, the park window of kthread `kt` opens.
     pub fn open_park_window(&mut self, kt: usize) {
+        self.w.touch(Footprint::write(Obj::Window));
         self.w.harness.window = Some(ParkWindow { kthread: kt });
     }
 
     /// Oracle hook: SHOULD_PARK is cleared, the park window closes.
     pub fn close_park_window(&mut self) {
+        self.w.touch(Footprint::write(Obj::Window));
         self.w.harness.window = None;
     }
 
     /// Harness hook: a controller has finished its operations.
     pub fn controller_done(&mut self) {
+        self.w.touch(Footprint::write(Obj::Misc));
         self.w.harness.controllers_done += 1;
     }
 }
@@ -652,6 +749,7 @@ impl Kernel {
             fixed: Fixed {
                 variant: world.harness.variant,
                 cast: world.harness.cast.clone(),
+                scenario: world.harness.scenario.clone(),
             },
             entries,
             world: Mutex::new(world),
@@ -683,13 +781,16 @@ impl Kernel {
     /// look at or change the world outside any step. Wakes nobody: a change that can satisfy
     /// a blocked thread's condition goes through [`Kernel::supervise_wake`].
     pub fn supervise<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut self.lock())
+        let mut w = self.lock();
+        w.touch(Footprint::ALL);
+        f(&mut w)
     }
 
     /// [`Kernel::supervise`], then wake every blocked thread whose condition now holds (all of
     /// them when halting).
     pub fn supervise_wake<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut w = self.lock();
+        w.touch(Footprint::ALL);
         let r = f(&mut w);
         self.wake_waiters(&mut w);
         r
@@ -704,6 +805,10 @@ impl Kernel {
     /// Continuous oracles (I1c, I2), scheduler self-checks (S*), the step bound (I7), then the
     /// wakeups of blocked threads whose condition now holds.
     fn after_step(&self, w: &mut World, me: Tid) {
+        // I2 judges the kthread's step by the window.
+        if w.harness.cast.kthread_of(me).is_some() {
+            w.touch(Footprint::read(Obj::Window));
+        }
         if let Some(win) = w.harness.window {
             let kt = w.harness.cast.kthreads[win.kthread].task;
             let k = &w.kernel.tasks[kt];
@@ -766,6 +871,7 @@ impl Kernel {
             if w.harness.halting {
                 return Err(Halt);
             }
+            w.touch_wait(me, cond);
             if w.satisfied(me, cond) {
                 if let Some(h) = at {
                     w.harness.hist[me] = h;
@@ -774,6 +880,12 @@ impl Kernel {
                 return Ok(());
             }
             w.learn(me, ("blocked", cond));
+            // What a blocked thread waits for is read by the runtime only (wakeups, the
+            // deadlock check, which finds a hang whichever thread blocks last) and by
+            // `arm_tick_timer`, which records everything; its debt to the timer, as in a step.
+            if w.harness.tick_owed & 1u64 << me != 0 {
+                w.touch(Footprint::write(Obj::Thread(me)));
+            }
             w.harness.threads[me].wait = Some(cond);
             w.harness.tick_owed &= !(1u64 << me);
             // Blocking may be what a quiescence-triggered waiter (the hrtimer) waits for.
@@ -799,6 +911,7 @@ impl Kernel {
         if let Some(m) = w.memory.as_mut() {
             m.retire(t);
         }
+        w.touch(Footprint::write(Obj::Thread(t)));
         w.harness.threads[t].finished = true;
         w.harness.threads[t].wait = None;
         w.harness.tick_owed &= !(1u64 << t);
@@ -825,6 +938,11 @@ impl<'k> Current<'k> {
         self.k.fixed.variant
     }
 
+    /// The scenario (fixed for the execution).
+    pub fn scenario(self) -> &'k crate::scenario::Scenario {
+        &self.k.fixed.scenario
+    }
+
     /// The cast (fixed for the execution).
     pub fn cast(self) -> &'k Cast {
         &self.k.fixed.cast
@@ -847,12 +965,44 @@ impl<'k> Current<'k> {
         self.k.entries
     }
 
+    /// Read the running thread's own task and bookkeeping outside a step (as
+    /// [`Current::read`], recording only those).
+    pub fn read_self<R: Hash>(self, f: impl FnOnce(&Task, &Thread) -> R) -> R {
+        let mut w = self.k.lock();
+        w.touch(Footprint::read(Obj::Task(self.me)).union(Footprint::read(Obj::Thread(self.me))));
+        let r = f(&w.kernel.tasks[self.me], &w.harness.threads[self.me]);
+        w.learn(self.me, &r);
+        r
+    }
+
+    /// Harness hook: the controller enters (`true`) or leaves (`false`) one of its
+    /// operations; returns whether a violation has been recorded.
+    pub fn in_op(self, on: bool) -> bool {
+        let mut w = self.k.lock();
+        w.touch(Footprint::write(Obj::Misc));
+        w.harness.in_op = on;
+        w.harness.violation.is_some()
+    }
+
+    /// `task_cpu(p)` read outside a step (as [`Current::read`], recording only task `p`).
+    pub fn task_cpu(self, p: Tid) -> CpuId {
+        let mut w = self.k.lock();
+        w.touch(Footprint::read(Obj::Task(p)));
+        let c = w.kernel.tasks[p].cpu;
+        w.learn(self.me, c);
+        c
+    }
+
     /// Read the world outside a step: what the thread learns this way is part of its local
     /// state, so it is folded into its fingerprint ([`Harness::hist`]). Every read outside a
     /// step of state that can change during an execution, whose value the thread goes on
     /// with, goes through here.
     pub fn read<R: Hash>(self, f: impl FnOnce(&World) -> R) -> R {
         let mut w = self.k.lock();
+        w.touch(Footprint {
+            reads: u128::MAX,
+            writes: 0,
+        });
         let r = f(&w);
         w.learn(self.me, &r);
         r
@@ -885,6 +1035,17 @@ impl<'k> Current<'k> {
         Ok(r)
     }
 
+    /// A choice this thread made that it carries past its next scheduling point with no
+    /// trace in the world (the tick drawn at a preemption boundary, taken at the next step):
+    /// fold it into its fingerprint, or two states that differ in what the thread does next
+    /// would look the same to the state cache. Inside [`Current::summarize`], it lasts until
+    /// the summarized function returns.
+    pub fn carry<H: Hash>(self, x: H) {
+        if self.k.fingerprints {
+            self.k.lock().learn(self.me, ("carry", x));
+        }
+    }
+
     /// One atomic model step of this thread in kernel function `func`. What it returns is
     /// what the thread learns from it (see [`Harness::hist`]).
     pub fn step<R: Hash>(self, func: &'static str, f: impl FnOnce(&mut S<'_>) -> R) -> M<R> {
@@ -903,6 +1064,11 @@ impl<'k> Current<'k> {
         w.harness.steps += 1;
         if let Some(m) = k.steps_mirror.get() {
             m.store(w.harness.steps, std::sync::atomic::Ordering::Relaxed);
+        }
+        // Its debt to the tick timer is paid (a change only where it owed one: the one
+        // setter, `arm_tick_timer`, records everything).
+        if w.harness.tick_owed & 1u64 << me != 0 {
+            w.touch(Footprint::write(Obj::Thread(me)));
         }
         w.harness.tick_owed &= !(1u64 << me);
         {
@@ -951,6 +1117,7 @@ impl<'k> Current<'k> {
             if w.harness.halting {
                 return Err(Halt);
             }
+            w.touch(Footprint::read(Obj::Task(me)).union(Footprint::read(Obj::Own(me))));
             let t = &w.kernel.tasks[me];
             let sc = &w.harness.scenario;
             if !sc.preempt || !t.is_task() || t.kind == Kind::Idle || !t.preemptible() {
@@ -962,7 +1129,9 @@ impl<'k> Current<'k> {
             if t.need_resched {
                 false
             } else {
-                let rq = &w.kernel.rqs[t.cpu];
+                let cpu = t.cpu;
+                w.touch(Footprint::read(Obj::Rq(cpu)).union(Footprint::read(Obj::Budget)));
+                let rq = &w.kernel.rqs[cpu];
                 let other = rq.queue.iter().any(|&q| q != me);
                 if w.harness.budget == 0 || !other {
                     return Ok(());
@@ -970,6 +1139,7 @@ impl<'k> Current<'k> {
                 if k.plat.next_u64() % TICK_ODDS != TICK_ODDS - 1 {
                     return Ok(());
                 }
+                w.touch(Footprint::write(Obj::Budget));
                 w.harness.budget -= 1;
                 w.harness.preemptions += 1;
                 true
@@ -979,10 +1149,16 @@ impl<'k> Current<'k> {
     }
 
     /// Bookkeeping of the thread's own position in the code (e.g. entering
-    /// `__kthread_parkme`), for the oracles: not a step, no scheduling point, nothing another
-    /// thread could observe, no kernel state.
+    /// `__kthread_parkme`), for the oracles and the scenario's end: not a step, no scheduling
+    /// point, no kernel state. The harness waits on it (the scenario ends once the kthread has
+    /// left `__kthread_parkme`), so a waiter whose condition it makes true is woken here, by
+    /// this thread: who is woken must follow from the state, not from which thread happens to
+    /// look next, or two orders of independent moves would end in different states.
     pub fn mark(self, f: impl FnOnce(&mut Thread)) {
-        f(&mut self.k.lock().harness.threads[self.me]);
+        let mut w = self.k.lock();
+        w.touch(Footprint::write(Obj::Thread(self.me)));
+        f(&mut w.harness.threads[self.me]);
+        self.k.wake_waiters(&mut w);
     }
 
     /// Oracle hook outside a step: record a violation by this thread (a WARN whose condition
@@ -1024,6 +1200,7 @@ impl<'k> Current<'k> {
                 let got = self.step(func, |s| {
                     let me = s.me;
                     if first {
+                        s.w.touch(Footprint::write(Obj::Own(me)));
                         let t = &mut s.w.kernel.tasks[me];
                         match irq {
                             Irq::Keep => {}
@@ -1047,8 +1224,10 @@ impl<'k> Current<'k> {
                             s.model_bug(msg);
                         }
                     }
+                    s.w.touch(Footprint::read(Obj::of_lock(l)));
                     match s.w.kernel.lock_owner(l) {
                         None => {
+                            s.w.touch(Footprint::write(Obj::of_lock(l)));
                             s.w.kernel.set_lock_owner(l, Some(me));
                             s.rec(What::Lock { lock: l.into() });
                             if let Some(m) = s.w.memory.as_mut() {
@@ -1126,6 +1305,8 @@ impl S<'_> {
             self.model_bug(msg);
             return;
         }
+        self.w
+            .touch(Footprint::write(Obj::of_lock(l)).union(Footprint::write(Obj::Own(me))));
         self.w.kernel.set_lock_owner(l, None);
         if let Some(m) = self.w.memory.as_mut() {
             let mut seen = Vec::new();
@@ -1147,12 +1328,14 @@ impl S<'_> {
     /// `preempt_count_inc()` of the stepping task.
     pub fn preempt_count_add(&mut self) {
         let me = self.me;
+        self.w.touch(Footprint::write(Obj::Own(me)));
         self.w.kernel.tasks[me].preempt_count += 1;
     }
 
     /// `preempt_count_dec()` of the stepping task (an underflow is a model bug).
     pub fn preempt_count_sub(&mut self) {
         let me = self.me;
+        self.w.touch(Footprint::write(Obj::Own(me)));
         let t = &mut self.w.kernel.tasks[me];
         if t.preempt_count == 0 {
             let msg = format!("{} preempt count underflow", t.name);

@@ -320,6 +320,9 @@ pub struct Harness {
     /// (the search finds livelocks as cycles of states), and the execution halts without a
     /// verdict.
     pub guard_hit: bool,
+    /// Where the accessors add up what each stretch of execution reads and writes, for the
+    /// search's reduction ([`super::footprint`]); `None` where no search asks.
+    pub footprint: Option<std::sync::Arc<super::footprint::FootprintCell>>,
 }
 
 /// How a stress driver runs a scenario's operations back to back in one world: control of the
@@ -357,6 +360,56 @@ pub struct World {
 }
 
 impl World {
+    /// Record that the running stretch of execution read or wrote `f` ([`Harness::footprint`]).
+    pub fn touch(&self, f: super::footprint::Footprint) {
+        if let Some(c) = &self.harness.footprint {
+            c.add(f);
+        }
+    }
+
+    /// Record the reads of wait condition `cond` of thread `me` ([`World::satisfied`]).
+    pub fn touch_wait(&self, me: Tid, cond: WaitFor) {
+        use super::footprint::{Footprint, Obj};
+        if self.harness.footprint.is_none() {
+            return;
+        }
+        let k = &self.kernel;
+        let f = match cond {
+            WaitFor::Start | WaitFor::WakerGo => Footprint::read(Obj::Misc),
+            WaitFor::Running => {
+                Footprint::read(Obj::Task(me)).union(Footprint::read(Obj::Rq(k.tasks[me].cpu)))
+            }
+            WaitFor::LockFree(l) => Footprint::read(Obj::of_lock(l)),
+            WaitFor::OnCpuClear(p) | WaitFor::InactiveOrState(p, _) => {
+                Footprint::read(Obj::Task(p))
+            }
+            WaitFor::NeedResched => Footprint::read(Obj::Task(me)),
+            WaitFor::Finished(t) => Footprint::read(Obj::Thread(t)),
+            // Every task's timer, every thread's debt to it.
+            WaitFor::TimerArmed => (0..k.tasks.len()).fold(Footprint::EMPTY, |f, t| {
+                f.union(Footprint::read(Obj::Task(t)))
+                    .union(Footprint::read(Obj::Thread(t)))
+            }),
+            // Every runqueue and its current task's interrupt state.
+            WaitFor::TtwuPending => (0..k.rqs.len()).fold(Footprint::EMPTY, |f, c| {
+                f.union(Footprint::read(Obj::Rq(c)))
+                    .union(Footprint::read(Obj::Own(k.rqs[c].curr)))
+            }),
+            // The controllers' count, each kthread's flags and its thread's bookkeeping.
+            WaitFor::ScenarioEnd => {
+                let h = &self.harness;
+                (h.cast.kthreads.iter().enumerate()).fold(
+                    Footprint::read(Obj::Misc),
+                    |f, (i, ids)| {
+                        f.union(Footprint::read(Obj::Kthread(i)))
+                            .union(Footprint::read(Obj::Thread(ids.task)))
+                    },
+                )
+            }
+        };
+        self.touch(f);
+    }
+
     /// Start tracking store visibility under `model` from the kernel state as it is now
     /// (nothing under `sc`).
     pub fn init_memory(&mut self, model: crate::scenario::Memory) {
@@ -480,6 +533,8 @@ impl World {
             observers: _,
             crash,
             guard_hit,
+            // What the search takes of the execution, not a state.
+            footprint: _,
         } = harness;
         for (t, th) in tasks.iter().zip(threads) {
             let Task {

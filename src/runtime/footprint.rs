@@ -1,0 +1,199 @@
+//! Footprints: the objects a stretch of a thread's execution read and wrote, as the runtime's
+//! accessors record them, for the search's partial-order reduction (sleep sets,
+//! [`crate::engine::bounded`], docs/model.md s.6).
+//!
+//! An object is a unit of shared state, not a field: a task's shared fields (`p->state`,
+//! `p->on_rq`, `p->on_cpu`, `need_resched`, its CPU and flags) are one object, a runqueue with
+//! its lock is one, and so on ([`Obj`]). Coarser is safe: two stretches whose footprints
+//! conflict are only ever explored in both orders. A finer object that some access forgot to
+//! record would make the reduction prune an order that differs, so every accessor of shared
+//! state records, and the raw view of the kernel state ([`super::S::kernel`]) records
+//! everything ([`Footprint::ALL`]).
+//!
+//! What is not recorded, and why that is sound:
+//! - a thread's private bookkeeping (its fingerprint, its preemption gap flag, its epoch,
+//!   which only its own state stores change): no other thread reads it;
+//! - the step counter and the trace: not part of a state;
+//! - oracle checks and scheduler self-checks that read the whole world after a step: they
+//!   change nothing, and they judge states, which the reduction still visits every one of
+//!   (sleep sets prune transitions, never states); the one check that judges a transition,
+//!   I2 (the kthread under test runs outside `__kthread_parkme` while the park window is
+//!   open), records its read of the window;
+//! - the wakeups of blocked threads after a step: a blocked thread is not a choice, and the
+//!   step that blocked it recorded the reads of its wait condition.
+
+use super::types::{CompId, CpuId, LockId, Tid};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A unit of shared state (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Obj {
+    /// Task `p`'s shared fields.
+    Task(Tid),
+    /// Task `p`'s preempt count and interrupt state, which only `p` changes (an IPI looks at
+    /// whether its CPU's current task has interrupts off).
+    Own(Tid),
+    /// A runqueue, its lock, its queue, wake list, curr and flags.
+    Rq(CpuId),
+    /// A `struct kthread` (flags, smpboot status, work).
+    Kthread(usize),
+    /// A completion: its count, its waiters and its `wait.lock`.
+    Completion(CompId),
+    /// A litmus test's variable.
+    Var(usize),
+    /// A litmus test's spinlock.
+    VarLock(usize),
+    /// Task `p`'s `pi_lock`.
+    PiLock(Tid),
+    /// The oracles' park window.
+    Window,
+    /// The preemption budget.
+    Budget,
+    /// The harness's flags (the waker's trigger, the start, the controller's operation and
+    /// its end).
+    Misc,
+    /// What the runtime keeps of thread `t` that others look at: whether it finished, what it
+    /// waits for, whether it is inside `__kthread_parkme`, whether it owes the tick timer a
+    /// step.
+    Thread(Tid),
+}
+
+impl Obj {
+    /// The object's bit: every bit where the index passes its range (then it conflicts with
+    /// everything, which is safe).
+    fn bit(self) -> u128 {
+        let (base, len, i) = match self {
+            Obj::Task(p) => (0, 20, p),
+            Obj::Rq(c) => (20, 8, c),
+            Obj::Kthread(k) => (28, 4, k),
+            Obj::Completion(x) => (32, 8, x),
+            Obj::Var(v) => (40, 16, v),
+            Obj::VarLock(v) => (56, 8, v),
+            Obj::PiLock(p) => (64, 20, p),
+            Obj::Window => (84, 1, 0),
+            Obj::Budget => (85, 1, 0),
+            Obj::Misc => (86, 1, 0),
+            Obj::Thread(t) => (87, 20, t),
+            Obj::Own(p) => (107, 20, p),
+        };
+        if i < len { 1 << (base + i) } else { u128::MAX }
+    }
+
+    /// The object a lock belongs to.
+    pub fn of_lock(l: LockId) -> Obj {
+        match l {
+            LockId::Pi(p) => Obj::PiLock(p),
+            LockId::Rq(c) => Obj::Rq(c),
+            LockId::Wq(x) => Obj::Completion(x),
+            LockId::Var(v) => Obj::VarLock(v),
+        }
+    }
+}
+
+/// What a stretch of execution read and wrote, an object a bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Footprint {
+    pub reads: u128,
+    pub writes: u128,
+}
+
+impl Footprint {
+    /// Nothing.
+    pub const EMPTY: Footprint = Footprint {
+        reads: 0,
+        writes: 0,
+    };
+    /// Everything, read and written: conflicts with every footprint but the empty one.
+    pub const ALL: Footprint = Footprint {
+        reads: u128::MAX,
+        writes: u128::MAX,
+    };
+
+    pub fn read(o: Obj) -> Footprint {
+        Footprint {
+            reads: o.bit(),
+            writes: 0,
+        }
+    }
+
+    pub fn write(o: Obj) -> Footprint {
+        Footprint {
+            reads: 0,
+            writes: o.bit(),
+        }
+    }
+
+    pub fn union(self, o: Footprint) -> Footprint {
+        Footprint {
+            reads: self.reads | o.reads,
+            writes: self.writes | o.writes,
+        }
+    }
+
+    /// Whether the two stretches may not commute: one writes what the other reads or writes.
+    pub fn conflicts(self, o: Footprint) -> bool {
+        self.writes & (o.reads | o.writes) != 0 || o.writes & self.reads != 0
+    }
+}
+
+/// Where an execution's accessors add up their footprint, and the search takes it from at each
+/// scheduling point (shared without the world's lock, as the step count is).
+#[derive(Debug, Default)]
+pub struct FootprintCell([AtomicU64; 4]);
+
+impl FootprintCell {
+    pub fn add(&self, f: Footprint) {
+        let parts = [
+            f.reads as u64,
+            (f.reads >> 64) as u64,
+            f.writes as u64,
+            (f.writes >> 64) as u64,
+        ];
+        for (a, p) in self.0.iter().zip(parts) {
+            if p != 0 {
+                a.fetch_or(p, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// What was added since the last take.
+    pub fn take(&self) -> Footprint {
+        let p = self.0.each_ref().map(|a| a.swap(0, Ordering::Relaxed));
+        Footprint {
+            reads: u128::from(p[0]) | u128::from(p[1]) << 64,
+            writes: u128::from(p[2]) | u128::from(p[3]) << 64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn footprints_conflict_on_a_write_only() {
+        let r = |o| Footprint::read(o);
+        let w = |o| Footprint::write(o);
+        assert!(!r(Obj::Task(1)).conflicts(r(Obj::Task(1))));
+        assert!(w(Obj::Task(1)).conflicts(r(Obj::Task(1))));
+        assert!(r(Obj::Task(1)).conflicts(w(Obj::Task(1))));
+        assert!(w(Obj::Rq(0)).conflicts(w(Obj::Rq(0))));
+        assert!(!w(Obj::Rq(0)).conflicts(w(Obj::Rq(1))));
+        assert!(!w(Obj::Task(2)).conflicts(r(Obj::PiLock(2))));
+        // An index past its range is everything.
+        assert!(w(Obj::Task(40)).conflicts(r(Obj::Window)));
+        assert!(Footprint::ALL.conflicts(r(Obj::Misc)));
+        assert!(!Footprint::ALL.conflicts(Footprint::EMPTY));
+    }
+
+    #[test]
+    fn the_cell_hands_out_what_was_added_once() {
+        let c = FootprintCell::default();
+        c.add(Footprint::write(Obj::Thread(19)));
+        c.add(Footprint::read(Obj::Task(0)));
+        let f = c.take();
+        assert_eq!(f.writes, Obj::Thread(19).bit());
+        assert_eq!(f.reads, Obj::Task(0).bit());
+        assert_eq!(c.take(), Footprint::EMPTY);
+    }
+}
