@@ -350,18 +350,27 @@ fn with_no_bound_the_whole_state_graph_is_searched() {
         (Preset::V2, "park-unpark", Oracle::I5),
         (Preset::V3, "wti-latency", Oracle::I8),
     ] {
-        let d = unbounded(p, s, OracleSet::all());
-        let (stopped, run) = d.found.as_ref().expect("the bug in the whole graph");
-        assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, oracle);
-        assert_eq!(stopped.cycle, None, "a safety violation, no cycle");
-        let again = run_bytes(
-            &Scenario::by_name(s).unwrap(),
-            p.variant(),
-            OracleSet::all(),
-            &stopped.bytes,
-        );
-        assert_eq!(again.outcome.violation.unwrap().oracle, oracle, "{p:?} {s}");
+        assert_found_and_replays(&unbounded(p, s, OracleSet::all()), p, s, oracle);
     }
+}
+
+/// `d` found a violation of `oracle` (a safety one: no cycle), whose schedule replays to it.
+fn assert_found_and_replays(
+    d: &parkrace::tools::verify::Verdict,
+    p: Preset,
+    s: &str,
+    oracle: Oracle,
+) {
+    let (stopped, run) = d.found.as_ref().expect("the bug in the whole graph");
+    assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, oracle);
+    assert_eq!(stopped.cycle, None, "a safety violation, no cycle");
+    let again = run_bytes(
+        &Scenario::by_name(s).unwrap(),
+        p.variant(),
+        OracleSet::all(),
+        &stopped.bytes,
+    );
+    assert_eq!(again.outcome.violation.unwrap().oracle, oracle, "{p:?} {s}");
 }
 
 /// Under the state cache the step bound is a guard, not I7: a path that runs past it without
@@ -474,16 +483,7 @@ fn the_reduced_search_gives_the_same_verdicts_in_fewer_schedules() {
         (Preset::V2, "park-unpark", Oracle::I5),
         (Preset::V3, "wti-latency", Oracle::I8),
     ] {
-        let d = whole(p, s, true);
-        let (stopped, run) = d.found.as_ref().expect("the bug, reduced");
-        assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, oracle);
-        let again = run_bytes(
-            &Scenario::by_name(s).unwrap(),
-            p.variant(),
-            OracleSet::all(),
-            &stopped.bytes,
-        );
-        assert_eq!(again.outcome.violation.unwrap().oracle, oracle, "{p:?} {s}");
+        assert_found_and_replays(&whole(p, s, true), p, s, oracle);
     }
     let out = parkrace()
         .args(["verify", "-v", "V5", "-s", "park", "--reduce", "--json"])
