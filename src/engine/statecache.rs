@@ -13,7 +13,8 @@
 //! in-bound member of a class (Coons, Musuvathi and McKinley, OOPSLA 2013). The cache keeps
 //! the bound sound the way state caching in a depth-bounded search keeps the depth: a state
 //! is cut only against a visit that had as many preemptions (and delays, where they count)
-//! left.
+//! left. Without a bound, `verify --reduce` adds sleep sets ([`super::bounded`]); a visit then
+//! also records the threads asleep at it ([`Seen::Again`]).
 //!
 //! What a state is. The model's threads are Rust code, not data, but each one is
 //! deterministic: what it does next is a function of what it has learnt from the world. So the

@@ -167,7 +167,7 @@ pub fn kthread_park(cur: Current<'_>, kt: usize) -> M<i32> {
     cur.step(F, |s| {
         s.rec(What::Return { value: 0 });
         let in_parkme = s.in_parkme(k);
-        let t = &s.task_fields(k);
+        let t = s.task_fields(k);
         if !(t.state == TASK_PARKED && t.on_rq == 0 && !t.on_cpu && in_parkme) {
             let msg = format!(
                 "kthread_park returned while {} is {}/on_rq={}/on_cpu={}{}",
@@ -268,7 +268,7 @@ pub fn __kthread_bind(
                 WtiCaller::Create => (Oracle::I3, "kthread_bind after kthread_create_on_cpu"),
                 _ => (Oracle::I3, "kthread_unpark"),
             };
-            let t = &s.task_fields(p);
+            let t = s.task_fields(p);
             let msg = format!(
                 "WARN in __kthread_bind ({why}): wait_task_inactive({}, {}) failed, {} is {}",
                 t.name,

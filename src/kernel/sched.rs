@@ -120,7 +120,7 @@ pub fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> 
         })?;
         cur.spin_lock(func, LockId::Rq(c), Irq::Keep)?;
         let ok = cur.step(func, |s| {
-            let t = &s.task_fields(p);
+            let t = s.task_fields(p);
             let ok = t.cpu == c && t.on_rq != ON_RQ_MIGRATING;
             if !ok {
                 s.note("task moved: retry");

@@ -39,8 +39,10 @@
 //! }
 //! ```
 //!
-//! (`S::kernel` gives the plain fields that need no record: runqueue lists, affinity, a
-//! task's own preempt count and flags, smpboot status.)
+//! The plain fields (runqueue lists, affinity, a task's preempt count and flags, smpboot
+//! status) come through per-object accessors (`S::task_fields`, `S::rq`, ...), which record
+//! the object for the reduction's footprints ([`footprint`]); `S::kernel`, the raw view that
+//! is left, records everything.
 
 pub mod footprint;
 pub mod memory;
@@ -579,12 +581,9 @@ impl<'a> S<'a> {
     }
 
     /// The first CPU with queued wakeups that can take the IPI ([`KernelState::ipi_cpu`]):
-    /// reads every runqueue and their current tasks.
+    /// reads what the IPI agent's wait condition reads.
     pub fn ipi_cpu(&self) -> Option<CpuId> {
-        for c in 0..self.sizes().0 {
-            let curr = self.rq(c).curr;
-            self.w.touch(Footprint::read(Obj::Own(curr)));
-        }
+        self.w.touch_wait(self.me, WaitFor::TtwuPending);
         self.w.kernel.ipi_cpu()
     }
 
