@@ -2,13 +2,17 @@
 //!
 //! A [`StateHasher`] is a [`Hasher`] that only collects the bytes it is fed (a type's `Hash`
 //! impl decides them, as for any hasher: lengths of slices included, so what is hashed stays
-//! prefix-free) and hashes them once, with XXH3-128, when asked. It is meant for
+//! prefix-free) and hashes them once, with XXH3-128, when asked. It serves
 //! `World::fingerprint` (about 800 bytes of state per decision of the bounded search), which
-//! hashes the world twice with SipHash-1-3 (64 bits each, seeded apart), and for the
-//! per-thread folds of `World::learn` and `World::forget` (one SipHash each). One XXH3 pass
+//! hashed the world twice with SipHash-1-3 (64 bits each, seeded apart): one XXH3 pass
 //! instead took `verify -v V5 -s park-unpark -k 2` from 8.0 to 6.9 CPU seconds with the same
 //! schedules, states and cuts. The collision odds stay those of a 128-bit hash: below 10^-20
 //! over a billion states.
+//!
+//! The per-thread folds of `World::learn` and `World::forget` (a few words, at almost every
+//! step of every replayed prefix) go through [`hash64`]: the same bytes, collected on the
+//! stack ([`FoldHasher`]) and hashed with XXH3-64. Through a [`StateHasher`] they cost 11 % of
+//! `verify -v V5 -s park-unpark --reduce` (the thread-local spare, the 128-bit hash).
 //!
 //! Integers are written at their full width: a variable-length code (LEB128) made a third of
 //! the bytes but cost more to write than it saved in hashing (7.7 CPU seconds on the same
@@ -111,9 +115,88 @@ pub fn hash128(x: impl Hash) -> u128 {
 }
 
 /// The 64-bit hash of `x`, for folding something into a running 64-bit fingerprint
-/// (`hash64((old, x))`).
+/// (`hash64((old, x))`): one XXH3-64 pass over bytes collected on the stack
+/// ([`FoldHasher`]), since what a thread learns at a step is a few words and it learns at
+/// almost every step of every replayed prefix.
 pub fn hash64(x: impl Hash) -> u64 {
-    hash128(x) as u64
+    let mut h = FoldHasher::default();
+    x.hash(&mut h);
+    h.finish()
+}
+
+/// A [`Hasher`] for small values: collects up to [`FoldHasher::INLINE`] bytes on the stack,
+/// the rest in a heap buffer, and hashes them with XXH3-64 when asked (the same bytes as a
+/// [`StateHasher`] would collect, so the same prefix-freedom).
+#[derive(Debug)]
+pub struct FoldHasher {
+    inline: [u8; FoldHasher::INLINE],
+    len: usize,
+    spill: Vec<u8>,
+}
+
+impl Default for FoldHasher {
+    fn default() -> Self {
+        FoldHasher {
+            inline: [0; FoldHasher::INLINE],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl FoldHasher {
+    /// Bytes kept on the stack.
+    pub const INLINE: usize = 64;
+
+    fn put(&mut self, bytes: &[u8]) {
+        if self.spill.is_empty() && self.len + bytes.len() <= Self::INLINE {
+            self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.spill.extend_from_slice(bytes);
+        }
+    }
+}
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        if self.spill.is_empty() {
+            xxhash_rust::xxh3::xxh3_64(&self.inline[..self.len])
+        } else {
+            xxhash_rust::xxh3::xxh3_64(&self.spill)
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.put(bytes);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.put(&[i]);
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.put(&i.to_le_bytes());
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.put(&i.to_le_bytes());
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.put(&i.to_le_bytes());
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        self.put(&i.to_le_bytes());
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
 }
 
 #[cfg(test)]
@@ -126,7 +209,21 @@ mod tests {
         assert_eq!(hash128(&a), hash128(a.clone()));
         assert_ne!(hash128((1u32, "park")), hash128((1u32, "unpark")));
         assert_ne!(hash128(1u32), hash128(1u64), "widths are distinct bytes");
-        assert_eq!(hash64(5u8), hash128(5u8) as u64);
+        assert_ne!(hash64((1u32, "park")), hash64((1u32, "unpark")));
+        assert_eq!(hash64(5u8), xxhash_rust::xxh3::xxh3_64(&[5]));
+    }
+
+    #[test]
+    fn a_fold_hashes_the_bytes_a_state_hasher_collects_inline_or_spilled() {
+        let small = (3u64, "blocked", Some(2u8));
+        let big = (vec![7u32; 40], "a long value", 9u128);
+        let mut s = StateHasher::new();
+        small.hash(&mut s);
+        assert_eq!(hash64(small), xxhash_rust::xxh3::xxh3_64(s.bytes()));
+        let mut s = StateHasher::new();
+        big.hash(&mut s);
+        assert!(s.bytes().len() > FoldHasher::INLINE, "spills");
+        assert_eq!(hash64(&big), xxhash_rust::xxh3::xxh3_64(s.bytes()));
     }
 
     #[test]
@@ -158,7 +255,7 @@ mod tests {
         for a in 0u32..200 {
             for b in 0u8..50 {
                 assert!(seen.insert(hash128((a, b, [a as u8; 3]))));
-                assert!(seen.insert(hash64((u64::from(a), b)) as u128 | 1 << 127));
+                assert!(seen.insert(u128::from(hash64((u64::from(a), b))) | 1 << 127));
             }
         }
     }

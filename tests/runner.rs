@@ -35,7 +35,10 @@ fn inputs(seed: u64, n: usize) -> Vec<Vec<u8>> {
 fn all_of(r: &ByteRun) -> String {
     format!(
         "{:?} {:?} {:?} {}",
-        r.outcome, r.stats, r.decisions, r.shuttle_schedule
+        r.outcome,
+        r.stats,
+        r.decisions,
+        r.shuttle_schedule()
     )
 }
 

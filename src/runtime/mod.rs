@@ -168,7 +168,7 @@ impl TaskRef<'_, '_> {
     /// A load of `p->state` (plain, `READ_ONCE` or acquire, as `ord` says).
     pub fn state(&mut self, ord: Ld) -> u32 {
         let p = self.p;
-        self.s.w.touch(Footprint::read(Obj::Task(p)));
+        self.s.w.touch(Footprint::read(Obj::State(p)));
         let plain = self.s.w.kernel.tasks[p].state;
         let (v, seen) = self.s.load(MemLoc::State(p), ord, i64::from(plain));
         let v = v as u32;
@@ -180,7 +180,7 @@ impl TaskRef<'_, '_> {
     /// A store `p->state = new`. A store by the task itself bumps its epoch (oracle I5).
     pub fn set_state(&mut self, new: u32, ord: St) {
         let p = self.p;
-        self.s.w.touch(Footprint::write(Obj::Task(p)));
+        self.s.w.touch(Footprint::write(Obj::State(p)));
         let old = self.s.w.kernel.tasks[p].state;
         let (newest, seen) = self.s.store(MemLoc::State(p), i64::from(new), ord);
         if newest {
@@ -196,7 +196,7 @@ impl TaskRef<'_, '_> {
     /// A load of `p->on_rq`.
     pub fn on_rq(&mut self, ord: Ld) -> u8 {
         let p = self.p;
-        self.s.w.touch(Footprint::read(Obj::Task(p)));
+        self.s.w.touch(Footprint::read(Obj::OnRq(p)));
         let plain = self.s.w.kernel.tasks[p].on_rq;
         let (v, seen) = self.s.load(MemLoc::OnRq(p), ord, i64::from(plain));
         let v = v as u8;
@@ -208,7 +208,7 @@ impl TaskRef<'_, '_> {
     /// A store `p->on_rq = new`.
     pub fn set_on_rq(&mut self, new: u8, ord: St) {
         let p = self.p;
-        self.s.w.touch(Footprint::write(Obj::Task(p)));
+        self.s.w.touch(Footprint::write(Obj::OnRq(p)));
         let old = self.s.w.kernel.tasks[p].on_rq;
         let (newest, seen) = self.s.store(MemLoc::OnRq(p), i64::from(new), ord);
         if newest {
@@ -221,7 +221,7 @@ impl TaskRef<'_, '_> {
     /// A load of `p->on_cpu`.
     pub fn on_cpu(&mut self, ord: Ld) -> bool {
         let p = self.p;
-        self.s.w.touch(Footprint::read(Obj::Task(p)));
+        self.s.w.touch(Footprint::read(Obj::OnCpu(p)));
         let plain = self.s.w.kernel.tasks[p].on_cpu;
         let (v, seen) = self.s.load(MemLoc::OnCpu(p), ord, i64::from(plain));
         let v = v != 0;
@@ -233,7 +233,7 @@ impl TaskRef<'_, '_> {
     /// A store `p->on_cpu = new`.
     pub fn set_on_cpu(&mut self, new: bool, ord: St) {
         let p = self.p;
-        self.s.w.touch(Footprint::write(Obj::Task(p)));
+        self.s.w.touch(Footprint::write(Obj::OnCpu(p)));
         let (newest, seen) = self.s.store(MemLoc::OnCpu(p), i64::from(new), ord);
         if newest {
             self.s.w.kernel.tasks[p].on_cpu = new;
@@ -533,13 +533,13 @@ impl<'a> S<'a> {
     /// Task `p`'s plain fields (its CPU, affinity, flags, preempt count, `need_resched`,
     /// `sched_delayed`, counters), read.
     pub fn task_fields(&self, p: Tid) -> &Task {
-        self.w.touch(Footprint::read(Obj::Task(p)));
+        self.w.touch(Footprint::read_all(Obj::whole_task(p)));
         &self.w.kernel.tasks[p]
     }
 
     /// Task `p`'s plain fields, written (and read).
     pub fn task_fields_mut(&mut self, p: Tid) -> &mut Task {
-        self.w.touch(Footprint::write(Obj::Task(p)));
+        self.w.touch(Footprint::write_all(Obj::whole_task(p)));
         &mut self.w.kernel.tasks[p]
     }
 
@@ -681,7 +681,7 @@ impl<'a> S<'a> {
 
     /// Set need_resched on `t` (`resched_curr`).
     pub fn resched(&mut self, t: Tid) {
-        self.w.touch(Footprint::write(Obj::Task(t)));
+        self.w.touch(Footprint::write(Obj::NeedResched(t)));
         self.w.kernel.tasks[t].need_resched = true;
         self.rec(What::NeedResched { task: t });
     }
@@ -689,7 +689,7 @@ impl<'a> S<'a> {
     /// Task `p`'s epoch: how many times it has stored its own state (oracle I5).
     pub fn epoch(&self, p: Tid) -> u64 {
         // Only p's own state stores change it.
-        self.w.touch(Footprint::read(Obj::Task(p)));
+        self.w.touch(Footprint::read(Obj::State(p)));
         self.w.harness.threads[p].epoch
     }
 
@@ -734,7 +734,7 @@ impl<'a> S<'a> {
 
     /// Harness hook: a controller has finished its operations.
     pub fn controller_done(&mut self) {
-        self.w.touch(Footprint::write(Obj::Misc));
+        self.w.touch(Footprint::write(Obj::ControllersDone));
         self.w.harness.controllers_done += 1;
     }
 }
@@ -968,7 +968,10 @@ impl<'k> Current<'k> {
     /// [`Current::read`], recording only those).
     pub fn read_self<R: Hash>(self, f: impl FnOnce(&Task, &Thread) -> R) -> R {
         let mut w = self.k.lock();
-        w.touch(Footprint::read(Obj::Task(self.me)).union(Footprint::read(Obj::Thread(self.me))));
+        w.touch(
+            Footprint::read_all(Obj::whole_task(self.me))
+                .union(Footprint::read(Obj::Thread(self.me))),
+        );
         let r = f(&w.kernel.tasks[self.me], &w.harness.threads[self.me]);
         w.learn(self.me, &r);
         r
@@ -978,7 +981,7 @@ impl<'k> Current<'k> {
     /// operations; returns whether a violation has been recorded.
     pub fn in_op(self, on: bool) -> bool {
         let mut w = self.k.lock();
-        w.touch(Footprint::write(Obj::Misc));
+        w.touch(Footprint::write(Obj::InOp));
         w.harness.in_op = on;
         w.harness.violation.is_some()
     }
@@ -1116,7 +1119,8 @@ impl<'k> Current<'k> {
             if w.harness.halting {
                 return Err(Halt);
             }
-            w.touch(Footprint::read(Obj::Task(me)).union(Footprint::read(Obj::Own(me))));
+            // Its kind never changes; its preemptibility is its own, then need_resched.
+            w.touch(Footprint::read(Obj::NeedResched(me)).union(Footprint::read(Obj::Own(me))));
             let t = &w.kernel.tasks[me];
             let sc = &w.harness.scenario;
             if !sc.preempt || !t.is_task() || t.kind == Kind::Idle || !t.preemptible() {
@@ -1129,7 +1133,11 @@ impl<'k> Current<'k> {
                 false
             } else {
                 let cpu = t.cpu;
-                w.touch(Footprint::read(Obj::Rq(cpu)).union(Footprint::read(Obj::Budget)));
+                w.touch(Footprint::read_all([
+                    Obj::Task(me),
+                    Obj::Rq(cpu),
+                    Obj::Budget,
+                ]));
                 let rq = &w.kernel.rqs[cpu];
                 let other = rq.queue.iter().any(|&q| q != me);
                 if w.harness.budget == 0 || !other {
@@ -1356,22 +1364,47 @@ fn last_func(w: &World) -> String {
 /// Scheduler self-checks (model.md S*). A failure is a model bug.
 fn self_check(w: &mut World, me: Tid) {
     let k = &w.kernel;
-    for c in 0..k.rqs.len() {
-        // Runs after every step: no allocation unless the check fails.
-        let on = || {
+    // Runs after every step: one pass over the tasks, no allocation unless a check fails.
+    // Per CPU (up to 8; more are counted in the slow way below): tasks with on_cpu set, and
+    // whether its rq's prev is one of them.
+    let mut on = [0u8; 8];
+    let mut prev_on = [false; 8];
+    let mut runnable_off_rq = None;
+    for (t, task) in k.tasks.iter().enumerate() {
+        if !task.is_task() {
+            continue;
+        }
+        if task.on_cpu && task.cpu < on.len() {
+            on[task.cpu] += 1;
+            prev_on[task.cpu] |= k.rqs[task.cpu].prev == Some(t);
+        }
+        if task.kind != Kind::Idle
+            && task.on_rq == 0
+            && task.state == TASK_RUNNING
+            && !w.harness.threads[t].finished
+        {
+            runnable_off_rq = runnable_off_rq.or(Some(t));
+        }
+    }
+    for (c, rq) in k.rqs.iter().enumerate() {
+        let on_c = || {
             (0..k.tasks.len())
                 .filter(move |&t| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c)
         };
-        let rq = &k.rqs[c];
-        let ok = match on().count() {
-            0 => false,
+        let (n, prev) = match on.get(c) {
+            Some(&n) => (usize::from(n), prev_on[c]),
+            None => (
+                on_c().count(),
+                rq.prev.is_some_and(|p| on_c().any(|t| t == p)),
+            ),
+        };
+        let ok = match n {
             1 => true,
-            2 => rq.prev.is_some_and(|p| on().any(|t| t == p)),
+            2 => prev,
             _ => false,
         };
         if !ok {
-            let on: Vec<Tid> = on().collect();
-            let names: Vec<&str> = on.iter().map(|&t| k.tasks[t].name.as_str()).collect();
+            let names: Vec<&str> = on_c().map(|t| k.tasks[t].name.as_str()).collect();
             let msg = format!(
                 "CPU{c} has on_cpu tasks {names:?} (curr {})",
                 k.tasks[rq.curr].name
@@ -1380,17 +1413,8 @@ fn self_check(w: &mut World, me: Tid) {
             return;
         }
     }
-    for t in 0..k.tasks.len() {
-        let task = &k.tasks[t];
-        if task.is_task()
-            && task.kind != Kind::Idle
-            && !w.harness.threads[t].finished
-            && task.on_rq == 0
-            && task.state == TASK_RUNNING
-        {
-            let msg = format!("{} is RUNNING but not on a runqueue", task.name);
-            w.model_bug(me, msg);
-            return;
-        }
+    if let Some(t) = runnable_off_rq {
+        let msg = format!("{} is RUNNING but not on a runqueue", k.tasks[t].name);
+        w.model_bug(me, msg);
     }
 }

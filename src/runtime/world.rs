@@ -375,15 +375,16 @@ impl World {
         }
         let k = &self.kernel;
         let f = match cond {
-            WaitFor::Start | WaitFor::WakerGo => Footprint::read(Obj::Misc),
+            WaitFor::Start | WaitFor::WakerGo => Footprint::read(Obj::Go),
             WaitFor::Running => {
                 Footprint::read(Obj::Task(me)).union(Footprint::read(Obj::Rq(k.tasks[me].cpu)))
             }
             WaitFor::LockFree(l) => Footprint::read(Obj::of_lock(l)),
-            WaitFor::OnCpuClear(p) | WaitFor::InactiveOrState(p, _) => {
-                Footprint::read(Obj::Task(p))
+            WaitFor::OnCpuClear(p) => Footprint::read(Obj::OnCpu(p)),
+            WaitFor::InactiveOrState(p, _) => {
+                Footprint::read(Obj::OnCpu(p)).union(Footprint::read(Obj::State(p)))
             }
-            WaitFor::NeedResched => Footprint::read(Obj::Task(me)),
+            WaitFor::NeedResched => Footprint::read(Obj::NeedResched(me)),
             WaitFor::Finished(t) => Footprint::read(Obj::Thread(t)),
             // Every task's timer, every thread's debt to it.
             WaitFor::TimerArmed => (0..k.tasks.len()).fold(Footprint::EMPTY, |f, t| {
@@ -399,7 +400,7 @@ impl World {
             WaitFor::ScenarioEnd => {
                 let h = &self.harness;
                 (h.cast.kthreads.iter().enumerate()).fold(
-                    Footprint::read(Obj::Misc),
+                    Footprint::read(Obj::ControllersDone),
                     |f, (i, ids)| {
                         f.union(Footprint::read(Obj::Kthread(i)))
                             .union(Footprint::read(Obj::Thread(ids.task)))
@@ -644,6 +645,11 @@ impl World {
             detail,
             step: h.steps,
         });
+        if let Some(c) = &h.footprint {
+            c.add(super::footprint::Footprint::read(
+                super::footprint::Obj::InOp,
+            ));
+        }
         if oracle == Oracle::I7 || !h.in_op {
             h.halting = true;
         }
@@ -685,7 +691,7 @@ impl World {
             // run when it was armed has taken a step, blocked or finished (model.md b.6 step 8):
             // a tick is long, so no CPU starves behind a one-tick poll loop, but nothing
             // orders the retry after the sleep against the other threads' next steps.
-            WaitFor::TimerArmed => k.tasks.iter().any(|t| t.timer_armed) && h.tick_owed == 0,
+            WaitFor::TimerArmed => h.tick_owed == 0 && k.tasks.iter().any(|t| t.timer_armed),
             WaitFor::WakerGo => h.waker_go,
             WaitFor::TtwuPending => k.ipi_cpu().is_some(),
             WaitFor::ScenarioEnd => self.scenario_end(),

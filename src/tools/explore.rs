@@ -226,11 +226,17 @@ pub struct ByteRun {
     pub stats: ByteStats,
     /// The decisions it took, for a repro file.
     pub decisions: Vec<Decision>,
-    /// shuttle's schedule string of the execution.
-    pub shuttle_schedule: String,
+    /// shuttle's schedule of the execution (serialized only when asked for:
+    /// [`ByteRun::shuttle_schedule`]).
+    schedule: shuttle_engine::scheduler::Schedule,
 }
 
 impl ByteRun {
+    /// shuttle's schedule string of the execution.
+    pub fn shuttle_schedule(&self) -> String {
+        shuttle_engine::scheduler::serialization::serialize_schedule(&self.schedule)
+    }
+
     /// Preemptions of the execution: preemptive switches between model threads plus the
     /// ticks and wakeup preemptions the model injected.
     pub fn preemptions(&self) -> u32 {
@@ -249,7 +255,7 @@ impl ByteRun {
             execution,
             outcome: self.outcome.clone(),
             decisions: self.decisions.clone(),
-            shuttle_schedule: self.shuttle_schedule.clone(),
+            shuttle_schedule: self.shuttle_schedule(),
         })
     }
 }
@@ -283,8 +289,9 @@ pub fn run_bytes_with(
         outcome,
         stats,
         decisions: std::mem::take(&mut sh.decisions),
-        shuttle_schedule: shuttle_engine::scheduler::serialization::serialize_schedule(
-            &sh.schedule,
+        schedule: std::mem::replace(
+            &mut sh.schedule,
+            shuttle_engine::scheduler::Schedule::new(0),
         ),
     }
 }
