@@ -4,14 +4,15 @@
 //!
 //! An object is a unit of shared state, about a field wide where the protocol's races are: a
 //! task's `p->state`, `p->on_rq`, `p->on_cpu` and need_resched are an object each, its other
-//! shared fields (CPU, flags, timer, ...) one more; a runqueue with its lock is one, and so
-//! on ([`Obj`]). Coarser is safe: two stretches whose footprints conflict are only ever
-//! explored in both orders. A finer object that some access forgot to record would make the
-//! reduction prune an order that differs, so every accessor of shared state records, a view
-//! of a whole task ([`super::S::task_fields`]) records all five of its objects, and the raw
-//! view of the kernel state ([`super::S::kernel`]) records everything ([`Footprint::ALL`]).
-//! Splitting the task (and the harness's flags) took `verify -v V5 -s park-unpark --reduce`
-//! from 69,867 to 64,951 schedules (third-party-waker: 976,672 to 936,080).
+//! shared fields (CPU, flags, timer, ...) one more; a runqueue's lock is apart from its queue
+//! and the rest; and so on ([`Obj`]). Coarser is safe: two stretches whose footprints
+//! conflict are only ever explored in both orders. A finer object that some access forgot to
+//! record would make the reduction prune an order that differs, so every accessor of shared
+//! state records, a view of a whole task or runqueue ([`super::S::task_fields`],
+//! [`super::S::rq`]) records every object it holds, and the raw view of the kernel state
+//! ([`super::S::kernel`]) records everything ([`Footprint::ALL`]). With one object per task
+//! and per runqueue, `verify -v V5 --reduce` ran 69,867 schedules on park-unpark and 976,672
+//! on third-party-waker; split so, 61,451 and 852,894.
 //!
 //! What is not recorded, and why that is sound:
 //! - a thread's private bookkeeping (its fingerprint, its preemption gap flag, its epoch,
@@ -45,8 +46,10 @@ pub enum Obj {
     /// Task `p`'s preempt count and interrupt state, which only `p` changes (an IPI looks at
     /// whether its CPU's current task has interrupts off).
     Own(Tid),
-    /// A runqueue, its lock, its queue, wake list, curr and flags.
+    /// A runqueue: its queue, wake list, curr, prev and flags.
     Rq(CpuId),
+    /// A runqueue's lock.
+    RqLock(CpuId),
     /// A `struct kthread` (flags, smpboot status, work).
     Kthread(usize),
     /// A completion: its count, its waiters and its `wait.lock`.
@@ -75,25 +78,39 @@ pub enum Obj {
 
 /// Tasks (and threads) an object of each kind is kept apart for; a task past it shares every
 /// bit (conflicts with everything, which is safe).
-const TASKS: u32 = 12;
+const TASKS: u32 = 11;
 
 impl Obj {
-    /// Every object task `p`'s whole `struct task_struct` holds: what a view of all its
-    /// fields at once reads or writes.
-    pub const fn whole_task(p: Tid) -> [Obj; 5] {
+    /// Every object task `p`'s whole `struct task_struct` holds (its `pi_lock`'s owner
+    /// included): what a view of all its fields at once reads or writes.
+    pub const fn whole_task(p: Tid) -> [Obj; 6] {
         [
             Obj::State(p),
             Obj::OnRq(p),
             Obj::OnCpu(p),
             Obj::NeedResched(p),
             Obj::Task(p),
+            Obj::PiLock(p),
         ]
+    }
+
+    /// Every object runqueue `c` holds, its lock included: what a view of the whole `struct
+    /// rq` reads or writes.
+    pub const fn whole_rq(c: CpuId) -> [Obj; 2] {
+        [Obj::Rq(c), Obj::RqLock(c)]
     }
 
     /// The object's bit: every bit where the index passes its range (then it conflicts with
     /// everything, which is safe).
-    fn bit(self) -> u128 {
+    pub fn bit(self) -> u128 {
         const T: u32 = TASKS;
+        // Per CPU, kthread and completion; litmus variables and locks.
+        const C: u32 = 6;
+        const K: u32 = 3;
+        const X: u32 = 6;
+        const V: u32 = 8;
+        const VL: u32 = 3;
+        const REST: u32 = 8 * T + 2 * C + K + X + V + VL;
         let (base, len, i) = match self {
             Obj::State(p) => (0, T, p),
             Obj::OnRq(p) => (T, T, p),
@@ -103,18 +120,19 @@ impl Obj {
             Obj::Own(p) => (5 * T, T, p),
             Obj::PiLock(p) => (6 * T, T, p),
             Obj::Thread(t) => (7 * T, T, t),
-            Obj::Rq(c) => (8 * T, 6, c),
-            Obj::Kthread(k) => (8 * T + 6, 3, k),
-            Obj::Completion(x) => (8 * T + 9, 6, x),
-            Obj::Var(v) => (8 * T + 15, 8, v),
-            Obj::VarLock(v) => (8 * T + 23, 3, v),
-            Obj::Window => (8 * T + 26, 1, 0),
-            Obj::Budget => (8 * T + 27, 1, 0),
-            Obj::Go => (8 * T + 28, 1, 0),
-            Obj::InOp => (8 * T + 29, 1, 0),
-            Obj::ControllersDone => (8 * T + 30, 1, 0),
+            Obj::Rq(c) => (8 * T, C, c),
+            Obj::RqLock(c) => (8 * T + C, C, c),
+            Obj::Kthread(k) => (8 * T + 2 * C, K, k),
+            Obj::Completion(x) => (8 * T + 2 * C + K, X, x),
+            Obj::Var(v) => (8 * T + 2 * C + K + X, V, v),
+            Obj::VarLock(v) => (8 * T + 2 * C + K + X + V, VL, v),
+            Obj::Window => (REST, 1, 0),
+            Obj::Budget => (REST + 1, 1, 0),
+            Obj::Go => (REST + 2, 1, 0),
+            Obj::InOp => (REST + 3, 1, 0),
+            Obj::ControllersDone => (REST + 4, 1, 0),
         };
-        const { assert!(8 * T + 31 <= 128) };
+        const { assert!(REST + 5 <= 128) };
         if (i as u32) < len {
             1 << (base + i as u32)
         } else {
@@ -126,7 +144,7 @@ impl Obj {
     pub fn of_lock(l: LockId) -> Obj {
         match l {
             LockId::Pi(p) => Obj::PiLock(p),
-            LockId::Rq(c) => Obj::Rq(c),
+            LockId::Rq(c) => Obj::RqLock(c),
             LockId::Wq(x) => Obj::Completion(x),
             LockId::Var(v) => Obj::VarLock(v),
         }
@@ -233,6 +251,7 @@ mod tests {
         assert!(w(Obj::Task(1)).conflicts(r(Obj::Task(1))));
         assert!(r(Obj::Task(1)).conflicts(w(Obj::Task(1))));
         assert!(w(Obj::Rq(0)).conflicts(w(Obj::Rq(0))));
+        assert!(!w(Obj::Rq(0)).conflicts(w(Obj::RqLock(0))));
         assert!(!w(Obj::Rq(0)).conflicts(w(Obj::Rq(1))));
         assert!(!w(Obj::Task(2)).conflicts(r(Obj::PiLock(2))));
         // A task's fields are apart, but a view of the whole task meets each of them.
@@ -253,8 +272,9 @@ mod tests {
             Obj::Task(0),
             Obj::Own(0),
             Obj::PiLock(0),
-            Obj::Thread(11),
+            Obj::Thread(10),
             Obj::Rq(5),
+            Obj::RqLock(5),
             Obj::Kthread(2),
             Obj::Completion(5),
             Obj::Var(7),
@@ -273,7 +293,7 @@ mod tests {
         assert_eq!(all.count_ones() as usize, objs.len());
         // An index past its range is everything.
         assert!(w(Obj::Task(40)).conflicts(r(Obj::Window)));
-        assert!(w(Obj::State(12)).conflicts(r(Obj::Budget)));
+        assert!(w(Obj::State(11)).conflicts(r(Obj::Budget)));
         assert!(Footprint::ALL.conflicts(r(Obj::InOp)));
         assert!(!Footprint::ALL.conflicts(Footprint::EMPTY));
     }

@@ -545,13 +545,13 @@ impl<'a> S<'a> {
 
     /// Runqueue `c` (its queue, wake list, curr, prev, flags and lock), read.
     pub fn rq(&self, c: CpuId) -> &Rq {
-        self.w.touch(Footprint::read(Obj::Rq(c)));
+        self.w.touch(Footprint::read_all(Obj::whole_rq(c)));
         &self.w.kernel.rqs[c]
     }
 
     /// Runqueue `c`, written (and read).
     pub fn rq_mut(&mut self, c: CpuId) -> &mut Rq {
-        self.w.touch(Footprint::write(Obj::Rq(c)));
+        self.w.touch(Footprint::write_all(Obj::whole_rq(c)));
         &mut self.w.kernel.rqs[c]
     }
 

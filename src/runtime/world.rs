@@ -391,9 +391,10 @@ impl World {
                 f.union(Footprint::read(Obj::Task(t)))
                     .union(Footprint::read(Obj::Thread(t)))
             }),
-            // Every runqueue and its current task's interrupt state.
+            // Every runqueue (its wake list, curr and lock) and its current task's interrupt
+            // state.
             WaitFor::TtwuPending => (0..k.rqs.len()).fold(Footprint::EMPTY, |f, c| {
-                f.union(Footprint::read(Obj::Rq(c)))
+                f.union(Footprint::read_all(Obj::whole_rq(c)))
                     .union(Footprint::read(Obj::Own(k.rqs[c].curr)))
             }),
             // The controllers' count, each kthread's flags and its thread's bookkeeping.

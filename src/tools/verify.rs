@@ -266,6 +266,8 @@ mod tests {
             (Preset::V5, "park-unpark"),
             (Preset::V3, "park-unpark"),
             (Preset::V5, "create-park"),
+            // The v6.x stack: the wake list, its IPI agent, delayed dequeue.
+            (Preset::Mainline, "stop-unparked"),
         ] {
             let (full, all) = reached(&job(p.variant(), s, false));
             let (red, some) = reached(&job(p.variant(), s, true));
