@@ -795,6 +795,12 @@ impl Kernel {
         r
     }
 
+    /// Whether a stress driver runs the operations back to back in this world
+    /// ([`Harness::cycles`]): fixed for the execution, so its read records nothing.
+    pub fn runs_cycles(&self) -> bool {
+        self.lock().harness.cycles.is_some()
+    }
+
     /// For the state cache's probe: the world, if no thread holds it now.
     pub fn try_supervise<R>(&self, f: impl FnOnce(&mut World) -> R) -> Option<R> {
         let mut w = self.world.try_lock().ok()?;
