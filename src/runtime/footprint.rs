@@ -81,15 +81,16 @@ pub enum Obj {
 const TASKS: u32 = 11;
 
 impl Obj {
-    /// Every object task `p`'s whole `struct task_struct` holds (its `pi_lock`'s owner
-    /// included): what a view of all its fields at once reads or writes.
-    pub const fn whole_task(p: Tid) -> [Obj; 6] {
+    /// Every object task `p`'s whole `struct task_struct` holds (its preempt count and its
+    /// `pi_lock`'s owner included): what a view of all its fields at once reads or writes.
+    pub const fn whole_task(p: Tid) -> [Obj; 7] {
         [
             Obj::State(p),
             Obj::OnRq(p),
             Obj::OnCpu(p),
             Obj::NeedResched(p),
             Obj::Task(p),
+            Obj::Own(p),
             Obj::PiLock(p),
         ]
     }
