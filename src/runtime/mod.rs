@@ -1125,16 +1125,18 @@ impl<'k> Current<'k> {
             if w.harness.halting {
                 return Err(Halt);
             }
-            // Its kind never changes; its preemptibility is its own, then need_resched.
-            w.touch(Footprint::read(Obj::NeedResched(me)).union(Footprint::read(Obj::Own(me))));
+            // The scenario and the task's kind never change: nothing to record for them.
             let t = &w.kernel.tasks[me];
             let sc = &w.harness.scenario;
-            if !sc.preempt || !t.is_task() || t.kind == Kind::Idle || !t.preemptible() {
+            if !sc.preempt || !t.is_task() || t.kind == Kind::Idle {
                 return Ok(());
             }
-            if w.harness.threads[me].in_spd_gap && !sc.irq_gap {
+            // Its preemptibility is its own; the gap flag is private.
+            w.touch(Footprint::read(Obj::Own(me)));
+            if !t.preemptible() || (w.harness.threads[me].in_spd_gap && !sc.irq_gap) {
                 return Ok(());
             }
+            w.touch(Footprint::read(Obj::NeedResched(me)));
             if t.need_resched {
                 false
             } else {
