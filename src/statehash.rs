@@ -56,6 +56,44 @@ impl StateHasher {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+}
+
+/// The `write_*` methods of a [`Hasher`] that collects bytes through its `put`: integers at
+/// their full width, little-endian (the same bytes for both hashers of this module).
+macro_rules! byte_writes {
+    () => {
+        fn write(&mut self, bytes: &[u8]) {
+            self.put(bytes);
+        }
+
+        fn write_u8(&mut self, i: u8) {
+            self.put(&[i]);
+        }
+
+        fn write_u16(&mut self, i: u16) {
+            self.put(&i.to_le_bytes());
+        }
+
+        fn write_u32(&mut self, i: u32) {
+            self.put(&i.to_le_bytes());
+        }
+
+        fn write_u64(&mut self, i: u64) {
+            self.put(&i.to_le_bytes());
+        }
+
+        fn write_u128(&mut self, i: u128) {
+            self.put(&i.to_le_bytes());
+        }
+
+        fn write_usize(&mut self, i: usize) {
+            self.write_u64(i as u64);
+        }
+    };
 }
 
 impl Drop for StateHasher {
@@ -78,33 +116,7 @@ impl Hasher for StateHasher {
         self.finish128() as u64
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        self.bytes.extend_from_slice(bytes);
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.bytes.push(i);
-    }
-
-    fn write_u16(&mut self, i: u16) {
-        self.bytes.extend_from_slice(&i.to_le_bytes());
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.bytes.extend_from_slice(&i.to_le_bytes());
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.bytes.extend_from_slice(&i.to_le_bytes());
-    }
-
-    fn write_u128(&mut self, i: u128) {
-        self.bytes.extend_from_slice(&i.to_le_bytes());
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
+    byte_writes!();
 }
 
 /// The 128-bit hash of `x` (one [`StateHasher`] pass).
@@ -170,33 +182,7 @@ impl Hasher for FoldHasher {
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        self.put(bytes);
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.put(&[i]);
-    }
-
-    fn write_u16(&mut self, i: u16) {
-        self.put(&i.to_le_bytes());
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.put(&i.to_le_bytes());
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.put(&i.to_le_bytes());
-    }
-
-    fn write_u128(&mut self, i: u128) {
-        self.put(&i.to_le_bytes());
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
+    byte_writes!();
 }
 
 #[cfg(test)]

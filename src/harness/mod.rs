@@ -485,19 +485,15 @@ fn controller(k: &Kernel, cur: Current<'_>) -> M<()> {
     loop {
         run_ops(k, cur, &ops, cpu)?;
         // One cycle done; under a stress driver, maybe start the next one in this world.
-        let again = k.runs_cycles()
-            && k.supervise(|w| {
-                let Some(c) = w.harness.cycles.clone() else {
-                    return false;
-                };
-                c.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if !c.again() {
-                    return false;
-                }
-                w.harness.cycle_start = w.harness.steps;
-                w.harness.budget = w.harness.scenario.budget;
-                true
-            });
+        let again = k.cycles().is_some_and(|c| {
+            c.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            c.again()
+                && k.supervise(|w| {
+                    w.harness.cycle_start = w.harness.steps;
+                    w.harness.budget = w.harness.scenario.budget;
+                    true
+                })
+        });
         if !again {
             break;
         }

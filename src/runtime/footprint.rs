@@ -41,8 +41,8 @@ pub enum Obj {
     OnCpu(Tid),
     /// Task `p`'s need_resched flag (`TIF_NEED_RESCHED`).
     NeedResched(Tid),
-    /// Task `p`'s other shared fields: its CPU, allowed CPUs, flags, delayed dequeue, timer,
-    /// switch count and pi-lock owner.
+    /// Task `p`'s other shared fields: its CPU, allowed CPUs, flags, delayed dequeue, timer
+    /// and switch count (its `pi_lock` owner is [`Obj::PiLock`]).
     Task(Tid),
     /// Task `p`'s preempt count and interrupt state, which only `p` changes (an IPI looks at
     /// whether its CPU's current task has interrupts off).

@@ -795,10 +795,12 @@ impl Kernel {
         r
     }
 
-    /// Whether a stress driver runs the operations back to back in this world
-    /// ([`Harness::cycles`]): fixed for the execution, so its read records nothing.
-    pub fn runs_cycles(&self) -> bool {
-        self.lock().harness.cycles.is_some()
+    /// The stress driver's cycles, where it runs the operations back to back in this world
+    /// ([`Harness::cycles`]): fixed for the execution, so its read records nothing (a
+    /// `supervise` would record the whole world, and wake every sleeping thread of a reduced
+    /// search).
+    pub fn cycles(&self) -> Option<Cycles> {
+        self.lock().harness.cycles.clone()
     }
 
     /// For the state cache's probe: the world, if no thread holds it now.
@@ -1372,47 +1374,22 @@ fn last_func(w: &World) -> String {
 /// Scheduler self-checks (model.md S*). A failure is a model bug.
 fn self_check(w: &mut World, me: Tid) {
     let k = &w.kernel;
-    // Runs after every step: one pass over the tasks, no allocation unless a check fails.
-    // Per CPU (up to 8; more are counted in the slow way below): tasks with on_cpu set, and
-    // whether its rq's prev is one of them.
-    let mut on = [0u8; 8];
-    let mut prev_on = [false; 8];
-    let mut runnable_off_rq = None;
-    for (t, task) in k.tasks.iter().enumerate() {
-        if !task.is_task() {
-            continue;
-        }
-        if task.on_cpu && task.cpu < on.len() {
-            on[task.cpu] += 1;
-            prev_on[task.cpu] |= k.rqs[task.cpu].prev == Some(t);
-        }
-        if task.kind != Kind::Idle
-            && task.on_rq == 0
-            && task.state == TASK_RUNNING
-            && !w.harness.threads[t].finished
-        {
-            runnable_off_rq = runnable_off_rq.or(Some(t));
-        }
-    }
-    for (c, rq) in k.rqs.iter().enumerate() {
-        let on_c = || {
+    for c in 0..k.rqs.len() {
+        // Runs after every step: no allocation unless the check fails.
+        let on = || {
             (0..k.tasks.len())
                 .filter(move |&t| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c)
         };
-        let (n, prev) = match on.get(c) {
-            Some(&n) => (usize::from(n), prev_on[c]),
-            None => (
-                on_c().count(),
-                rq.prev.is_some_and(|p| on_c().any(|t| t == p)),
-            ),
-        };
-        let ok = match n {
+        let rq = &k.rqs[c];
+        let ok = match on().count() {
+            0 => false,
             1 => true,
-            2 => prev,
+            2 => rq.prev.is_some_and(|p| on().any(|t| t == p)),
             _ => false,
         };
         if !ok {
-            let names: Vec<&str> = on_c().map(|t| k.tasks[t].name.as_str()).collect();
+            let on: Vec<Tid> = on().collect();
+            let names: Vec<&str> = on.iter().map(|&t| k.tasks[t].name.as_str()).collect();
             let msg = format!(
                 "CPU{c} has on_cpu tasks {names:?} (curr {})",
                 k.tasks[rq.curr].name
@@ -1421,8 +1398,17 @@ fn self_check(w: &mut World, me: Tid) {
             return;
         }
     }
-    if let Some(t) = runnable_off_rq {
-        let msg = format!("{} is RUNNING but not on a runqueue", k.tasks[t].name);
-        w.model_bug(me, msg);
+    for t in 0..k.tasks.len() {
+        let task = &k.tasks[t];
+        if task.is_task()
+            && task.kind != Kind::Idle
+            && !w.harness.threads[t].finished
+            && task.on_rq == 0
+            && task.state == TASK_RUNNING
+        {
+            let msg = format!("{} is RUNNING but not on a runqueue", task.name);
+            w.model_bug(me, msg);
+            return;
+        }
     }
 }

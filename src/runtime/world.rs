@@ -7,6 +7,7 @@
 
 pub use super::types::*;
 
+use super::footprint::{Footprint, Obj};
 use super::memory::{Memory, Shape};
 use super::observe::Observers;
 use super::trace::{Event, Trace};
@@ -361,7 +362,7 @@ pub struct World {
 
 impl World {
     /// Record that the running stretch of execution read or wrote `f` ([`Harness::footprint`]).
-    pub fn touch(&self, f: super::footprint::Footprint) {
+    pub fn touch(&self, f: Footprint) {
         if let Some(c) = &self.harness.footprint {
             c.add(f);
         }
@@ -369,7 +370,6 @@ impl World {
 
     /// Record the reads of wait condition `cond` of thread `me` ([`World::satisfied`]).
     pub fn touch_wait(&self, me: Tid, cond: WaitFor) {
-        use super::footprint::{Footprint, Obj};
         if self.harness.footprint.is_none() {
             return;
         }
@@ -623,6 +623,8 @@ impl World {
     /// further oracle once in the trace; a liveness failure, or a violation outside an
     /// operation, stops it at once.
     pub fn violate(&mut self, oracle: Oracle, task: Tid, detail: String) {
+        // Whether a controller is inside an operation decides below when the execution stops.
+        self.touch(Footprint::read(Obj::InOp));
         let h = &mut self.harness;
         if !h.oracles.contains(oracle) {
             return;
@@ -646,11 +648,6 @@ impl World {
             detail,
             step: h.steps,
         });
-        if let Some(c) = &h.footprint {
-            c.add(super::footprint::Footprint::read(
-                super::footprint::Obj::InOp,
-            ));
-        }
         if oracle == Oracle::I7 || !h.in_op {
             h.halting = true;
         }

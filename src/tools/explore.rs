@@ -289,10 +289,7 @@ pub fn run_bytes_with(
         outcome,
         stats,
         decisions: std::mem::take(&mut sh.decisions),
-        schedule: std::mem::replace(
-            &mut sh.schedule,
-            shuttle_engine::scheduler::Schedule::new(0),
-        ),
+        schedule: std::mem::take(&mut sh.schedule),
     }
 }
 

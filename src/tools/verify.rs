@@ -266,7 +266,7 @@ mod tests {
             (Preset::V5, "park-unpark"),
             (Preset::V3, "park-unpark"),
             (Preset::V5, "create-park"),
-            // The v6.x stack: the wake list, its IPI agent, delayed dequeue.
+            // A preset of the v6.x stack (the wake list and delayed dequeue switched on).
             (Preset::Mainline, "stop-unparked"),
         ] {
             let (full, all) = reached(&job(p.variant(), s, false));
