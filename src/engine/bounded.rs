@@ -230,9 +230,8 @@ pub struct BoundedDfs {
     spent: (u32, u32),
     /// The state cache ([`super::statecache`]), when on.
     cache: Option<Visited>,
-    /// Every scheduling point of the current execution after setup: the threads that could
-    /// run (a bit per shuttle task), the one chosen, and the model steps taken before it.
-    log: Vec<(u64, u8, u64)>,
+    /// Every scheduling point of the current execution after setup.
+    log: Vec<LogPoint>,
     /// The livelock found by the current execution, if any.
     cycle: Option<Cycle>,
     /// The state graph's edges, when asked for ([`Self::with_edges`]): between consecutive
@@ -549,22 +548,26 @@ impl BoundedDfs {
             if from == state && steps == steps0 {
                 return;
             }
-            let (always, ran) = fairness(&self.log[at0 as usize..=at as usize]);
-            edges.insert((from, state, ran, always));
+            let f = fairness(&self.log[at0 as usize..=at as usize]);
+            edges.insert(Edge {
+                from,
+                to: state,
+                fair: f,
+            });
         }
         self.last_fp = Some((state, at, steps));
     }
 
     /// The execution came back to a state on its own path, first met at scheduling point
     /// `at` and decision `start`, `steps` model steps ago. Under weak fairness (every thread
-    /// that can run at every point of a cycle runs in it) a cycle a runnable thread sat out
-    /// is not an execution of the kernel: cut it; its state's other continuations are
+    /// that can run at every point of a cycle runs in it) and CFS's (a task a fair pick
+    /// passes over in a cycle runs in it: going round for ever, its vruntime would become the
+    /// least) a cycle a thread sat out so is not an execution of the kernel: cut it; its state's other continuations are
     /// explored from its first visit, which is on the path. A fair cycle (in which steps were
     /// taken) is a livelock: the scenario's operations never complete along it (an operation
     /// that completes changes the state for good), so it is I7.
     fn close_cycle(&mut self, at: u32, steps: u64, start: usize) {
-        let (always, ran) = fairness(&self.log[at as usize..]);
-        if steps > 0 && always & !ran == 0 {
+        if steps > 0 && fairness(&self.log[at as usize..]).is_fair() {
             self.cycle = Some(Cycle { start, steps });
             self.probe.ask(Ask::Livelock(format!(
                 "livelock: a fair cycle of {steps} steps comes back to the same state, \
@@ -717,17 +720,59 @@ impl BoundedDfs {
     }
 }
 
+/// A scheduling point of the current execution (after setup): the threads that could run
+/// (a bit per shuttle task), the one chosen, the model steps taken before it, and the threads
+/// a fair pick passed over in the steps since the point before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LogPoint {
+    runnable: u64,
+    chosen: u8,
+    steps: u64,
+    passed_over: u64,
+}
+
+/// Who had to run in a stretch of execution for it to be fair, and who ran (bits per shuttle
+/// task).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fairness {
+    /// The threads that could run at every point of it (weak fairness).
+    pub always: u64,
+    /// The threads a fair pick passed over in it (CFS's fairness).
+    pub passed_over: u64,
+    /// The threads that took a step in it.
+    pub ran: u64,
+}
+
+impl Fairness {
+    /// Every thread it owed a turn had one.
+    fn is_fair(self) -> bool {
+        (self.always | self.passed_over) & !self.ran == 0
+    }
+
+    /// The stretch made of this one and `o` (in any order).
+    fn join(self, o: Fairness) -> Fairness {
+        Fairness {
+            always: self.always & o.always,
+            passed_over: self.passed_over | o.passed_over,
+            ran: self.ran | o.ran,
+        }
+    }
+}
+
 /// Over a stretch of scheduling points (the last one where it ends): the threads that could
-/// run at every point, and those that took a step in it. A thread chosen at a point that
-/// reached the next one without a step (its start, a wait already satisfied) has not run: a
-/// fingerprint need not tell those positions apart.
-fn fairness(stretch: &[(u64, u8, u64)]) -> (u64, u64) {
-    let always = stretch.iter().fold(u64::MAX, |m, &(r, _, _)| m & r);
-    let ran = stretch
-        .windows(2)
-        .filter(|w| w[1].2 > w[0].2)
-        .fold(0u64, |m, w| m | 1u64 << w[0].1);
-    (always, ran)
+/// run at every point, those a fair pick passed over between its first point and its last,
+/// and those that took a step in it. A thread chosen at a point that reached the next one
+/// without a step (its start, a wait already satisfied) has not run: a fingerprint need not
+/// tell those positions apart.
+fn fairness(stretch: &[LogPoint]) -> Fairness {
+    Fairness {
+        always: stretch.iter().fold(u64::MAX, |m, p| m & p.runnable),
+        passed_over: stretch.iter().skip(1).fold(0u64, |m, p| m | p.passed_over),
+        ran: stretch
+            .windows(2)
+            .filter(|w| w[1].steps > w[0].steps)
+            .fold(0u64, |m, w| m | 1u64 << w[0].chosen),
+    }
 }
 
 /// The size of a strongly connected set of states in `edges` (from, to, threads that ran,
@@ -745,23 +790,24 @@ pub fn fair_component(edges: &[Edge]) -> Option<usize> {
         })
     };
     let mut es = Vec::with_capacity(edges.len());
-    for &(a, b, ran, always) in edges {
-        let (a, b) = (node(a, &mut adj), node(b, &mut adj));
+    for e in edges {
+        let (a, b) = (node(e.from, &mut adj), node(e.to, &mut adj));
         adj[a].push(b);
-        es.push((a, b, ran, always));
+        es.push((a, b, e.fair));
     }
     let comp = components(&adj);
-    let mut always: HashMap<usize, u64> = HashMap::new();
-    let mut ran: HashMap<usize, u64> = HashMap::new();
-    for &(a, b, r, al) in &es {
+    let mut round: HashMap<usize, Fairness> = HashMap::new();
+    for &(a, b, f) in &es {
         if comp[a] == comp[b] {
-            *always.entry(comp[a]).or_insert(u64::MAX) &= al;
-            *ran.entry(comp[a]).or_insert(0) |= r;
+            round
+                .entry(comp[a])
+                .and_modify(|r| *r = r.join(f))
+                .or_insert(f);
         }
     }
-    always
+    round
         .iter()
-        .filter(|&(c, &al)| al & !ran[c] == 0)
+        .filter(|(_, f)| f.is_fair())
         .map(|(c, _)| comp.iter().filter(|&&x| x == *c).count())
         .max()
 }
@@ -814,9 +860,13 @@ fn components(adj: &[Vec<usize>]) -> Vec<usize> {
     comp
 }
 
-/// An edge of the state graph: from, to, the threads that took a step on it, and those that
-/// could run throughout (bits per shuttle task).
-pub type Edge = (u128, u128, u64, u64);
+/// An edge of the state graph, with who had to run on it and who did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Edge {
+    pub from: u128,
+    pub to: u128,
+    pub fair: Fairness,
+}
 
 /// How many model steps a thread may run alone (no decision) before the search looks at the
 /// state: a loop it runs alone for good then closes a cycle (model.md s.4).
@@ -908,7 +958,12 @@ impl Scheduler for BoundedDfs {
             let mask = cands
                 .iter()
                 .fold(0u64, |m, &t| m | 1u64 << usize::from(t).min(63));
-            self.log.push((mask, 0, self.probe.steps()));
+            self.log.push(LogPoint {
+                runnable: mask,
+                chosen: 0,
+                steps: self.probe.steps(),
+                passed_over: self.probe.take_passed_over(),
+            });
         }
         let pick = match cands.len() {
             0 => return None,
@@ -948,7 +1003,7 @@ impl Scheduler for BoundedDfs {
             }
         };
         if let Some(last) = self.log.last_mut() {
-            last.1 = usize::from(pick).min(63) as u8;
+            last.chosen = usize::from(pick).min(63) as u8;
         }
         Some(pick)
     }
@@ -974,9 +1029,18 @@ mod tests {
         d.log = log
             .iter()
             .enumerate()
-            .map(|(i, &(m, c))| (m, c, i as u64))
+            .map(|(i, &(m, c))| point(m, c, i as u64))
             .collect();
         d
+    }
+
+    fn point(runnable: u64, chosen: u8, steps: u64) -> LogPoint {
+        LogPoint {
+            runnable,
+            chosen,
+            steps,
+            passed_over: 0,
+        }
     }
 
     #[test]
@@ -1003,7 +1067,12 @@ mod tests {
         // Thread 2 was chosen once but reached its next point without a step (a stutter the
         // fingerprint does not see): it has not run.
         let mut d = logged(&[]);
-        d.log = vec![(0b110, 2, 0), (0b110, 1, 0), (0b110, 1, 1), (0b110, 0, 2)];
+        d.log = vec![
+            point(0b110, 2, 0),
+            point(0b110, 1, 0),
+            point(0b110, 1, 1),
+            point(0b110, 0, 2),
+        ];
         d.close_cycle(0, 2, 0);
         assert_eq!(d.cycle, None);
         // Nothing stepped: no livelock either.
@@ -1011,6 +1080,25 @@ mod tests {
         d.close_cycle(0, 0, 0);
         assert_eq!(d.cycle, None);
         assert_eq!(d.stats.lock().unwrap().cycles, 1);
+    }
+
+    /// Thread 2 waits for its CPU (blocked, so never runnable), and a fair pick inside the
+    /// cycle passes it over: CFS would run it before going round for ever (docs/model.md
+    /// s.4). The same cycle with the pass-over before it began, or with thread 2 running in
+    /// it, is judged on weak fairness alone.
+    #[test]
+    fn a_cycle_that_a_fair_pick_passes_a_task_over_in_is_unfair() {
+        let run = |passed_at: usize, log: &[(u64, u8)]| {
+            let mut d = logged(log);
+            d.log[passed_at].passed_over = 0b100;
+            d.close_cycle(0, 3, 0);
+            d.cycle
+        };
+        let alone = [(0b10, 1), (0b10, 1), (0b10, 1), (0b10, 1)];
+        assert_eq!(run(2, &alone), None, "passed over in the cycle, never ran");
+        assert!(run(0, &alone).is_some(), "passed over before the cycle");
+        let turns = [(0b10, 1), (0b110, 2), (0b10, 1), (0b10, 1)];
+        assert!(run(2, &turns).is_some(), "passed over, then ran");
     }
 
     #[test]
@@ -1172,7 +1260,15 @@ mod tests {
         assert!(c[3] != c[0] && c[4] != c[3] && c[4] != c[0]);
         // A fair set: both threads (bits 1 and 2) run on its edges; an unfair one: thread 2
         // can run throughout and never does.
-        let e = |a, b, ran, always| (a as u128, b as u128, ran, always);
+        let e = |a, b, ran, always| Edge {
+            from: a as u128,
+            to: b as u128,
+            fair: Fairness {
+                always,
+                passed_over: 0,
+                ran,
+            },
+        };
         assert_eq!(
             fair_component(&[e(1, 2, 0b10, 0b110), e(2, 1, 0b100, 0b110)]),
             Some(2)
@@ -1182,5 +1278,13 @@ mod tests {
             None
         );
         assert_eq!(fair_component(&[e(1, 2, 0b10, 0b110)]), None, "no cycle");
+        // Thread 2 never runnable, but a fair pick on one edge passes it over: unfair.
+        let mut passed = e(2, 1, 0b10, 0b10);
+        passed.fair.passed_over = 0b100;
+        assert_eq!(fair_component(&[e(1, 2, 0b10, 0b10), passed]), None);
+        assert_eq!(
+            fair_component(&[e(1, 2, 0b10, 0b10), e(2, 1, 0b10, 0b10)]),
+            Some(2)
+        );
     }
 }

@@ -60,6 +60,16 @@ impl Platform for ShuttlePlatform {
         self.ids.lock().unwrap()[me] = Some(shuttle_engine::current::me());
     }
 
+    fn engine_id(&self, t: Tid) -> Option<usize> {
+        self.ids
+            .lock()
+            .unwrap()
+            .get(t)
+            .copied()
+            .flatten()
+            .map(usize::from)
+    }
+
     fn spawn(&self, _name: String, f: Box<dyn FnOnce() + Send>) -> Join {
         let h = shuttle::thread::spawn(f);
         Box::new(move || {

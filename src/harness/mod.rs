@@ -78,9 +78,10 @@ pub struct Probed {
 #[derive(Clone, Default)]
 pub struct Probe(
     Arc<Mutex<Option<std::sync::Weak<Kernel>>>>,
-    /// The model steps the current execution has taken, as its kernel mirrors them (so a
-    /// scheduler can tell at every scheduling point whether the last thread took a step).
-    Arc<std::sync::atomic::AtomicU64>,
+    /// What the current execution's kernel mirrors: its model steps (so a scheduler can tell
+    /// at every scheduling point whether the last thread took a step) and the threads its
+    /// fair picks passed over.
+    Arc<crate::runtime::Mirror>,
     /// Where the execution's accessors add up their footprints, when the search asked for
     /// them ([`Probe::with_footprints`]).
     Option<Arc<FootprintCell>>,
@@ -121,8 +122,11 @@ impl Probe {
 
     fn install(&self, k: &Arc<Kernel>) {
         *self.0.lock().unwrap() = Some(Arc::downgrade(k));
-        self.1.store(0, std::sync::atomic::Ordering::Relaxed);
-        k.mirror_steps(Arc::clone(&self.1));
+        self.1.steps.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.1
+            .passed_over
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        k.mirror(Arc::clone(&self.1));
         if let Some(c) = &self.2 {
             k.supervise(|w| w.harness.footprint = Some(Arc::clone(c)));
             c.take();
@@ -144,7 +148,15 @@ impl Probe {
 
     /// The model steps the current execution has taken so far (no lock).
     pub fn steps(&self) -> u64 {
-        self.1.load(std::sync::atomic::Ordering::Relaxed)
+        self.1.steps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The threads (a bit per engine task) that the current execution's fair picks passed
+    /// over since the last call (no lock).
+    pub fn take_passed_over(&self) -> u64 {
+        self.1
+            .passed_over
+            .swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -414,6 +426,7 @@ fn fresh_harness(
         crash: None,
         guard_hit: false,
         footprint: None,
+        passed_over: 0,
     }
 }
 

@@ -53,8 +53,8 @@ pub fn wake_up_state(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
 
 /// Oracle I5 at a ttwu store: the store would overwrite a PARKED that the target stored after
 /// this ttwu's state check.
-fn check_stale_store(s: &mut S<'_>, p: Tid, epoch: u64, what: &str) {
-    if s.task_fields(p).state == TASK_PARKED && s.epoch(p) != epoch {
+fn check_stale_store(s: &mut S<'_>, p: Tid, what: &str) {
+    if s.task_fields(p).state == TASK_PARKED && !s.check_is_fresh(p) {
         let msg = format!(
             "{} stores {what} over {}'s TASK_PARKED stored after its state check",
             s.task_fields(s.me()).name,
@@ -73,9 +73,10 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
         // 1. raw_spin_lock_irqsave(&p->pi_lock); smp_mb__after_spinlock().
         cur.spin_lock_mb(F, LockId::Pi(p), Irq::Save, v.mb_ttwu)?;
         // 2. if (!(p->state & state)) goto out.
-        let (matched, epoch) = cur.step(F, |s| {
+        let matched = cur.step(F, |s| {
             let st = s.task(p).state(Ld::Plain);
-            (st & state != 0, s.epoch(p))
+            s.begin_check(p);
+            st & state != 0
         })?;
         if matched {
             // 3. smp_rmb(); if (p->on_rq && ttwu_remote(p, wake_flags)) goto stat.
@@ -85,15 +86,15 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
                 }
                 s.task(p).on_rq(Ld::Plain)
             })?;
-            let woken = on_rq != 0 && ttwu_remote(cur, p, epoch)?;
+            let woken = on_rq != 0 && ttwu_remote(cur, p)?;
             if !woken && v.wakelist {
-                ttwu_wakelist_path(cur, p, epoch)?;
+                ttwu_wakelist_path(cur, p)?;
             } else if !woken {
                 // 4. smp_rmb(); smp_cond_load_acquire(&p->on_cpu, !VAL).
                 smp_cond_load_acquire_on_cpu(cur, p, v.rmb_ttwu_on_cpu)?;
                 // 5. p->state = TASK_WAKING.
                 cur.step(F, |s| {
-                    check_stale_store(s, p, epoch, "TASK_WAKING");
+                    check_stale_store(s, p, "TASK_WAKING");
                     s.task(p).set_state(TASK_WAKING, St::Plain)
                 })?;
                 // 6. cpu = select_task_rq(p, ...); set_task_cpu(p, cpu) if it differs.
@@ -104,7 +105,10 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
             // 8. (ttwu_stat: statistics only, no shared effect.)
         }
         // 9. raw_spin_unlock_irqrestore(&p->pi_lock).
-        cur.spin_unlock(F, LockId::Pi(p), Irq::Save)?;
+        cur.step(F, |s| {
+            s.end_check(p);
+            s.unlock(LockId::Pi(p), Irq::Save)
+        })?;
         Ok(matched)
     })
 }
@@ -112,7 +116,9 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
 /// `__task_rq_lock(p)` (kernel/sched/sched.h): lock `task_rq(p)`, retrying if p moved
 /// (model.md b.2 step 3.1). Interrupts are already off (pi_lock held). Returns the CPU.
 pub fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> {
+    let entry = cur.loop_entry();
     loop {
+        cur.loop_head(entry, "__task_rq_lock: for (;;)");
         let c = cur.step(func, |s| {
             let c = s.task_fields(p).cpu;
             s.note("rq = task_rq(p)");
@@ -136,7 +142,7 @@ pub fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> 
 
 /// `ttwu_remote(p)` (kernel/sched/core.c): model.md b.2 steps 3.1-3.3. True if p was still
 /// queued and has been made RUNNING.
-fn ttwu_remote(cur: Current<'_>, p: Tid, epoch: u64) -> M<bool> {
+fn ttwu_remote(cur: Current<'_>, p: Tid) -> M<bool> {
     const F: &str = "ttwu_remote";
     // 3.1 rq = __task_rq_lock(p).
     let c = __task_rq_lock(cur, F, p)?;
@@ -154,7 +160,7 @@ fn ttwu_remote(cur: Current<'_>, p: Tid, epoch: u64) -> M<bool> {
                 });
             }
             check_preempt_curr(s, c, p);
-            check_stale_store(s, p, epoch, "TASK_RUNNING");
+            check_stale_store(s, p, "TASK_RUNNING");
             s.task(p).set_state(TASK_RUNNING, St::Plain);
         }
         q
@@ -246,7 +252,7 @@ fn smp_cond_load_acquire_on_cpu(cur: Current<'_>, p: Tid, rmb: bool) -> M<()> {
 /// WAKING first, then, if p is still `on_cpu` and `ttwu_queue_cond` allows, queue the wakeup on
 /// p's CPU and return (its IPI activates p); else wait for `on_cpu == 0`, select a CPU and
 /// `ttwu_queue`, which may also use the wake list (an idle target).
-fn ttwu_wakelist_path(cur: Current<'_>, p: Tid, epoch: u64) -> M<()> {
+fn ttwu_wakelist_path(cur: Current<'_>, p: Tid) -> M<()> {
     const F: &str = "try_to_wake_up";
     let v = cur.variant();
     // smp_acquire__after_ctrl_dep(); WRITE_ONCE(p->__state, TASK_WAKING).
@@ -254,7 +260,7 @@ fn ttwu_wakelist_path(cur: Current<'_>, p: Tid, epoch: u64) -> M<()> {
         if v.rmb_ttwu_on_cpu {
             s.fence(Fence::Rmb, "smp_acquire__after_ctrl_dep()");
         }
-        check_stale_store(s, p, epoch, "TASK_WAKING");
+        check_stale_store(s, p, "TASK_WAKING");
         s.task(p).set_state(TASK_WAKING, St::Once)
     })?;
     // if (smp_load_acquire(&p->on_cpu) && ttwu_queue_wakelist(p, task_cpu(p))) goto unlock;
@@ -432,7 +438,9 @@ pub fn preempt_schedule_irq(cur: Current<'_>, tick: bool) -> M<()> {
 pub fn schedule(cur: Current<'_>) -> M<()> {
     cur.summarize("schedule", || {
         const F: &str = "schedule";
+        let entry = cur.loop_entry();
         loop {
+            cur.loop_head(entry, "schedule: do while (need_resched())");
             cur.step(F, |s| {
                 s.preempt_count_add();
                 s.set_spd_gap(false);
@@ -509,6 +517,9 @@ fn pick_next_task(cur: Current<'_>, cpu: CpuId, prev: Tid) -> M<Tid> {
                 0
             };
             let n = cands[i];
+            for &t in cands.iter().filter(|&&t| t != n) {
+                s.passed_over(t);
+            }
             let delayed = s.task_fields(n).sched_delayed;
             s.note(if delayed {
                 "picked a sched_delayed task: dequeue it"
@@ -734,13 +745,16 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
         const F: &str = "wait_task_inactive";
         let m = match_state;
         let v = cur.variant();
+        let entry = cur.loop_entry();
         loop {
+            cur.loop_head(entry, "wait_task_inactive: for (;;)");
             // 1. rq = task_rq(p) (lockless).
             cur.step(F, |s| s.note("rq = task_rq(p)"))?;
             // 2. while (task_on_cpu(rq, p)) { if (!task_state_match(p, match)) return 0;
             //    cpu_relax(); }: two loads, p->on_cpu then p->state (the state under
             //    p->pi_lock from v6.6, `wti_pi_lock`).
             loop {
+                cur.loop_head(entry, "wait_task_inactive: while (task_on_cpu(rq, p))");
                 let running = cur.step(F, |s| s.task(p).on_cpu(Ld::Plain))?;
                 if !running {
                     break;
@@ -808,7 +822,7 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
             //    continue; }
             if queued {
                 cur.count_wti_sleep();
-                if matches!(caller, WtiCaller::Park | WtiCaller::Create) {
+                if matches!(caller, WtiCaller::Park | WtiCaller::Create) && cur.judges(Oracle::I8) {
                     let delayed = cur.read(|w| w.kernel.tasks[p].sched_delayed);
                     let msg = format!(
                         "{} sleeps a tick in wait_task_inactive: {} is queued{}, not running, {}",
@@ -851,6 +865,7 @@ fn schedule_hrtimeout_tick(cur: Current<'_>) -> M<()> {
 /// armed timer at a time the engine chooses and wakes its task.
 pub fn hrtimer_agent(cur: Current<'_>) -> M<()> {
     loop {
+        cur.forget("hrtimer_agent");
         cur.wait_until(WaitFor::TimerArmed)?;
         let target = cur.step("hrtimer_wakeup", |s| {
             let n = s.sizes().1;

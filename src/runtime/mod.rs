@@ -124,9 +124,26 @@ pub struct Entries {
 /// What never changes during an execution: read without the lock, never part of a state.
 struct Fixed {
     variant: Variant,
+    oracles: crate::oracle::OracleSet,
     cast: Cast,
     scenario: crate::scenario::Scenario,
 }
+
+/// What an execution tells the state cache's scheduler without the world's lock, at every
+/// scheduling point ([`Kernel::mirror`]).
+#[derive(Debug, Default)]
+pub struct Mirror {
+    /// The model steps taken so far (whether the last thread took a step).
+    pub steps: std::sync::atomic::AtomicU64,
+    /// The threads (a bit per engine task, [`Platform::engine_id`]) that a CFS pick passed
+    /// over since the scheduler last took this: each was queued for its CPU, which ran
+    /// another fair task instead (the fairness of cycles, docs/model.md s.4).
+    pub passed_over: std::sync::atomic::AtomicU64,
+}
+
+/// A thread's fingerprint where a loop starts ([`Current::loop_entry`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LoopEntry(u64);
 
 /// The model of one kernel: the world plus the engine that runs its threads.
 pub struct Kernel {
@@ -137,7 +154,7 @@ pub struct Kernel {
     /// The world keeps per-thread fingerprints ([`Harness::hist`]; only for the state cache).
     fingerprints: bool,
     /// Where the step count is mirrored for the state cache's probe, if it is.
-    steps_mirror: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    mirror: std::sync::OnceLock<std::sync::Arc<Mirror>>,
 }
 
 /// The running model thread: the kernel's `current`. Every model function takes one.
@@ -177,7 +194,8 @@ impl TaskRef<'_, '_> {
         v
     }
 
-    /// A store `p->state = new`. A store by the task itself bumps its epoch (oracle I5).
+    /// A store `p->state = new`. A store by the task itself makes every waker's state check of
+    /// it stale (oracle I5, [`S::check_is_fresh`]).
     pub fn set_state(&mut self, new: u32, ord: St) {
         let p = self.p;
         self.s.w.touch(Footprint::write(Obj::State(p)));
@@ -187,7 +205,7 @@ impl TaskRef<'_, '_> {
             self.s.w.kernel.tasks[p].state = new;
         }
         if p == self.s.me {
-            self.s.w.harness.threads[p].epoch += 1;
+            self.s.w.harness.threads[p].fresh_checks = 0;
         }
         self.s.rec(What::StateWrite { task: p, old, new });
         self.s.report(seen);
@@ -686,11 +704,34 @@ impl<'a> S<'a> {
         self.rec(What::NeedResched { task: t });
     }
 
-    /// Task `p`'s epoch: how many times it has stored its own state (oracle I5).
-    pub fn epoch(&self, p: Tid) -> u64 {
+    /// Oracle I5: this thread, inside `try_to_wake_up(p)`, has just read `p->state` (its
+    /// state check); [`S::check_is_fresh`] tells until [`S::end_check`] whether p has
+    /// stored its own state since.
+    pub fn begin_check(&mut self, p: Tid) {
+        // Ordered against p's own stores as the load of p->state it goes with is.
+        self.w.touch(Footprint::read(Obj::State(p)));
+        self.w.harness.threads[p].fresh_checks |= 1 << self.me;
+    }
+
+    /// Oracle I5: p has not stored its own state since this thread's state check of it.
+    pub fn check_is_fresh(&self, p: Tid) -> bool {
         // Only p's own state stores change it.
         self.w.touch(Footprint::read(Obj::State(p)));
-        self.w.harness.threads[p].epoch
+        self.w.harness.threads[p].fresh_checks & 1 << self.me != 0
+    }
+
+    /// Oracle I5: this thread's `try_to_wake_up(p)` is over (it drops `pi_lock`); its check
+    /// no longer tells states apart. Recorded as nothing: clearing this thread's bit commutes
+    /// with every other access of the set (p's stores clear every bit, other wakers touch
+    /// only their own).
+    pub fn end_check(&mut self, p: Tid) {
+        self.w.harness.threads[p].fresh_checks &= !(1 << self.me);
+    }
+
+    /// A CFS pick on this CPU chose another task over `t`, which was queued for it: for the
+    /// fairness of cycles only (docs/model.md s.4); not state, and recorded as nothing.
+    pub fn passed_over(&mut self, t: Tid) {
+        self.w.harness.passed_over |= 1 << t;
     }
 
     /// Whether task `p` is inside `__kthread_parkme` (oracle I1).
@@ -744,9 +785,10 @@ impl Kernel {
         Kernel {
             plat,
             fingerprints: !world.harness.hist.is_empty(),
-            steps_mirror: std::sync::OnceLock::new(),
+            mirror: std::sync::OnceLock::new(),
             fixed: Fixed {
                 variant: world.harness.variant,
+                oracles: world.harness.oracles,
                 cast: world.harness.cast.clone(),
                 scenario: world.harness.scenario.clone(),
             },
@@ -765,10 +807,11 @@ impl Kernel {
         Current { k: self, me }
     }
 
-    /// Mirror the step count into `m` from now on (the state cache's probe reads it at every
-    /// scheduling point, without the world's lock).
-    pub fn mirror_steps(&self, m: std::sync::Arc<std::sync::atomic::AtomicU64>) {
-        let _ = self.steps_mirror.set(m);
+    /// Mirror the step count and the fair picks' passed-over threads into `m` from now on
+    /// (the state cache's probe reads them at every scheduling point, without the world's
+    /// lock).
+    pub fn mirror(&self, m: std::sync::Arc<Mirror>) {
+        let _ = self.mirror.set(m);
     }
 
     /// The engine.
@@ -1028,6 +1071,32 @@ impl<'k> Current<'k> {
         }
     }
 
+    /// Where a loop of this thread starts, for [`Current::loop_head`]: its fingerprint now.
+    pub fn loop_entry(self) -> LoopEntry {
+        LoopEntry(if self.k.fingerprints {
+            self.k.lock().harness.hist[self.me]
+        } else {
+            0
+        })
+    }
+
+    /// The head of a loop that started at `entry` and whose turns hand nothing on to the
+    /// next (what is live here was live at `entry`): the thread's fingerprint restarts from
+    /// `entry` plus `at`, so that turns which leave the world as they found it meet as one
+    /// state, and a spin that can go on forever is a cycle rather than an ever longer path
+    /// (docs/model.md s.3). Not a step.
+    pub fn loop_head(self, entry: LoopEntry, at: &'static str) {
+        if self.k.fingerprints {
+            self.k.lock().harness.hist[self.me] = crate::statehash::hash64((entry.0, at));
+        }
+    }
+
+    /// Whether oracle `o` is judged in this execution (fixed for it; reading it records
+    /// nothing).
+    pub fn judges(self, o: Oracle) -> bool {
+        self.k.fixed.oracles.contains(o)
+    }
+
     /// Run `f`, a model function of this thread that hands its caller nothing but what it
     /// returns (its effects on the world aside). Afterwards the thread's fingerprint is the
     /// one it had at the call plus `label` and the result: how `f` got there (lock retries,
@@ -1072,8 +1141,9 @@ impl<'k> Current<'k> {
             return Err(Halt);
         }
         w.harness.steps += 1;
-        if let Some(m) = k.steps_mirror.get() {
-            m.store(w.harness.steps, std::sync::atomic::Ordering::Relaxed);
+        if let Some(m) = k.mirror.get() {
+            m.steps
+                .store(w.harness.steps, std::sync::atomic::Ordering::Relaxed);
         }
         // Its debt to the tick timer is paid (a change only where it owed one: the one
         // setter, `arm_tick_timer`, records everything).
@@ -1104,6 +1174,17 @@ impl<'k> Current<'k> {
             f(&mut s)
         };
         w.learn(me, (func, &r));
+        let passed = std::mem::take(&mut w.harness.passed_over);
+        if passed != 0
+            && let Some(m) = k.mirror.get()
+        {
+            let bits = (0..64)
+                .filter(|t| passed & 1 << t != 0)
+                .filter_map(|t| k.plat.engine_id(t))
+                .fold(0u64, |b, id| b | 1 << id.min(63));
+            m.passed_over
+                .fetch_or(bits, std::sync::atomic::Ordering::Relaxed);
+        }
         k.after_step(&mut w, me);
         if w.harness.halting {
             return Err(Halt);
@@ -1181,6 +1262,9 @@ impl<'k> Current<'k> {
     /// Oracle hook outside a step: record a violation by this thread (a WARN whose condition
     /// the thread computed from what its steps returned), then wake whoever it concerns.
     pub fn warn(self, oracle: Oracle, detail: String) {
+        if !self.judges(oracle) {
+            return;
+        }
         self.k
             .supervise_wake(|w| w.violate(oracle, self.me, detail));
     }

@@ -39,4 +39,10 @@ pub trait Platform: Send + Sync + 'static {
 
     /// Spawn a model thread; the returned closure joins it.
     fn spawn(&self, name: String, f: Box<dyn FnOnce() + Send>) -> Join;
+
+    /// The engine's own id of model thread `t`, where a scheduler of the engine needs it
+    /// (the bounded search's fairness of cycles, [`super::Mirror`]).
+    fn engine_id(&self, _t: Tid) -> Option<usize> {
+        None
+    }
 }

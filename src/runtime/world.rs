@@ -93,8 +93,12 @@ impl Task {
 /// preemption rules, and the engine's bookkeeping. No kernel function reads it as data.
 #[derive(Clone, Debug, Default)]
 pub struct Thread {
-    /// Bumped on every store of its own `state` (oracle I5).
-    pub epoch: u64,
+    /// Oracle I5: the threads (a bit per [`Tid`]) inside a `try_to_wake_up` of this task whose
+    /// state check it has not overwritten since: set by the check, cleared for all by each
+    /// store the task makes to its own `state`, and for one waker when it drops `pi_lock`.
+    /// A set rather than a count of the task's stores keeps the state finite: a counter
+    /// grows on every loop turn and no state would ever repeat (docs/model.md s.3).
+    pub fresh_checks: u64,
     /// Inside `__kthread_parkme` (oracles I1, I2).
     pub in_parkme: bool,
     /// Between the count-to-0 and the `preempt_disable` of `schedule_preempt_disabled`
@@ -324,6 +328,9 @@ pub struct Harness {
     /// Where the accessors add up what each stretch of execution reads and writes, for the
     /// search's reduction ([`super::footprint`]); `None` where no search asks.
     pub footprint: Option<std::sync::Arc<super::footprint::FootprintCell>>,
+    /// The threads a CFS pick passed over in the step running now (a bit per [`Tid`];
+    /// [`super::S::passed_over`]), handed to the search's mirror when the step ends.
+    pub passed_over: u64,
 }
 
 /// How a stress driver runs a scenario's operations back to back in one world: control of the
@@ -535,8 +542,9 @@ impl World {
             observers: _,
             crash,
             guard_hit,
-            // What the search takes of the execution, not a state.
+            // What the search takes of the execution, not a state (0 outside a step).
             footprint: _,
+            passed_over: _,
         } = harness;
         for (t, th) in tasks.iter().zip(threads) {
             let Task {
@@ -559,14 +567,14 @@ impl World {
                 sched_delayed,
             } = t;
             let Thread {
-                epoch,
+                fresh_checks,
                 in_parkme,
                 in_spd_gap,
                 started,
                 wait,
                 finished,
             } = th;
-            (state, epoch, on_rq, on_cpu, cpu, allowed, flags).hash(h);
+            (state, fresh_checks, on_rq, on_cpu, cpu, allowed, flags).hash(h);
             (preempt_count, irqs_off, irq_stack, need_resched).hash(h);
             (nvcsw, pi_owner, in_parkme, in_spd_gap).hash(h);
             (started, timer_armed, wait, finished, sched_delayed).hash(h);
