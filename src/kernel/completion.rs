@@ -61,9 +61,9 @@ pub fn wait_for_completion(cur: Current<'_>, x: CompId) -> M<()> {
             d
         })?;
         if done == 0 {
-            let entry = cur.loop_entry();
+            let entry = cur.entry();
             loop {
-                cur.loop_head(entry, "do_wait_for_common: do while (!x->done)");
+                cur.restart(entry, "do_wait_for_common: do while (!x->done)");
                 // __set_current_state(TASK_UNINTERRUPTIBLE) (under the lock).
                 cur.step(F, |s| s.task(me).set_state(TASK_UNINTERRUPTIBLE, St::Plain))?;
                 // spin_unlock_irq(); schedule(); spin_lock_irq().

@@ -55,9 +55,9 @@ pub fn __kthread_parkme(cur: Current<'_>) -> M<()> {
         if v.parkme_store == ParkmeStore::Plain {
             __set_current_state(cur, F, TASK_PARKED)?;
         }
-        let entry = cur.loop_entry();
+        let entry = cur.entry();
         loop {
-            cur.loop_head(entry, "__kthread_parkme: for (;;)");
+            cur.restart(entry, "__kthread_parkme: for (;;)");
             match v.parkme_store {
                 ParkmeStore::Plain => {}
                 // V1/V2: set_current_state(TASK_PARKED).

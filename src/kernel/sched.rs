@@ -116,9 +116,9 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
 /// `__task_rq_lock(p)` (kernel/sched/sched.h): lock `task_rq(p)`, retrying if p moved
 /// (model.md b.2 step 3.1). Interrupts are already off (pi_lock held). Returns the CPU.
 pub fn __task_rq_lock(cur: Current<'_>, func: &'static str, p: Tid) -> M<CpuId> {
-    let entry = cur.loop_entry();
+    let entry = cur.entry();
     loop {
-        cur.loop_head(entry, "__task_rq_lock: for (;;)");
+        cur.restart(entry, "__task_rq_lock: for (;;)");
         let c = cur.step(func, |s| {
             let c = s.task_fields(p).cpu;
             s.note("rq = task_rq(p)");
@@ -438,9 +438,9 @@ pub fn preempt_schedule_irq(cur: Current<'_>, tick: bool) -> M<()> {
 pub fn schedule(cur: Current<'_>) -> M<()> {
     cur.summarize("schedule", || {
         const F: &str = "schedule";
-        let entry = cur.loop_entry();
+        let entry = cur.entry();
         loop {
-            cur.loop_head(entry, "schedule: do while (need_resched())");
+            cur.restart(entry, "schedule: do while (need_resched())");
             cur.step(F, |s| {
                 s.preempt_count_add();
                 s.set_spd_gap(false);
@@ -745,16 +745,16 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
         const F: &str = "wait_task_inactive";
         let m = match_state;
         let v = cur.variant();
-        let entry = cur.loop_entry();
+        let entry = cur.entry();
         loop {
-            cur.loop_head(entry, "wait_task_inactive: for (;;)");
+            cur.restart(entry, "wait_task_inactive: for (;;)");
             // 1. rq = task_rq(p) (lockless).
             cur.step(F, |s| s.note("rq = task_rq(p)"))?;
             // 2. while (task_on_cpu(rq, p)) { if (!task_state_match(p, match)) return 0;
             //    cpu_relax(); }: two loads, p->on_cpu then p->state (the state under
             //    p->pi_lock from v6.6, `wti_pi_lock`).
             loop {
-                cur.loop_head(entry, "wait_task_inactive: while (task_on_cpu(rq, p))");
+                cur.restart(entry, "wait_task_inactive: while (task_on_cpu(rq, p))");
                 let running = cur.step(F, |s| s.task(p).on_cpu(Ld::Plain))?;
                 if !running {
                     break;

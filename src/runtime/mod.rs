@@ -141,9 +141,9 @@ pub struct Mirror {
     pub passed_over: std::sync::atomic::AtomicU64,
 }
 
-/// A thread's fingerprint where a loop starts ([`Current::loop_entry`]).
+/// A thread's fingerprint at a point its code may come back to ([`Current::entry`]).
 #[derive(Clone, Copy, Debug)]
-pub struct LoopEntry(u64);
+pub struct Entry(u64);
 
 /// The model of one kernel: the world plus the engine that runs its threads.
 pub struct Kernel {
@@ -1071,21 +1071,22 @@ impl<'k> Current<'k> {
         }
     }
 
-    /// Where a loop of this thread starts, for [`Current::loop_head`]: its fingerprint now.
-    pub fn loop_entry(self) -> LoopEntry {
-        LoopEntry(if self.k.fingerprints {
+    /// This thread's fingerprint now, for [`Current::restart`] (a loop's start, a function's
+    /// entry).
+    pub fn entry(self) -> Entry {
+        Entry(if self.k.fingerprints {
             self.k.lock().harness.hist[self.me]
         } else {
             0
         })
     }
 
-    /// The head of a loop that started at `entry` and whose turns hand nothing on to the
-    /// next (what is live here was live at `entry`): the thread's fingerprint restarts from
-    /// `entry` plus `at`, so that turns which leave the world as they found it meet as one
-    /// state, and a spin that can go on forever is a cycle rather than an ever longer path
-    /// (docs/model.md s.3). Not a step.
-    pub fn loop_head(self, entry: LoopEntry, at: &'static str) {
+    /// A point `at` where nothing this thread learnt since `entry` is live any more (the head
+    /// of a loop whose turns hand nothing on to the next): the thread's fingerprint restarts
+    /// from `entry` plus `at`. Turns of a loop that leave the world as they found it then
+    /// meet as one state, and a spin that can go on for ever is a cycle rather than an ever
+    /// longer path (docs/model.md s.1). Not a step.
+    pub fn restart(self, entry: Entry, at: &'static str) {
         if self.k.fingerprints {
             self.k.lock().harness.hist[self.me] = crate::statehash::hash64((entry.0, at));
         }
