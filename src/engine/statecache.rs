@@ -20,12 +20,14 @@
 //! deterministic: what it does next is a function of what it has learnt from the world. So the
 //! state is the world's [`World::fingerprint`]: every field a step, a wait condition or an
 //! oracle reads, plus a per-thread fingerprint of everything each thread learnt (what its
-//! steps recorded and returned, and its reads outside steps, [`World::hist`]). Three rules
-//! keep that fingerprint as coarse as the thread's real local state, so that more paths meet:
-//! a function that hands its caller only its result folds to "called, returned r" when it
-//! returns ([`Current::summarize`]); an outermost loop restarts it at its head, where nothing
-//! earlier is live ([`Current::forget`]); and a thread inside [`Kernel::wait_until`] is marked
-//! only until it returns. The scheduler adds the task that ran last, where it could go on
+//! steps returned, the only thing a step's `Fn` body can hand its thread, and its reads
+//! outside steps, [`World::hist`]). Four rules keep that fingerprint as coarse as the
+//! thread's real local state, so that more paths meet: a function that hands its caller only
+//! its result folds to "called, returned r" when it returns ([`Current::summarize`]); an
+//! outermost loop restarts it at its head, where nothing earlier is live
+//! ([`Current::forget`]); a loop whose turns hand nothing on restarts it from the loop's
+//! entry ([`Current::restart`]), so a spin that can go on for ever closes a cycle; and a
+//! thread inside [`Kernel::wait_until`] is marked only until it returns. The scheduler adds the task that ran last, where it could go on
 //! (switching away from it is what costs a preemption). Fingerprints are 128 bits; a
 //! collision, which would wrongly cut a prefix, has odds below 10^-20 over a billion states.
 //!
@@ -47,6 +49,7 @@
 //! [`World::hist`]: crate::runtime::world::Harness::hist
 //! [`Current::summarize`]: crate::runtime::Current::summarize
 //! [`Current::forget`]: crate::runtime::Current::forget
+//! [`Current::restart`]: crate::runtime::Current::restart
 //! [`Kernel::wait_until`]: crate::runtime::Kernel::wait_until
 
 use std::collections::HashMap;

@@ -39,6 +39,24 @@
 //! }
 //! ```
 //!
+//! A step's body is a `Fn`: what it tells its thread is what it returns, which the thread's
+//! fingerprint folds in ([`Current::step`]); it cannot hand anything on through a captured
+//! variable, which the fingerprint would not see:
+//!
+//! ```compile_fail,E0594
+//! fn leak(cur: parkrace::runtime::Current<'_>) -> parkrace::runtime::M<usize> {
+//!     let mut me = 0;
+//!     cur.step("f", |s| me = s.me())?; // cannot assign to `me` in a `Fn` closure
+//!     Ok(me)
+//! }
+//! ```
+//!
+//! ```no_run
+//! fn learn(cur: parkrace::runtime::Current<'_>) -> parkrace::runtime::M<usize> {
+//!     cur.step("f", |s| s.me())
+//! }
+//! ```
+//!
 //! The plain fields (runqueue lists, affinity, a task's preempt count and flags, smpboot
 //! status) come through per-object accessors (`S::task_fields`, `S::rq`, ...), which record
 //! the object for the reduction's footprints ([`footprint`]); `S::kernel`, the raw view that
@@ -687,7 +705,6 @@ impl<'a> S<'a> {
             let tasks = &self.w.kernel.tasks;
             self.w.harness.observers.event(&e, &|t| tasks[t].kind);
         }
-        self.w.learn(self.me, &e.what);
         self.w.harness.trace.push(e);
     }
 
@@ -1127,14 +1144,17 @@ impl<'k> Current<'k> {
     }
 
     /// One atomic model step of this thread in kernel function `func`. What it returns is
-    /// what the thread learns from it (see [`Harness::hist`]).
-    pub fn step<R: Hash>(self, func: &'static str, f: impl FnOnce(&mut S<'_>) -> R) -> M<R> {
+    /// all the thread learns from it (see [`Harness::hist`]): the body is a `Fn`, so it
+    /// cannot hand on anything else through a captured variable (the module documentation
+    /// shows the error); what it records in the trace is its effect on the world, not
+    /// something the thread knows.
+    pub fn step<R: Hash>(self, func: &'static str, f: impl Fn(&mut S<'_>) -> R) -> M<R> {
         self.boundary()?;
         self.raw_step(func, f)
     }
 
     /// A step without the preemption boundary before it (the entry of a preemption itself).
-    pub fn raw_step<R: Hash>(self, func: &'static str, f: impl FnOnce(&mut S<'_>) -> R) -> M<R> {
+    pub fn raw_step<R: Hash>(self, func: &'static str, f: impl Fn(&mut S<'_>) -> R) -> M<R> {
         let (k, me) = (self.k, self.me);
         k.plat.point();
         let mut w = k.lock();

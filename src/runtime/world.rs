@@ -310,7 +310,8 @@ pub struct Harness {
     /// The step count when the current cycle began (the I7 step bound is per cycle).
     pub cycle_start: u64,
     /// Per model thread, a fingerprint of everything it has learnt from the world: what each
-    /// of its steps recorded and returned, and what it read outside steps
+    /// of its steps returned (a step's body is a `Fn`: it has no other way to tell its
+    /// thread anything), and what it read outside steps
     /// ([`super::Current::read`]), since the last loop head where its local state is fully
     /// named ([`super::Current::forget`]). Its code is deterministic, so equal fingerprints
     /// mean equal local state. Kept only for the bounded search's state caching
