@@ -16,8 +16,13 @@
 //! controller's operations stopped recording the whole world).
 //!
 //! What is not recorded, and why that is sound:
-//! - a thread's private bookkeeping (its fingerprint, its preemption gap flag, its epoch,
-//!   which only its own state stores change): no other thread reads it;
+//! - a thread's private bookkeeping (its fingerprint, its preemption gap flag): no other
+//!   thread reads it;
+//! - I5's checks: a waker's check of task `p` is set and read with a recorded read of
+//!   `p->state`, and cleared for all by p's own state stores (recorded writes of it); the
+//!   waker dropping its own check when it leaves `try_to_wake_up` commutes with every other
+//!   access, so it records nothing;
+//! - what a fair pick passed over: the search's fairness of cycles, not a state;
 //! - the step counter and the trace: not part of a state;
 //! - oracle checks and scheduler self-checks that read the whole world after a step: they
 //!   change nothing, and they judge states, which the reduction still visits every one of
