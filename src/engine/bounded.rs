@@ -561,11 +561,12 @@ impl BoundedDfs {
     /// The execution came back to a state on its own path, first met at scheduling point
     /// `at` and decision `start`, `steps` model steps ago. Under weak fairness (every thread
     /// that can run at every point of a cycle runs in it) and CFS's (a task a fair pick
-    /// passes over in a cycle runs in it: going round for ever, its vruntime would become the
-    /// least) a cycle a thread sat out so is not an execution of the kernel: cut it; its state's other continuations are
-    /// explored from its first visit, which is on the path. A fair cycle (in which steps were
-    /// taken) is a livelock: the scenario's operations never complete along it (an operation
-    /// that completes changes the state for good), so it is I7.
+    /// passes over in a cycle runs in it: going round for ever, its vruntime would become
+    /// the least) a cycle a thread sat out so is not an execution of the kernel: cut it; its
+    /// state's other continuations are explored from its first visit, which is on the path.
+    /// A fair cycle (in which steps were taken) is a livelock: the scenario's operations
+    /// never complete along it (an operation that completes changes the state for good), so
+    /// it is I7.
     fn close_cycle(&mut self, at: u32, steps: u64, start: usize) {
         if steps > 0 && fairness(&self.log[at as usize..]).is_fair() {
             self.cycle = Some(Cycle { start, steps });

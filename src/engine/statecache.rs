@@ -27,8 +27,9 @@
 //! outermost loop restarts it at its head, where nothing earlier is live
 //! ([`Current::forget`]); a loop whose turns hand nothing on restarts it from the loop's
 //! entry ([`Current::restart`]), so a spin that can go on for ever closes a cycle; and a
-//! thread inside [`Kernel::wait_until`] is marked only until it returns. The scheduler adds the task that ran last, where it could go on
-//! (switching away from it is what costs a preemption). Fingerprints are 128 bits; a
+//! thread inside [`Kernel::wait_until`] is marked only until it returns. The scheduler adds
+//! the task that ran last, where it could go on (switching away from it is what costs a
+//! preemption). Fingerprints are 128 bits; a
 //! collision, which would wrongly cut a prefix, has odds below 10^-20 over a billion states.
 //!
 //! Soundness of the cut in the stateless depth-first search: a state first reached at
