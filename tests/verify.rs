@@ -496,3 +496,30 @@ fn the_reduced_search_gives_the_same_verdicts_in_fewer_schedules() {
     assert_eq!(row["livelocks_proven_absent"], false);
     assert!(row["slept"].as_u64().unwrap() > 0);
 }
+
+/// V3's park sleeps a tick in `wait_task_inactive` while K is queued (d.5), and can do so
+/// again and again: with no bound the search must meet those turns as cycles of a finite
+/// graph (nothing in a state counts, docs/model.md s.1), and judge each one unfair (a fair
+/// pick passes the preempted kthread over in it, s.4): verified, with the livelocks proven
+/// absent. A count in the state makes the search run out of time here; judging cycles on
+/// weak fairness alone reports a livelock no kernel runs.
+#[test]
+fn a_park_that_sleeps_a_tick_again_and_again_is_an_unfair_cycle() {
+    let p = Preset::V3;
+    let d = verify(&Verify {
+        bound: None,
+        kind: BoundKind::Preemptions,
+        time: Some(std::time::Duration::from_secs(120)),
+        ..job(p, "wti-latency", parkrace::history::kept(&p.variant()), 0)
+    });
+    let st = &d.stats;
+    assert!(
+        d.verified(),
+        "{:?} {:?}",
+        d.found.as_ref().map(|f| &f.1.outcome.violation),
+        st
+    );
+    assert!(st.cycles > 0, "the one-tick sleeps make cycles: {st:?}");
+    assert_eq!(d.livelock, Some(0));
+    assert!(st.max_decisions < 400, "{st:?}");
+}

@@ -273,6 +273,7 @@ mod tests {
         assert!(differs(&|w| w.harness.halting = true));
         assert!(differs(&|w| w.learn(1, 7u8)));
         assert!(differs(&|w| w.forget(1, "loop head")));
+        assert!(differs(&|w| w.harness.threads[1].fresh_checks |= 1 << 2));
         // Only reported, never read.
         assert!(!differs(&|w| w.harness.trace.push(Event::violation(
             1,
@@ -285,6 +286,8 @@ mod tests {
         // The path length: only I7's step bound reads it, a guard of this search.
         assert!(!differs(&|w| w.harness.steps += 1));
         assert!(!differs(&|w| w.harness.wti_sleeps += 1));
+        // What the search's fairness of cycles takes from a step (zero again after it).
+        assert!(!differs(&|w| w.harness.passed_over |= 1 << 2));
         // A thread's history restarts at a named loop head, whatever came before.
         let mut a = fresh();
         a.learn(2, "one way");
