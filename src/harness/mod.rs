@@ -179,6 +179,9 @@ pub struct Hooks {
     /// Keep per-thread fingerprints of what each thread learns (only the state cache needs
     /// them).
     pub fingerprints: bool,
+    /// Keep only the trace's last event ([`Trace::Last`]): the caller never reads the
+    /// execution's trace (it runs a finding again to report it).
+    pub last_event_only: bool,
     /// Catch a model thread's panic and end the execution with it as [`Outcome::crash`]
     /// (engines whose threads are OS threads: an uncaught panic there would leave the others
     /// waiting for good). Under shuttle a panic already fails the whole run.
@@ -660,6 +663,9 @@ fn launch_bodies(plat: impl Platform, world: World, hooks: &Hooks, body: Option<
     let mut world = world;
     if hooks.fingerprints {
         world.harness.hist = vec![0; world.kernel.tasks.len()];
+    }
+    if hooks.last_event_only {
+        world.harness.trace = Trace::Last(None);
     }
     for make in &hooks.observers {
         world.harness.observers.push(make());

@@ -1479,22 +1479,39 @@ fn last_func(w: &World) -> String {
 /// Scheduler self-checks (model.md S*). A failure is a model bug.
 fn self_check(w: &mut World, me: Tid) {
     let k = &w.kernel;
-    for c in 0..k.rqs.len() {
-        // Runs after every step: no allocation unless the check fails.
-        let on = || {
-            (0..k.tasks.len())
-                .filter(move |&t| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c)
-        };
-        let rq = &k.rqs[c];
-        let ok = match on().count() {
-            0 => false,
+    // Runs after every step: one pass over the tasks, no allocation unless a check fails.
+    // A CPU (at most 64: affinity masks are 64 bits) runs one task, or two while a switch
+    // is pending (next, and prev until it clears its on_cpu).
+    let mut on_cpu = [0u8; 64];
+    let mut off_rq = None;
+    for (t, task) in k.tasks.iter().enumerate() {
+        if !task.is_task() {
+            continue;
+        }
+        if task.on_cpu {
+            on_cpu[task.cpu] += 1;
+        }
+        if off_rq.is_none()
+            && task.kind != Kind::Idle
+            && !w.harness.threads[t].finished
+            && task.on_rq == 0
+            && task.state == TASK_RUNNING
+        {
+            off_rq = Some(t);
+        }
+    }
+    for (c, rq) in k.rqs.iter().enumerate() {
+        let on = |t: Tid| k.tasks[t].is_task() && k.tasks[t].on_cpu && k.tasks[t].cpu == c;
+        let ok = match on_cpu[c] {
             1 => true,
-            2 => rq.prev.is_some_and(|p| on().any(|t| t == p)),
+            2 => rq.prev.is_some_and(on),
             _ => false,
         };
         if !ok {
-            let on: Vec<Tid> = on().collect();
-            let names: Vec<&str> = on.iter().map(|&t| k.tasks[t].name.as_str()).collect();
+            let names: Vec<&str> = (0..k.tasks.len())
+                .filter(|&t| on(t))
+                .map(|t| k.tasks[t].name.as_str())
+                .collect();
             let msg = format!(
                 "CPU{c} has on_cpu tasks {names:?} (curr {})",
                 k.tasks[rq.curr].name
@@ -1503,17 +1520,69 @@ fn self_check(w: &mut World, me: Tid) {
             return;
         }
     }
-    for t in 0..k.tasks.len() {
-        let task = &k.tasks[t];
-        if task.is_task()
-            && task.kind != Kind::Idle
-            && !w.harness.threads[t].finished
-            && task.on_rq == 0
-            && task.state == TASK_RUNNING
-        {
-            let msg = format!("{} is RUNNING but not on a runqueue", task.name);
-            w.model_bug(me, msg);
-            return;
-        }
+    if let Some(t) = off_rq {
+        let msg = format!("{} is RUNNING but not on a runqueue", k.tasks[t].name);
+        w.model_bug(me, msg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The self-checks report a CPU with two running tasks and no switch pending, and a
+    /// RUNNING task on no runqueue, CPUs first; a world as the harness builds it passes.
+    #[test]
+    fn the_self_checks_catch_a_broken_scheduler() {
+        let fresh = || {
+            let sc = crate::scenario::Scenario::by_name("park-unpark").unwrap();
+            let v = crate::variant::Preset::V5.variant();
+            crate::harness::build_world(&sc, v, crate::oracle::OracleSet::all())
+        };
+        let check = |w: &mut World| {
+            self_check(w, 0);
+            w.harness.violation.take().map(|v| (v.oracle, v.detail))
+        };
+        assert_eq!(check(&mut fresh()), None);
+        let w = fresh();
+        let tasks = &w.kernel.tasks;
+        // A task off every CPU (another CPU's idle task), a task that is not an idle one,
+        // and the one CPU 0 runs.
+        let off = (0..tasks.len())
+            .find(|&t| tasks[t].is_task() && !tasks[t].on_cpu)
+            .unwrap();
+        let busy = (0..tasks.len())
+            .find(|&t| tasks[t].is_task() && tasks[t].kind != Kind::Idle)
+            .unwrap();
+        let runs = (0..tasks.len())
+            .find(|&t| tasks[t].is_task() && tasks[t].on_cpu && tasks[t].cpu == 0)
+            .unwrap();
+        let two = |w: &mut World| {
+            w.kernel.tasks[off].cpu = 0;
+            w.kernel.tasks[off].on_cpu = true;
+        };
+        let mut w = fresh();
+        two(&mut w);
+        let (o, detail) = check(&mut w).expect("two tasks on one CPU");
+        assert_eq!(o, Oracle::Model);
+        assert!(detail.starts_with("CPU0 has on_cpu tasks"), "{detail}");
+        // A pending switch from it is no bug.
+        let mut w = fresh();
+        two(&mut w);
+        w.kernel.rqs[0].prev = Some(off);
+        assert_eq!(check(&mut w), None);
+        // A RUNNING task off every runqueue; with a CPU running nothing as well, the CPU is
+        // reported.
+        let mut w = fresh();
+        w.kernel.tasks[busy].state = TASK_RUNNING;
+        w.kernel.tasks[busy].on_rq = 0;
+        let (_, detail) = check(&mut w).expect("RUNNING off the runqueue");
+        assert!(
+            detail.ends_with("is RUNNING but not on a runqueue"),
+            "{detail}"
+        );
+        w.kernel.tasks[runs].on_cpu = false;
+        let (_, detail) = check(&mut w).expect("both");
+        assert!(detail.starts_with("CPU0 has on_cpu tasks []"), "{detail}");
     }
 }

@@ -595,6 +595,9 @@ pub enum Trace {
         rings: Vec<std::collections::VecDeque<Event>>,
         frozen: bool,
     },
+    /// Only the most recent event (what a message may name): for a caller that runs a
+    /// finding again to report it, and never reads the traces of the executions it searches.
+    Last(Option<Event>),
 }
 
 impl Trace {
@@ -619,6 +622,7 @@ impl Trace {
     pub fn push(&mut self, e: Event) {
         match self {
             Trace::Full(v) => v.push(e),
+            Trace::Last(l) => *l = Some(e),
             Trace::Rings { cap, rings, frozen } => {
                 let Some(r) = rings.get_mut(e.task) else {
                     return;
@@ -643,6 +647,7 @@ impl Trace {
     pub fn last(&self) -> Option<&Event> {
         match self {
             Trace::Full(v) => v.last(),
+            Trace::Last(l) => l.as_ref(),
             Trace::Rings { rings, .. } => {
                 rings.iter().filter_map(|r| r.back()).max_by_key(|e| e.step)
             }
@@ -654,6 +659,7 @@ impl Trace {
     pub fn take(&mut self) -> Vec<Event> {
         match self {
             Trace::Full(v) => std::mem::take(v),
+            Trace::Last(l) => l.take().into_iter().collect(),
             Trace::Rings { rings, .. } => {
                 let mut all: Vec<Event> = rings.iter_mut().flat_map(|r| r.drain(..)).collect();
                 all.sort_by_key(|e| e.step);

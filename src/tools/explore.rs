@@ -270,6 +270,26 @@ pub fn run_bytes(
     run_bytes_with(scenario, variant, oracles, bytes, &Hooks::default())
 }
 
+/// The outcome of `bytes` run once, with `hooks`, without recording its decisions or
+/// shuttle's schedule (a fuzz target's input: a crash is turned into a repro file by running
+/// it again, `parkrace import`).
+pub fn run_bytes_unrecorded(
+    scenario: &Scenario,
+    variant: Variant,
+    oracles: OracleSet,
+    bytes: &[u8],
+    hooks: &Hooks,
+) -> Outcome {
+    run_once(
+        ByteScheduler::new(bytes.to_vec()),
+        hooks,
+        scenario,
+        variant,
+        oracles,
+    )
+    .unwrap_or_else(Outcome::empty)
+}
+
 /// [`run_bytes`], with `hooks` handed to the execution (the fuzz targets' feedback).
 pub fn run_bytes_with(
     scenario: &Scenario,
