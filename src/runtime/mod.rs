@@ -1317,8 +1317,13 @@ impl<'k> Current<'k> {
 
     fn spin_lock_then(self, func: &'static str, l: LockId, irq: Irq, mb: bool) -> M<()> {
         self.summarize("spin_lock", || {
+            let entry = self.entry();
             let mut first = true;
             loop {
+                // Past the first try, a turn hands nothing on to the next.
+                if !first {
+                    self.restart(entry, "spin_lock: spin again");
+                }
                 let got = self.step(func, |s| {
                     let me = s.me;
                     if first {
