@@ -171,7 +171,8 @@ pub struct Kernel {
     entries: Entries,
     /// The world keeps per-thread fingerprints ([`Harness::hist`]; only for the state cache).
     fingerprints: bool,
-    /// Where the step count is mirrored for the state cache's probe, if it is.
+    /// Where the step count and the fair picks' passed-over threads are mirrored for the
+    /// state cache's probe, if they are.
     mirror: std::sync::OnceLock<std::sync::Arc<Mirror>>,
 }
 
@@ -732,7 +733,8 @@ impl<'a> S<'a> {
 
     /// Oracle I5: p has not stored its own state since this thread's state check of it.
     pub fn check_is_fresh(&self, p: Tid) -> bool {
-        // Only p's own state stores change it.
+        // p's own state stores clear it (recorded as writes of p->state); only this thread
+        // sets and drops its own bit.
         self.w.touch(Footprint::read(Obj::State(p)));
         self.w.harness.threads[p].fresh_checks & 1 << self.me != 0
     }

@@ -97,7 +97,7 @@ pub struct Thread {
     /// state check it has not overwritten since: set by the check, cleared for all by each
     /// store the task makes to its own `state`, and for one waker when it drops `pi_lock`.
     /// A set rather than a count of the task's stores keeps the state finite: a counter
-    /// grows on every loop turn and no state would ever repeat (docs/model.md s.3).
+    /// grows on every loop turn and no state would ever repeat (docs/model.md s.1).
     pub fresh_checks: u64,
     /// Inside `__kthread_parkme` (oracles I1, I2).
     pub in_parkme: bool,

@@ -272,7 +272,7 @@ impl Case {
 
     /// What a fuzz target asks of an input: the violation of [`Case::run`], from a run that
     /// keeps no trace and records no schedule (`parkrace import` runs a crash again for
-    /// those; 5 % more inputs per second).
+    /// those; README, Performance, for what it gains).
     pub fn verdict(&self) -> Option<crate::oracle::Violation> {
         let hooks = crate::harness::Hooks {
             last_event_only: true,
