@@ -265,7 +265,6 @@ mod tests {
         };
         // Read by steps, wait conditions or oracles.
         assert!(differs(&|w| w.kernel.tasks[1].state = TASK_PARKED));
-        assert!(differs(&|w| w.kernel.tasks[1].nvcsw += 1));
         assert!(differs(&|w| w.kernel.rqs[0].queue.clear()));
         assert!(differs(&|w| w.kernel.completions[0].done = 1));
         assert!(differs(&|w| w.kernel.kthreads[0].flags ^= 1));
@@ -281,6 +280,8 @@ mod tests {
             Oracle::I1
         ))));
         assert!(!differs(&|w| w.kernel.tasks[1].nivcsw += 1));
+        // Read only as whether wait_task_inactive failed (`Ncsw`), never as a count.
+        assert!(!differs(&|w| w.kernel.tasks[1].nvcsw.bump()));
         assert!(!differs(&|w| w.kernel.rqs[0].nr_switches += 1));
         assert!(!differs(&|w| w.harness.preemptions += 1));
         // The path length: only I7's step bound reads it, a guard of this search.

@@ -156,7 +156,7 @@ pub fn kthread_park(cur: Current<'_>, kt: usize) -> M<i32> {
             wake_up_process(cur, k)?;
             wait_for_completion(cur, parked)?;
             // V3+: WARN_ON_ONCE(!wait_task_inactive(k, TASK_PARKED));
-            if v.park_wti && wait_task_inactive(cur, k, TASK_PARKED, WtiCaller::Park)? == 0 {
+            if v.park_wti && wait_task_inactive(cur, k, TASK_PARKED, WtiCaller::Park)?.failed() {
                 cur.step(F, |s| {
                     let msg =
                         "wait_task_inactive(k, TASK_PARKED) failed in kthread_park".to_string();
@@ -260,7 +260,7 @@ pub fn __kthread_bind(
 ) -> M<()> {
     const F: &str = "__kthread_bind";
     // 1. if (!wait_task_inactive(p, state)) { WARN_ON(1); return; }
-    if wait_task_inactive(cur, p, state, caller)? == 0 {
+    if wait_task_inactive(cur, p, state, caller)?.failed() {
         return cur.step(F, |s| {
             let (oracle, why) = match caller {
                 WtiCaller::StopUnparked => (

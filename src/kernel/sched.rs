@@ -630,7 +630,7 @@ pub fn __schedule(cur: Current<'_>, preempt: bool) -> M<()> {
             if preempt {
                 s.task_fields_mut(me).nivcsw += 1;
             } else {
-                s.task_fields_mut(me).nvcsw += 1;
+                s.task_fields_mut(me).nvcsw.bump();
             }
             let rq = s.rq_mut(cpu);
             if rq.queue.contains(&me) {
@@ -739,8 +739,13 @@ fn wti_mismatch(st: u32, m: u32, mask: bool) -> bool {
 /// `wait_task_inactive(p, match_state)` (kernel/sched/core.c): model.md b.6 steps 1-9, with
 /// the scheduler switches of model.md 0.3 (state mask v6.1, `pi_lock` around the lockless state
 /// test v6.6, forced dequeue of a `sched_delayed` task v6.16). Returns `nvcsw | MSB` on
-/// success, 0 on failure.
-pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: WtiCaller) -> M<u64> {
+/// success, 0 on failure ([`Ncsw`]: its callers here only test it for zero).
+pub fn wait_task_inactive(
+    cur: Current<'_>,
+    p: Tid,
+    match_state: u32,
+    caller: WtiCaller,
+) -> M<Ncsw> {
     cur.summarize("wait_task_inactive", || {
         const F: &str = "wait_task_inactive";
         let m = match_state;
@@ -774,7 +779,7 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
                     }
                     if wti_mismatch(st, m, v.wti_state_mask) {
                         cur.step(F, |s| s.rec(What::Return { value: 0 }))?;
-                        return Ok(0);
+                        return Ok(Ncsw::FAILED);
                     }
                 }
                 cur.wait_until(WaitFor::InactiveOrState(p, m))?;
@@ -796,9 +801,9 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
                 let nvcsw = s.task_fields(p).nvcsw;
                 let st = s.task(p).state(Ld::Plain);
                 let ncsw = if wti_mismatch(st, m, v.wti_state_mask) {
-                    0
+                    Ncsw::FAILED
                 } else {
-                    nvcsw | (1 << 63)
+                    nvcsw.ncsw()
                 };
                 let running = s.task(p).on_cpu(Ld::Plain);
                 let queued = s.task(p).on_rq(Ld::Plain) == ON_RQ_QUEUED;
@@ -808,9 +813,9 @@ pub fn wait_task_inactive(cur: Current<'_>, p: Tid, match_state: u32, caller: Wt
             cur.spin_unlock(F, LockId::Rq(cpu), Irq::Keep)?;
             cur.spin_unlock(F, LockId::Pi(p), Irq::Save)?;
             // 6. if (!ncsw) break (return 0).
-            if ncsw == 0 {
+            if ncsw.failed() {
                 cur.step(F, |s| s.rec(What::Return { value: 0 }))?;
-                return Ok(0);
+                return Ok(Ncsw::FAILED);
             }
             // 7. if (running) { cpu_relax(); continue; } (blocks until p leaves its CPU instead
             //    of spinning; each re-check is a step).

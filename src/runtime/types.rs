@@ -59,6 +59,50 @@ pub fn flag_name(bit: u32) -> &'static str {
     }
 }
 
+/// `p->nvcsw`, a task's count of voluntary switches. It only ever counts up, so a state that
+/// held it would never meet itself again after the task slept once more; the model reads it
+/// only as what `wait_task_inactive` returns ([`Ncsw`]), whose callers here test it for zero.
+/// So the fingerprint leaves it out (docs/model.md s.1), and the count is private: [`Ncsw`] is
+/// the one way to read it, and there is no other.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SwitchCount(u64);
+
+impl SwitchCount {
+    /// `++p->nvcsw` (a voluntary switch out, `__schedule`).
+    pub fn bump(&mut self) {
+        self.0 += 1;
+    }
+
+    /// `p->nvcsw | LONG_MIN`: what a `wait_task_inactive` that succeeds returns.
+    pub fn ncsw(self) -> Ncsw {
+        Ncsw(self.0 | 1 << 63)
+    }
+}
+
+/// What `wait_task_inactive` returns: `p->nvcsw | LONG_MIN` on success, 0 on failure. The
+/// kernel's ptrace compares it with a second call's; the model's callers (`kthread_park`,
+/// `__kthread_bind`) only test it for zero, so that is all it answers ([`Ncsw::failed`]) and
+/// all that a thread learns of it (its hash): no two values can be compared, and two states
+/// that differ only in a count ([`SwitchCount`]) go on alike.
+#[derive(Clone, Copy, Debug)]
+pub struct Ncsw(u64);
+
+impl Ncsw {
+    /// 0: `p` did not reach `match_state`.
+    pub const FAILED: Ncsw = Ncsw(0);
+
+    /// `!wait_task_inactive(...)`.
+    pub fn failed(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::hash::Hash for Ncsw {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.failed().hash(h);
+    }
+}
+
 /// `-EBUSY`: `kthread_park` of a thread that is already being parked (V3b+).
 pub const EBUSY: i32 = 16;
 /// `-ENOSYS`: `kthread_park` of an exiting thread.
@@ -205,4 +249,23 @@ pub enum Fence {
     Rmb,
     /// `smp_wmb()`: orders earlier stores before later stores.
     Wmb,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_wait_task_inactive_returns_hashes_as_success_or_failure_only() {
+        let hash = |n: Ncsw| crate::statehash::hash64(n);
+        let mut c = SwitchCount::default();
+        let first = c.ncsw();
+        c.bump();
+        c.bump();
+        assert!(!first.failed() && !c.ncsw().failed());
+        assert!(Ncsw::FAILED.failed());
+        // Two successes after different numbers of switches are the same to a fingerprint.
+        assert_eq!(hash(first), hash(c.ncsw()));
+        assert_ne!(hash(first), hash(Ncsw::FAILED));
+    }
 }

@@ -39,7 +39,8 @@ pub struct Task {
     /// Interrupt flags saved by `*_irqsave` lock acquisitions (properly nested).
     pub irq_stack: Vec<bool>,
     pub need_resched: bool,
-    pub nvcsw: u64,
+    /// `p->nvcsw`, readable only as [`Ncsw`] (left out of the fingerprint).
+    pub nvcsw: SwitchCount,
     pub nivcsw: u64,
     /// Owner of `pi_lock`.
     pub pi_owner: Option<Tid>,
@@ -65,7 +66,7 @@ impl Task {
             irqs_off: false,
             irq_stack: Vec::new(),
             need_resched: false,
-            nvcsw: 0,
+            nvcsw: SwitchCount::default(),
             nivcsw: 0,
             pi_owner: None,
             timer_armed: false,
@@ -561,7 +562,9 @@ impl World {
                 irqs_off,
                 irq_stack,
                 need_resched,
-                nvcsw,
+                // Read only as what wait_task_inactive returns, whose hash is whether it
+                // failed (types.rs, `Ncsw`): a count that only grows would keep states apart.
+                nvcsw: _,
                 nivcsw: _,
                 pi_owner,
                 timer_armed,
@@ -577,7 +580,7 @@ impl World {
             } = th;
             (state, fresh_checks, on_rq, on_cpu, cpu, allowed, flags).hash(h);
             (preempt_count, irqs_off, irq_stack, need_resched).hash(h);
-            (nvcsw, pi_owner, in_parkme, in_spd_gap).hash(h);
+            (pi_owner, in_parkme, in_spd_gap).hash(h);
             (started, timer_armed, wait, finished, sched_delayed).hash(h);
         }
         for r in rqs {
