@@ -1111,6 +1111,13 @@ impl<'k> Current<'k> {
         }
     }
 
+    /// Whether this thread holds an I5 check of `p` ([`S::begin_check`]), which it may only
+    /// inside its `try_to_wake_up(p)`: a check left behind would keep states apart for
+    /// nothing (docs/model.md s.1). For debug assertions; reads without recording.
+    pub fn holds_check(self, p: Tid) -> bool {
+        self.k.lock().harness.threads[p].fresh_checks & 1 << self.me != 0
+    }
+
     /// Whether oracle `o` is judged in this execution (fixed for it; reading it records
     /// nothing).
     pub fn judges(self, o: Oracle) -> bool {
