@@ -8,11 +8,14 @@
 # crash or after MAX_SECONDS. Prints one line per run and a median per target and mode
 # (a run without a crash counts as MAX_SECONDS, marked ">"). Needs cargo-fuzz; stable works
 # (`-s none`). Build first: (cd fuzz && cargo fuzz build -s none).
+# PARKRACE_FUZZ_FLAGS (default empty) adds build flags to each `cargo fuzz run`, e.g.
+# PARKRACE_FUZZ_FLAGS=--no-trace-compares (build first with the same flags).
 set -euo pipefail
 runs=${1:-5}
 max=${2:-60}
 shift 2 || true
 targets=("$@")
+read -r -a fuzz_flags <<<"${PARKRACE_FUZZ_FLAGS:-}"
 [ ${#targets[@]} -eq 0 ] && targets=(park_v0 park_v1 park_v2 park_v3 park_v4)
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
@@ -25,8 +28,9 @@ for t in "${targets[@]}"; do
       rm -rf "$tmp/corpus" "$tmp/art"; mkdir -p "$tmp/corpus" "$tmp/art"
       start=$(date +%s.%N)
       PARKRACE_FEEDBACK=$([ $fb = on ] && echo 1 || echo 0) \
-        cargo fuzz run -s none "$t" "$tmp/corpus" -- -seed="$seed" -max_total_time="$max" \
-        -artifact_prefix="$tmp/art/" -print_final_stats=1 >"$tmp/log" 2>&1 || true
+        cargo fuzz run -s none ${fuzz_flags[@]+"${fuzz_flags[@]}"} "$t" "$tmp/corpus" -- \
+        -seed="$seed" -max_total_time="$max" -artifact_prefix="$tmp/art/" -print_final_stats=1 \
+        >"$tmp/log" 2>&1 || true
       end=$(date +%s.%N)
       secs=$(echo "$end - $start" | bc)
       execs=$(grep -oE '^#[0-9]+' "$tmp/log" | tail -1 | tr -d '#')

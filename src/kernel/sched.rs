@@ -109,7 +109,10 @@ pub fn try_to_wake_up(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
             s.end_check(p);
             s.unlock(LockId::Pi(p), Irq::Save)
         })?;
-        debug_assert!(!cur.holds_check(p), "try_to_wake_up left its I5 check behind");
+        debug_assert!(
+            !cur.holds_check(p),
+            "try_to_wake_up left its I5 check behind"
+        );
         Ok(matched)
     })
 }

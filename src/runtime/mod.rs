@@ -1273,7 +1273,17 @@ impl<'k> Current<'k> {
                 true
             }
         };
-        (k.entries.preempt_schedule_irq)(self, tick)
+        let at = self.entry();
+        (k.entries.preempt_schedule_irq)(self, tick)?;
+        // The preemption is over and the interrupted code goes on with this step's body,
+        // exactly as it would have without it: nothing it did is the thread's to know, and
+        // no scheduling point lies between here and the step's own. So its fingerprint is
+        // again the one it had before the boundary (docs/model.md s.1); the positions of its
+        // past preemptions no longer tell states apart.
+        if k.fingerprints {
+            k.lock().harness.hist[me] = at.0;
+        }
+        Ok(())
     }
 
     /// Bookkeeping of the thread's own position in the code (e.g. entering

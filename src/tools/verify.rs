@@ -291,14 +291,18 @@ mod tests {
     #[test]
     fn the_cache_meets_every_state_a_search_without_it_meets() {
         let p = Preset::V5.variant();
-        let (cached, with) = reached(&job_within(p, "create-park", Some(1), true, false));
-        let (full, without) = reached(&job_within(p, "create-park", Some(1), false, false));
-        assert!(
-            with == without,
-            "{} states against {}",
-            with.len(),
-            without.len()
-        );
-        assert!(cached.executions * 5 < full.executions);
+        // Each with ticks: a preempted thread's fingerprint is restored when the preemption
+        // returns (`Current::boundary`), and a restore that lost where it was would show here.
+        for s in ["create-park", "stale-completion", "wti-latency"] {
+            let (cached, with) = reached(&job_within(p, s, Some(1), true, false));
+            let (full, without) = reached(&job_within(p, s, Some(1), false, false));
+            assert!(
+                with == without,
+                "{s}: {} states against {}",
+                with.len(),
+                without.len()
+            );
+            assert!(cached.executions * 5 < full.executions, "{s}");
+        }
     }
 }
