@@ -7,15 +7,16 @@
 # Each run starts from an empty corpus with libFuzzer seed 1..RUNS and stops at the first
 # crash or after MAX_SECONDS. Prints one line per run and a median per target and mode
 # (a run without a crash counts as MAX_SECONDS, marked ">"). Needs cargo-fuzz; stable works
-# (`-s none`). Build first: (cd fuzz && cargo fuzz build -s none).
-# PARKRACE_FUZZ_FLAGS (default empty) adds build flags to each `cargo fuzz run`, e.g.
-# PARKRACE_FUZZ_FLAGS=--no-trace-compares (build first with the same flags).
+# (`-s none`). Build first: (cd fuzz && cargo fuzz build -s none --no-trace-compares).
+# PARKRACE_FUZZ_FLAGS adds build flags to each `cargo fuzz run`; by default
+# --no-trace-compares, as .clusterfuzzlite/build.sh builds; PARKRACE_FUZZ_FLAGS= (empty) builds
+# with libFuzzer's comparison tracing (build first with the same flags).
 set -euo pipefail
 runs=${1:-5}
 max=${2:-60}
 shift 2 || true
 targets=("$@")
-read -r -a fuzz_flags <<<"${PARKRACE_FUZZ_FLAGS:-}"
+read -r -a fuzz_flags <<<"${PARKRACE_FUZZ_FLAGS---no-trace-compares}"
 [ ${#targets[@]} -eq 0 ] && targets=(park_v0 park_v1 park_v2 park_v3 park_v4)
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
