@@ -42,13 +42,16 @@ pub fn set_special_state(cur: Current<'_>, func: &'static str, st: u32) -> M<()>
 // ---- b.2 wakeups ----
 
 /// `wake_up_process(p)` (kernel/sched/core.c) = `try_to_wake_up(p, TASK_NORMAL)` (model.md b.2).
-pub fn wake_up_process(cur: Current<'_>, p: Tid) -> M<bool> {
-    try_to_wake_up(cur, p, TASK_NORMAL)
+/// Returns nothing: every caller in the model drops the kernel's return value, and a result
+/// the thread kept would keep states apart for nothing (docs/model.md s.1).
+pub fn wake_up_process(cur: Current<'_>, p: Tid) -> M<()> {
+    cur.discard("wake_up_process", || try_to_wake_up(cur, p, TASK_NORMAL))
 }
 
 /// `wake_up_state(p, state)` (kernel/sched/core.c) = `try_to_wake_up(p, state)` (model.md b.2).
-pub fn wake_up_state(cur: Current<'_>, p: Tid, state: u32) -> M<bool> {
-    try_to_wake_up(cur, p, state)
+/// Returns nothing, as [`wake_up_process`].
+pub fn wake_up_state(cur: Current<'_>, p: Tid, state: u32) -> M<()> {
+    cur.discard("wake_up_state", || try_to_wake_up(cur, p, state))
 }
 
 /// Oracle I5 at a ttwu store: the store would overwrite a PARKED that the target stored after

@@ -1141,6 +1141,22 @@ impl<'k> Current<'k> {
         Ok(r)
     }
 
+    /// [`Current::summarize`] for a call whose result the caller drops (a kernel call made as a
+    /// statement, `wake_up_process(p);`): afterwards the thread's fingerprint is the one it
+    /// had at the call plus `label`, and it has no result to go on with (the type says so),
+    /// so two calls that returned differently leave the same state behind.
+    pub fn discard<R>(self, label: &'static str, f: impl FnOnce() -> M<R>) -> M<()> {
+        if !self.k.fingerprints {
+            return f().map(drop);
+        }
+        let at = self.k.lock().harness.hist[self.me];
+        f()?;
+        let mut w = self.k.lock();
+        w.harness.hist[self.me] = at;
+        w.learn(self.me, label);
+        Ok(())
+    }
+
     /// A choice this thread made that it carries past its next scheduling point with no
     /// trace in the world (the tick drawn at a preemption boundary, taken at the next step):
     /// fold it into its fingerprint, or two states that differ in what the thread does next
