@@ -901,7 +901,10 @@ pub fn idle_loop(cur: Current<'_>) -> M<()> {
     loop {
         cur.forget("idle_loop");
         cur.wait_until(WaitFor::NeedResched)?;
+        // schedule_idle(): do { __schedule(SM_IDLE); } while (need_resched()).
+        let entry = cur.entry();
         loop {
+            cur.restart(entry, "schedule_idle: do while (need_resched())");
             __schedule(cur, false)?;
             let again = cur.step("schedule_idle", |s| s.task_fields(me).need_resched)?;
             if !again {
