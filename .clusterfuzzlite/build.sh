@@ -23,7 +23,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 # No trace-compares instrumentation: it took 46 % of park_fixed's time; without it park_fixed
 # runs 2.3 to 2.7 times the executions per second, and the buggy targets measured crashed no
-# later (README, "Fuzzing").
+# later (README, "Performance").
 flags=(-O --no-trace-compares)
 sanitizer=()
 if ! rustc --version | grep -q nightly; then

@@ -409,35 +409,35 @@ fn check_preempt_curr(s: &mut S<'_>, cpu: CpuId, p: Tid) {
 /// `preempt_schedule_irq()` / `preempt_schedule()` (kernel/sched/core.c): involuntary
 /// `__schedule(true)` at a preemption point (model.md b.3). `tick` marks an injected tick.
 pub fn preempt_schedule_irq(cur: Current<'_>, tick: bool) -> M<()> {
-    cur.summarize("preempt_schedule_irq", || {
-        const F: &str = "preempt_schedule_irq";
-        // Whether a tick was drawn is known only to this thread until the step below runs.
-        cur.carry(tick);
-        cur.raw_step(F, |s| {
-            s.rec(What::Preempt { tick });
-            let me = s.me();
-            if tick {
-                s.task_fields_mut(me).need_resched = true;
-            }
-            s.preempt_count_add();
-            s.set_spd_gap(false);
-        })?;
-        loop {
-            __schedule(cur, true)?;
-            let again = cur.step(F, |s| {
-                let me = s.me();
-                s.preempt_count_sub();
-                let nr = s.task_fields(me).need_resched;
-                if nr {
-                    s.preempt_count_add();
-                }
-                nr
-            })?;
-            if !again {
-                return Ok(());
-            }
+    // No summary of its own: when it returns, `Current::boundary` sets the thread's
+    // fingerprint back to what it was before the preemption (docs/model.md s.1).
+    const F: &str = "preempt_schedule_irq";
+    // Whether a tick was drawn is known only to this thread until the step below runs.
+    cur.carry(tick);
+    cur.raw_step(F, |s| {
+        s.rec(What::Preempt { tick });
+        let me = s.me();
+        if tick {
+            s.task_fields_mut(me).need_resched = true;
         }
-    })
+        s.preempt_count_add();
+        s.set_spd_gap(false);
+    })?;
+    loop {
+        __schedule(cur, true)?;
+        let again = cur.step(F, |s| {
+            let me = s.me();
+            s.preempt_count_sub();
+            let nr = s.task_fields(me).need_resched;
+            if nr {
+                s.preempt_count_add();
+            }
+            nr
+        })?;
+        if !again {
+            return Ok(());
+        }
+    }
 }
 
 /// `schedule()` (kernel/sched/core.c): `do { preempt_disable(); __schedule(false);

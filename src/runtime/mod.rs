@@ -736,7 +736,7 @@ impl<'a> S<'a> {
         // p's own state stores clear it (recorded as writes of p->state); only this thread
         // sets and drops its own bit.
         self.w.touch(Footprint::read(Obj::State(p)));
-        self.w.harness.threads[p].fresh_checks & 1 << self.me != 0
+        self.w.harness.threads[p].check_fresh_for(self.me)
     }
 
     /// Oracle I5: this thread's `try_to_wake_up(p)` is over (it drops `pi_lock`); its check
@@ -1115,7 +1115,7 @@ impl<'k> Current<'k> {
     /// inside its `try_to_wake_up(p)`: a check left behind would keep states apart for
     /// nothing (docs/model.md s.1). For debug assertions; reads without recording.
     pub fn holds_check(self, p: Tid) -> bool {
-        self.k.lock().harness.threads[p].fresh_checks & 1 << self.me != 0
+        self.k.lock().harness.threads[p].check_fresh_for(self.me)
     }
 
     /// Whether oracle `o` is judged in this execution (fixed for it; reading it records
@@ -1146,15 +1146,7 @@ impl<'k> Current<'k> {
     /// had at the call plus `label`, and it has no result to go on with (the type says so),
     /// so two calls that returned differently leave the same state behind.
     pub fn discard<R>(self, label: &'static str, f: impl FnOnce() -> M<R>) -> M<()> {
-        if !self.k.fingerprints {
-            return f().map(drop);
-        }
-        let at = self.k.lock().harness.hist[self.me];
-        f()?;
-        let mut w = self.k.lock();
-        w.harness.hist[self.me] = at;
-        w.learn(self.me, label);
-        Ok(())
+        self.summarize(label, || f().map(drop))
     }
 
     /// A choice this thread made that it carries past its next scheduling point with no

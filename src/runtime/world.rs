@@ -113,6 +113,13 @@ pub struct Thread {
     pub finished: bool,
 }
 
+impl Thread {
+    /// Oracle I5: whether waker `w`'s state check of this task is still fresh.
+    pub fn check_fresh_for(&self, w: Tid) -> bool {
+        self.fresh_checks & 1 << w != 0
+    }
+}
+
 /// Per-CPU runqueue (model.md a.2).
 #[derive(Clone, Debug)]
 pub struct Rq {
