@@ -1,5 +1,13 @@
 use clap::Parser;
 
+/// The command's allocator. Every execution a search runs builds a world, spawns its threads
+/// and drops them again, so allocation is a tenth of `verify`'s time under the system
+/// allocator (README "Performance"). The library sets none: fuzz targets and benches keep
+/// theirs.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Rust ignores SIGPIPE, so printing into a closed pipe would panic; a command-line tool
     // should just stop, as `parkrace replay FILE | head` expects.

@@ -254,6 +254,25 @@ impl Scenario {
         v
     }
 
+    /// A rough guess at how large its state graph is, to start the largest searches of a
+    /// batch first (`verify`'s workers then end together): injected preemptions multiply it
+    /// most, then an extra task or a third-party waker, then operations and CPUs. Only an
+    /// order, never a verdict.
+    pub fn search_weight(&self) -> u64 {
+        let mut w = (1 + self.ops.len() as u64) * self.cpus as u64;
+        w <<= self.budget.min(16);
+        if self.extra {
+            w *= 4;
+        }
+        if self.waker {
+            w *= 4;
+        }
+        if self.memory != Memory::Sc {
+            w *= 16;
+        }
+        w
+    }
+
     /// Its name in tables: `park-unpark`, or `park-unpark@lkmm` under a weak memory model.
     pub fn label(&self) -> String {
         if self.memory.is_weak() {

@@ -57,6 +57,7 @@ impl StateHasher {
         &self.bytes
     }
 
+    #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         self.bytes.extend_from_slice(bytes);
     }
@@ -160,6 +161,8 @@ impl FoldHasher {
     /// Bytes kept on the stack.
     pub const INLINE: usize = 64;
 
+    // Inlined into each fixed-width write, so that its copy is a few stores, not a call.
+    #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         if self.spill.is_empty() && self.len + bytes.len() <= Self::INLINE {
             self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);

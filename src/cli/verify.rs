@@ -355,9 +355,19 @@ pub(super) fn cmd_verify(a: VerifyArgs) -> i32 {
             let _ = out.flush();
         }
     };
-    let died = pool::run_ordered(workers, &jobs, work, print, PROGRESS_EVERY, |done| {
-        progress(&jobs, &watches, done)
-    });
+    // The searches likely to be longest start first, so that the workers end together
+    // (the output keeps the order of the arguments).
+    let mut start: Vec<usize> = (0..jobs.len()).collect();
+    start.sort_by_key(|&i| std::cmp::Reverse(jobs[i].target.scenario.search_weight()));
+    let died = pool::run_ordered_starting(
+        workers,
+        &jobs,
+        &start,
+        work,
+        print,
+        PROGRESS_EVERY,
+        |done| progress(&jobs, &watches, done),
+    );
     if let Err(d) = died {
         eprintln!("parkrace: {d}");
         return EXIT_CRASH;

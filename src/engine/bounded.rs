@@ -35,7 +35,7 @@
 //! sequence of choices, so the same prefix always leads to the same decisions. A schedule
 //! converts one-to-one to schedule bytes, which the byte-driven scheduler replays.
 
-use super::shuttle::{candidates, setup_pick};
+use super::shuttle::{candidates_into, setup_pick};
 use super::statecache::{Left, Seen, Visit, Visited};
 use crate::harness::{Ask, Probe};
 use crate::runtime::DRAW_PERIOD;
@@ -272,6 +272,19 @@ pub struct BoundedDfs {
     again: Option<u64>,
     /// Every state met at a scheduling point, where asked for ([`Self::with_reached`]).
     reached: Option<Arc<Mutex<HashSet<u128>>>>,
+    /// The per-decision counters of the current execution, added to [`Self::stats`] when
+    /// it ends (no lock at every decision).
+    counted_now: Counted,
+    /// The candidates of the current decision (a buffer kept across decisions).
+    cands: Vec<TaskId>,
+}
+
+/// Counters kept per decision, handed to the shared statistics once per execution.
+#[derive(Debug, Default)]
+struct Counted {
+    replayed: u64,
+    transitions: u64,
+    slept: u64,
 }
 
 /// A running search's progress, for a supervisor to show while it runs.
@@ -325,6 +338,8 @@ impl BoundedDfs {
             seg: None,
             again: None,
             reached: None,
+            counted_now: Counted::default(),
+            cands: Vec::new(),
         }
     }
 
@@ -410,7 +425,7 @@ impl BoundedDfs {
                 cur: Footprint::EMPTY,
             };
             let open = (0..cands.len()).filter(|&o| node.open(o)).count();
-            self.stats.lock().unwrap().slept += (cands.len() - open) as u64;
+            self.counted_now.slept += (cands.len() - open) as u64;
             self.nodes.truncate(i);
             self.nodes.resize(i, None);
             if open == 0 {
@@ -428,7 +443,9 @@ impl BoundedDfs {
             first as u8,
         );
         let node = self.nodes[i].as_ref().expect("a decision among threads");
-        self.asleep = node.sleep.iter().chain(&node.done).copied().collect();
+        self.asleep.clear();
+        self.asleep
+            .extend(node.sleep.iter().chain(&node.done).copied());
         self.seg = Some(i);
         Some(cands[o as usize])
     }
@@ -699,11 +716,11 @@ impl BoundedDfs {
         let i = self.trail.len();
         let chosen = match self.prefix.get(i) {
             Some(&c) => {
-                self.stats.lock().unwrap().replayed += 1;
+                self.counted_now.replayed += 1;
                 c.min(options - 1)
             }
             None => {
-                self.stats.lock().unwrap().transitions += 1;
+                self.counted_now.transitions += 1;
                 first
             }
         };
@@ -715,6 +732,10 @@ impl BoundedDfs {
         });
         let h = self.path[i];
         self.path.push(mix(h, chosen));
+        if self.trail.len() == self.prefix.len() {
+            // The prefix's last option is new: so is every step from here.
+            self.probe.set_replaying(false);
+        }
         let (a, b) = self.trail[i].cost(chosen);
         self.spent = (self.spent.0 + a, self.spent.1 + b);
         chosen
@@ -876,8 +897,19 @@ const LOOK_EVERY: u64 = 32;
 /// The hash of an empty path, and of a path one option longer (see [`BoundedDfs::path`]).
 const PATH_SEED: u64 = 0x243f_6a88_85a3_08d3;
 
+/// A path one option longer: the option folded in, then a full-avalanche 64-bit mixer
+/// (MurmurHash3's finalizer, a bijection), taken at every decision of every replay, so a few
+/// multiplications rather than a pass of a byte hash.
 fn mix(h: u64, option: u8) -> u64 {
-    crate::statehash::hash64((h, option))
+    let mut x = h.rotate_left(23)
+        ^ u64::from(option)
+            .wrapping_add(1)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ x >> 33
 }
 
 impl Scheduler for BoundedDfs {
@@ -885,6 +917,10 @@ impl Scheduler for BoundedDfs {
         if self.started {
             {
                 let mut st = self.stats.lock().unwrap();
+                let now = std::mem::take(&mut self.counted_now);
+                st.replayed += now.replayed;
+                st.transitions += now.transitions;
+                st.slept += now.slept;
                 st.max_decisions = st.max_decisions.max(self.trail.len());
                 if let Some(c) = &self.cache {
                     st.states = c.len() as u64;
@@ -904,6 +940,7 @@ impl Scheduler for BoundedDfs {
             }
         }
         self.started = true;
+        self.probe.set_replaying(!self.prefix.is_empty());
         self.trail.clear();
         self.path.truncate(1);
         self.setup = true;
@@ -944,7 +981,32 @@ impl Scheduler for BoundedDfs {
         if let Some(t) = setup_pick(&mut self.setup, runnable, current) {
             return Some(t);
         }
-        let (cands, cur_runs) = candidates(runnable, current);
+        // One buffer for every decision's candidates.
+        let mut cands = std::mem::take(&mut self.cands);
+        let cur_runs = candidates_into(&mut cands, runnable, current);
+        let pick = self.pick(&cands, cur_runs, current);
+        self.cands = cands;
+        pick
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        if self.unwinding || self.take(2, true, true, 0) == 0 {
+            0
+        } else {
+            DRAW_PERIOD - 1
+        }
+    }
+}
+
+impl BoundedDfs {
+    /// [`Scheduler::next_task`] past setup: the choice among `cands` (in
+    /// [`candidates_into`]'s order).
+    fn pick(
+        &mut self,
+        cands: &[TaskId],
+        cur_runs: bool,
+        current: Option<TaskId>,
+    ) -> Option<TaskId> {
         if self.reduce && !self.unwinding {
             self.absorb();
         }
@@ -997,7 +1059,7 @@ impl Scheduler for BoundedDfs {
                 self.unwinding = true;
                 cands[0]
             }
-            _ if self.reduce => self.decide(&cands, cur_runs).unwrap_or(cands[0]),
+            _ if self.reduce => self.decide(cands, cur_runs).unwrap_or(cands[0]),
             n => {
                 let o = self.take(n.min(u8::MAX as usize) as u8, cur_runs, false, 0);
                 cands[o as usize]
@@ -1007,14 +1069,6 @@ impl Scheduler for BoundedDfs {
             last.chosen = usize::from(pick).min(63) as u8;
         }
         Some(pick)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        if self.unwinding || self.take(2, true, true, 0) == 0 {
-            0
-        } else {
-            DRAW_PERIOD - 1
-        }
     }
 }
 

@@ -136,12 +136,24 @@ impl OneExecution {
 /// on (so byte 0 means "no preemption"), then the other runnable tasks by ascending id (so
 /// smaller bytes mean lower ids).
 pub(crate) fn candidates(runnable: &[&Task], current: Option<TaskId>) -> (Vec<TaskId>, bool) {
-    let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
+    let mut ids = Vec::with_capacity(runnable.len());
+    let cur = candidates_into(&mut ids, runnable, current);
+    (ids, cur)
+}
+
+/// [`candidates`] into `ids` (cleared first; a buffer a scheduler keeps): whether the
+/// current task is among them (first).
+pub(crate) fn candidates_into(
+    ids: &mut Vec<TaskId>,
+    runnable: &[&Task],
+    current: Option<TaskId>,
+) -> bool {
+    ids.clear();
+    ids.extend(runnable.iter().map(|t| t.id()));
     ids.sort_unstable_by_key(|&t| usize::from(t));
-    let cur = current.filter(|c| ids.contains(c));
-    if let Some(c) = cur {
-        ids.retain(|&t| t != c);
-        ids.insert(0, c);
-    }
-    (ids, cur.is_some())
+    let Some(at) = current.and_then(|c| ids.iter().position(|&t| t == c)) else {
+        return false;
+    };
+    ids[..=at].rotate_right(1);
+    true
 }

@@ -54,6 +54,31 @@
 //! [`Kernel::wait_until`]: crate::runtime::Kernel::wait_until
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The hasher of the cache's table: a fingerprint is already a uniform 128-bit hash, so its
+/// two halves folded together are as good a table index as SipHash's, for no pass over it.
+#[derive(Debug, Default)]
+pub struct Spread(u64);
+
+impl Hasher for Spread {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only fingerprints are keys; any other input is still hashed, byte by byte.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b))
+                .wrapping_mul(0x0100_0000_01b3)
+                .rotate_left(5);
+        }
+    }
+
+    fn write_u128(&mut self, x: u128) {
+        self.0 ^= x as u64 ^ (x >> 64) as u64;
+    }
+}
 
 /// What a visit had left of the bound, as a pair: preemptions and delays left (or the one
 /// number a bound counts, and `u32::MAX`; `u32::MAX` for what is not bounded at all).
@@ -101,7 +126,7 @@ pub enum Seen {
 /// current path.
 #[derive(Debug, Default)]
 pub struct Visited {
-    seen: HashMap<u128, Visit>,
+    seen: HashMap<u128, Visit, BuildHasherDefault<Spread>>,
     /// States cut, over the search.
     pub cuts: u64,
 }

@@ -146,6 +146,14 @@ impl Probe {
         self.2.as_ref().map_or(Footprint::ALL, |c| c.take())
     }
 
+    /// Tell the execution whether it is replaying steps an earlier execution ran and judged
+    /// ([`crate::runtime::Mirror::replaying`]; no lock).
+    pub fn set_replaying(&self, replaying: bool) {
+        self.1
+            .replaying
+            .store(replaying, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The model steps the current execution has taken so far (no lock).
     pub fn steps(&self) -> u64 {
         self.1.steps.load(std::sync::atomic::Ordering::Relaxed)

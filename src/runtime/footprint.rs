@@ -229,16 +229,25 @@ impl FootprintCell {
             f.writes as u64,
             (f.writes >> 64) as u64,
         ];
+        // A load and a store, not a read-modify-write: only the running thread adds, and the
+        // engine that asks for footprints (shuttle) runs one thread at a time, on the
+        // scheduler's own OS thread.
         for (a, p) in self.0.iter().zip(parts) {
             if p != 0 {
-                a.fetch_or(p, Ordering::Relaxed);
+                a.store(a.load(Ordering::Relaxed) | p, Ordering::Relaxed);
             }
         }
     }
 
     /// What was added since the last take.
     pub fn take(&self) -> Footprint {
-        let p = self.0.each_ref().map(|a| a.swap(0, Ordering::Relaxed));
+        let p = self.0.each_ref().map(|a| {
+            let v = a.load(Ordering::Relaxed);
+            if v != 0 {
+                a.store(0, Ordering::Relaxed);
+            }
+            v
+        });
         Footprint {
             reads: u128::from(p[0]) | u128::from(p[1]) << 64,
             writes: u128::from(p[2]) | u128::from(p[3]) << 64,

@@ -157,6 +157,11 @@ pub struct Mirror {
     /// over since the scheduler last took this: each was queued for its CPU, which ran
     /// another fair task instead (the fairness of cycles, docs/model.md s.4).
     pub passed_over: std::sync::atomic::AtomicU64,
+    /// The execution is replaying a prefix of decisions that an earlier execution took: the
+    /// steps it runs now ran then, to the same states, and passed every check then (a search
+    /// stops at its first violation), so the checks that judge a state after every step are
+    /// skipped ([`Kernel::after_step`]). Set by the bounded search only.
+    pub replaying: std::sync::atomic::AtomicBool,
 }
 
 /// A thread's fingerprint at a point its code may come back to ([`Current::entry`]).
@@ -874,6 +879,20 @@ impl Kernel {
     /// Continuous oracles (I1c, I2), scheduler self-checks (S*), the step bound (I7), then the
     /// wakeups of blocked threads whose condition now holds.
     fn after_step(&self, w: &mut World, me: Tid) {
+        if self
+            .mirror
+            .get()
+            .is_some_and(|m| m.replaying.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            // Judged when this step first ran (see `Mirror::replaying`); the footprint's
+            // read of the window is recorded in the replay as it was then.
+            if w.harness.cast.kthread_of(me).is_some() {
+                w.touch(Footprint::read(Obj::Window));
+            }
+            self.step_bound(w, me);
+            self.wake_waiters(w);
+            return;
+        }
         // I2 judges the kthread's step by the window.
         if w.harness.cast.kthread_of(me).is_some() {
             w.touch(Footprint::read(Obj::Window));
@@ -900,6 +919,12 @@ impl Kernel {
             }
         }
         self_check(w, me);
+        self.step_bound(w, me);
+        self.wake_waiters(w);
+    }
+
+    /// The step bound: I7 (a livelock) where no state cache runs, a guard where one does.
+    fn step_bound(&self, w: &mut World, me: Tid) {
         let h = &w.harness;
         if h.steps - h.cycle_start > h.scenario.max_steps && self.fingerprints {
             // The state-graph search: no state repeated on this path (a repeat is a cycle,
@@ -911,7 +936,6 @@ impl Kernel {
             w.violate(Oracle::I7, me, msg);
             w.harness.halting = true;
         }
-        self.wake_waiters(w);
     }
 
     /// Wake every blocked thread whose condition holds (all of them when halting).

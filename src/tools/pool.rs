@@ -31,10 +31,31 @@ pub fn run_ordered<T: Sync, R: Send>(
     jobs: usize,
     items: &[T],
     work: impl Fn(usize, &T) -> R + Sync,
+    done: impl FnMut(usize, R),
+    every: Duration,
+    tick: impl FnMut(&[bool]),
+) -> Result<(), WorkerDied> {
+    let start: Vec<usize> = (0..items.len()).collect();
+    run_ordered_starting(jobs, items, &start, work, done, every, tick)
+}
+
+/// [`run_ordered`], with the jobs started in the order `start` gives (a permutation of the
+/// item indices: the longest first, say, so that the workers end together); results still
+/// come back in item order.
+pub fn run_ordered_starting<T: Sync, R: Send>(
+    jobs: usize,
+    items: &[T],
+    start: &[usize],
+    work: impl Fn(usize, &T) -> R + Sync,
     mut done: impl FnMut(usize, R),
     every: Duration,
     mut tick: impl FnMut(&[bool]),
 ) -> Result<(), WorkerDied> {
+    assert_eq!(
+        start.len(),
+        items.len(),
+        "start order is a permutation of the items"
+    );
     let next = AtomicUsize::new(0);
     let dead = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<(usize, Result<R, String>)>();
@@ -44,10 +65,11 @@ pub fn run_ordered<T: Sync, R: Send>(
             let (next, dead, work) = (&next, &dead, &work);
             s.spawn(move || {
                 loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= items.len() || dead.load(Ordering::SeqCst) {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= items.len() || dead.load(Ordering::SeqCst) {
                         break;
                     }
+                    let i = start[n];
                     let r = catch_unwind(AssertUnwindSafe(|| {
                         crash_hook("worker");
                         work(i, &items[i])
@@ -119,6 +141,31 @@ mod tests {
         assert_eq!(
             seen,
             (0..20).map(|i| (i as usize, i * 10)).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn jobs_start_in_the_order_given_and_come_back_in_item_order() {
+        let items: Vec<u64> = (0..6).collect();
+        let started = std::sync::Mutex::new(Vec::new());
+        let mut seen = Vec::new();
+        let r = run_ordered_starting(
+            1,
+            &items,
+            &[5, 3, 0, 1, 4, 2],
+            |i, &x| {
+                started.lock().unwrap().push(i);
+                x + 100
+            },
+            |i, r| seen.push((i, r)),
+            Duration::from_secs(1),
+            |_| {},
+        );
+        assert_eq!(r, Ok(()));
+        assert_eq!(*started.lock().unwrap(), vec![5, 3, 0, 1, 4, 2]);
+        assert_eq!(
+            seen,
+            (0..6).map(|i| (i as usize, i + 100)).collect::<Vec<_>>()
         );
     }
 

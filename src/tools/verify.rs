@@ -155,6 +155,8 @@ fn search_reaching(
     let hooks = Hooks {
         probe: Some(dfs.probe()),
         fingerprints: v.cache || reached.is_some(),
+        // A violation found is run again through the byte-driven scheduler to report it.
+        last_event_only: true,
         ..Hooks::default()
     };
     runner::run(dfs, config(&t.scenario, time), move || {
