@@ -506,6 +506,16 @@ mod tests {
     }
 
     #[test]
+    fn the_searches_with_injected_preemptions_start_first() {
+        let w = |n: &str| Scenario::by_name(n).unwrap().search_weight();
+        // The two scenarios whose searches took longest in the README's runs lead.
+        assert!(w("preempt-parked") > w("stale-completion"));
+        assert!(w("stale-completion") > w("third-party-waker"));
+        assert!(w("third-party-waker") > w("park-unpark-park"));
+        assert!(w("park-unpark-park") > w("park"));
+    }
+
+    #[test]
     fn hotplug_must_run_as_park_takedown_online() {
         let h = Scenario::by_name("hotplug").unwrap();
         assert_eq!(h.ops, vec![Op::Park, Op::Takedown, Op::Online]);

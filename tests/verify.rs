@@ -547,3 +547,36 @@ fn a_state_holds_no_knowledge_that_nothing_reads() {
         .collect();
     assert!(over.is_empty(), "{over:?}");
 }
+
+/// The checks run after every step (I1c, I2) are skipped where an execution replays a prefix
+/// that an earlier one ran and judged (`Mirror::replaying`); every step past the prefix is
+/// judged. A search whose only oracle is a continuous one still finds its violation, which
+/// replays, without the search, to the same oracle. (With the checks skipped everywhere past
+/// the first execution, neither is found: V0 create-park and V2 stale-completion then verify.)
+#[test]
+fn a_search_judges_every_step_it_has_not_judged_before() {
+    for (p, s, o) in [
+        (Preset::V0, "create-park", Oracle::I1c),
+        (Preset::V2, "stale-completion", Oracle::I2),
+    ] {
+        let d = verify(&Verify {
+            bound: None,
+            kind: BoundKind::Preemptions,
+            reduce: true,
+            ..job(p, s, OracleSet::of(&[o]), 0)
+        });
+        let (stopped, run) = d
+            .found
+            .as_ref()
+            .unwrap_or_else(|| panic!("{p:?} {s}: {o} found"));
+        assert_eq!(run.outcome.violation.as_ref().unwrap().oracle, o);
+        let again = run_bytes(
+            &Scenario::by_name(s).unwrap(),
+            p.variant(),
+            OracleSet::of(&[o]),
+            &stopped.bytes,
+        );
+        assert_eq!(again.outcome.violation.unwrap().oracle, o, "{p:?} {s}");
+        assert!(d.stats.executions > 100, "found past the first executions");
+    }
+}

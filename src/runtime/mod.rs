@@ -160,7 +160,7 @@ pub struct Mirror {
     /// The execution is replaying a prefix of decisions that an earlier execution took: the
     /// steps it runs now ran then, to the same states, and passed every check then (a search
     /// stops at its first violation), so the checks that judge a state after every step are
-    /// skipped ([`Kernel::after_step`]). Set by the bounded search only.
+    /// skipped (`Kernel::after_step`). Set by the bounded search only.
     pub replaying: std::sync::atomic::AtomicBool,
 }
 
