@@ -59,7 +59,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// The hasher of the cache's table: a fingerprint is already a uniform 128-bit hash, so its
 /// two halves folded together are as good a table index as SipHash's, for no pass over it.
 #[derive(Debug, Default)]
-pub struct Spread(u64);
+struct Spread(u64);
 
 impl Hasher for Spread {
     fn finish(&self) -> u64 {

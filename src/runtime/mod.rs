@@ -876,27 +876,29 @@ impl Kernel {
         Some(f(&mut w))
     }
 
-    /// Continuous oracles (I1c, I2), scheduler self-checks (S*), the step bound (I7), then the
-    /// wakeups of blocked threads whose condition now holds.
+    /// Continuous oracles (I1c, I2) and scheduler self-checks (S*), except in a replayed
+    /// prefix; the step bound (I7); then the wakeups of blocked threads whose condition now
+    /// holds.
     fn after_step(&self, w: &mut World, me: Tid) {
-        if self
-            .mirror
-            .get()
-            .is_some_and(|m| m.replaying.load(std::sync::atomic::Ordering::Relaxed))
-        {
-            // Judged when this step first ran (see `Mirror::replaying`); the footprint's
-            // read of the window is recorded in the replay as it was then.
-            if w.harness.cast.kthread_of(me).is_some() {
-                w.touch(Footprint::read(Obj::Window));
-            }
-            self.step_bound(w, me);
-            self.wake_waiters(w);
-            return;
-        }
-        // I2 judges the kthread's step by the window.
+        // I2 judges the kthread's step by the window (recorded in a replay too: the
+        // reduction's footprints must be those of the step's first run).
         if w.harness.cast.kthread_of(me).is_some() {
             w.touch(Footprint::read(Obj::Window));
         }
+        let replaying = self
+            .mirror
+            .get()
+            .is_some_and(|m| m.replaying.load(std::sync::atomic::Ordering::Relaxed));
+        // A replayed step was judged when it first ran (see `Mirror::replaying`).
+        if !replaying {
+            self.judge_step(w, me);
+        }
+        self.step_bound(w, me);
+        self.wake_waiters(w);
+    }
+
+    /// The continuous oracles (I1c, I2) and the scheduler's self-checks, after a step.
+    fn judge_step(&self, w: &mut World, me: Tid) {
         if let Some(win) = w.harness.window {
             let kt = w.harness.cast.kthreads[win.kthread].task;
             let k = &w.kernel.tasks[kt];
@@ -919,8 +921,6 @@ impl Kernel {
             }
         }
         self_check(w, me);
-        self.step_bound(w, me);
-        self.wake_waiters(w);
     }
 
     /// The step bound: I7 (a livelock) where no state cache runs, a guard where one does.
