@@ -1586,6 +1586,27 @@ fn self_check(w: &mut World, me: Tid) {
 mod tests {
     use super::*;
 
+    /// A violation of an oracle left out is not recorded and records no footprint; one that
+    /// is judged reads whether a controller is inside an operation. The bounded search does
+    /// not judge a replayed step again, so what judging records must not depend on whether
+    /// an oracle left out fired (docs/model.md s.2).
+    #[test]
+    fn an_oracle_left_out_records_nothing() {
+        use crate::oracle::{Oracle, OracleSet};
+        use crate::runtime::footprint::{Footprint, FootprintCell, Obj};
+        let sc = crate::scenario::Scenario::by_name("park-unpark").unwrap();
+        let v = crate::variant::Preset::V2.variant();
+        let mut w = crate::harness::build_world(&sc, v, OracleSet::of(&[Oracle::I2]));
+        let cell = std::sync::Arc::new(FootprintCell::default());
+        w.harness.footprint = Some(std::sync::Arc::clone(&cell));
+        w.violate(Oracle::I1c, 0, "left out".into());
+        assert_eq!(cell.take(), Footprint::EMPTY);
+        assert!(w.harness.violation.is_none());
+        w.violate(Oracle::I2, 0, "judged".into());
+        assert_eq!(cell.take(), Footprint::read(Obj::InOp));
+        assert_eq!(w.harness.violation.map(|v| v.oracle), Some(Oracle::I2));
+    }
+
     /// The self-checks report a CPU with two running tasks and no switch pending, and a
     /// RUNNING task on no runqueue, CPUs first; a world as the harness builds it passes.
     #[test]

@@ -642,12 +642,14 @@ impl World {
     /// further oracle once in the trace; a liveness failure, or a violation outside an
     /// operation, stops it at once.
     pub fn violate(&mut self, oracle: Oracle, task: Tid, detail: String) {
+        // An oracle left out records nothing: a step replayed by the bounded search is not
+        // judged again (`Mirror::replaying`), and its footprint must be its first run's.
+        if !self.harness.oracles.contains(oracle) {
+            return;
+        }
         // Whether a controller is inside an operation decides below when the execution stops.
         self.touch(Footprint::read(Obj::InOp));
         let h = &mut self.harness;
-        if !h.oracles.contains(oracle) {
-            return;
-        }
         if h.violation.is_some() {
             if h.violation.as_ref().is_some_and(|v| v.oracle != oracle) && !h.also.contains(&oracle)
             {
